@@ -1,0 +1,154 @@
+"""Request and response models of the HTTP API (the contract clients rely on)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+from app.models import AskResult
+
+MAX_QUESTION_CHARS = 2000
+_BAD_ID = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_doc_id(doc_id: str) -> str:
+    """A document id is a relative path: no empty, absolute, control-character or '..' ids."""
+    doc_id = doc_id.strip()
+    if not doc_id:
+        raise ValueError("doc_id must not be empty")
+    if len(doc_id) > 300:
+        raise ValueError("doc_id must be at most 300 characters")
+    if _BAD_ID.search(doc_id) or doc_id.startswith("/") or ".." in doc_id.split("/"):
+        raise ValueError("doc_id must be a relative path without control characters or '..'")
+    return doc_id
+
+
+class QueryIn(BaseModel):
+    """Shared fields of /ask and /search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(5, ge=1, le=50, description="How many answers/passages to return (1..50).")
+    lang: Optional[Literal["ru", "en"]] = Field(
+        None, description="Language of the question; detected when null. Documents of every language are searched."
+    )
+    doc_ids: Optional[list[StrictStr]] = Field(
+        None, max_length=1000, description="Restrict the search to these documents."
+    )
+
+
+def _question(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"must be at most {MAX_QUESTION_CHARS} characters (got {len(value)})")
+    return value.strip()
+
+
+class AskIn(QueryIn):
+    question: StrictStr = Field(..., description="The question, in Russian or English.", examples=["Сколько человек участвовало в конференции в Боровом?"])
+
+    _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
+
+
+class SearchIn(QueryIn):
+    query: StrictStr = Field(..., description="Search text in any language.", examples=["border security conference"])
+
+    _check = field_validator("query")(classmethod(lambda cls, v: _question(v)))
+
+
+class AnswerOut(BaseModel):
+    """A verbatim answer: ``document.text[start:end] == text``; the sentence likewise at sentence_start/end."""
+
+    text: str
+    sentence: str
+    confidence: float
+    doc_id: str
+    title: str
+    lang: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    chunk_id: int
+
+
+class PassageOut(BaseModel):
+    doc_id: str
+    title: str
+    lang: str
+    chunk_id: int
+    text: str
+    score: float
+    start: int
+    end: int
+
+
+class AskResponse(BaseModel):
+    question: str
+    lang: str = Field(description="Language the question was read in.")
+    answer: Optional[AnswerOut] = Field(description="The best answer, or null when the documents do not answer.")
+    answers: list[AnswerOut]
+    passages: list[PassageOut]
+    took_ms: float
+
+    @classmethod
+    def from_result(cls, result: AskResult) -> AskResponse:
+        return cls(
+            question=result.question,
+            lang=result.lang,
+            answer=result.answer.public() if result.answer else None,
+            answers=[a.public() for a in result.answers],
+            passages=[p.public() for p in result.passages],
+            took_ms=result.took_ms,
+        )
+
+
+class SearchResponse(BaseModel):
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class DocumentIn(BaseModel):
+    """A document given as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: StrictStr
+    text: StrictStr = Field(..., min_length=1, max_length=10_000_000)
+    title: Optional[StrictStr] = Field(None, max_length=300)
+
+    _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v)))
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    lang: str
+    chars: int
+    chunks: int
+    origin: str
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+
+
+class IngestOut(BaseModel):
+    """What a document upload or deletion changed."""
+
+    doc_id: str
+    status: Literal["added", "updated", "unchanged", "removed"]
+    chunks: int = Field(description="Chunks in the whole index afterwards.")
+    seconds: float
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    embedding_model: str
+    encoder: str
+    index_built_at: Optional[str]

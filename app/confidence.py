@@ -1,0 +1,56 @@
+"""Calibrated answer confidence: a logistic model over retrieval and extraction signals.
+
+Coefficients are fitted per encoder on a development set (``python -m app calibrate``) and shipped in
+``calibration.json``; the cosine scale differs between encoders, so one set does not fit all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+FEATURES = ("cosine", "overlap", "passage", "lexical", "typed")
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+# Used for encoders without fitted coefficients: rises with cosine and word overlap.
+_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5], "bias": -6.0}
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the extractor knows about a candidate answer."""
+
+    cosine: float  # question-sentence cosine
+    overlap: float  # idf-weighted share of the question's terms found in the sentence
+    passage: float  # fused score of the passage
+    lexical: float  # normalised BM25 of the passage
+    typed: float  # 1 if the question wants a typed answer and a span of that type was found
+
+    def vector(self) -> list[float]:
+        return [getattr(self, name) for name in FEATURES]
+
+
+class Calibrator:
+    """Maps signals to a probability that the answer is right."""
+
+    def __init__(self, weights: list[float], bias: float):
+        self.weights = weights
+        self.bias = bias
+
+    @classmethod
+    def for_encoder(cls, spec: str, path: Path = CALIBRATION_FILE) -> Calibrator:
+        table = json.loads(path.read_text()) if path.exists() else {}
+        entry = table.get(spec, _FALLBACK)
+        return cls(entry["weights"], entry["bias"])
+
+    def __call__(self, signals: Signals) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, signals.vector()))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
+def save_calibration(spec: str, weights: list[float], bias: float, extra: dict, path: Path = CALIBRATION_FILE) -> None:
+    """Store fitted coefficients for one encoder, keeping the others."""
+    table = json.loads(path.read_text()) if path.exists() else {}
+    table[spec] = {"weights": [round(w, 4) for w in weights], "bias": round(bias, 4), **extra}
+    path.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")

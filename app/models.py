@@ -1,0 +1,106 @@
+"""Typed records passed between pipeline stages. Offsets are character offsets into ``Document.text``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document: the cleaned text every offset refers to."""
+
+    doc_id: str
+    title: str
+    lang: str
+    text: str
+    sha: str
+    origin: str = "corpus"  # "corpus" (folder sync may remove it) or "upload" (kept until deleted)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A ``[start, end)`` slice of a document."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A few consecutive sentences of one document, the unit of retrieval."""
+
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    sentences: tuple[int, ...]  # row ids into the sentence table
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score and the signals behind it."""
+
+    chunk_id: int
+    doc_id: str
+    title: str
+    lang: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+    def public(self) -> dict:
+        """The fields of the HTTP contract."""
+        return {k: getattr(self, k) for k in ("doc_id", "title", "lang", "chunk_id", "text", "score", "start", "end")}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: a short span inside a verbatim sentence of a document."""
+
+    text: str
+    sentence: str
+    confidence: float
+    doc_id: str
+    title: str
+    lang: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    chunk_id: int
+
+    def public(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AskResult:
+    """Everything ``ask`` returns: the answer (None = abstained), alternatives and evidence."""
+
+    question: str
+    lang: str
+    answer: Answer | None
+    answers: list[Answer]
+    passages: list[Passage]
+    took_ms: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # doc_id -> reason
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)

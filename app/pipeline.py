@@ -1,0 +1,223 @@
+"""The whole service in one place.
+
+Write side:  read files → clean → detect language → split sentences → chunk → embed → FAISS + BM25 → persist.
+Read side:   question → detect language → embed → retrieve (dense + BM25) → fuse → extract sentence and span.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app.confidence import Calibrator
+from app.dense import set_threads
+from app.encoders import Encoder, create_encoder
+from app.extractor import AnswerExtractor
+from app.indexer import Indexer
+from app.language import detect_language
+from app.models import AskResult, Document, IngestReport, Passage
+from app.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
+from app.retriever import HybridRetriever
+from app.settings import Settings
+from app.snapshot import Snapshot
+from app.store import IndexStore
+from app.terms import terms
+
+
+class UnknownDocument(KeyError):
+    """A doc_id that is not in the index."""
+
+
+def corpus_files(folder: Path) -> dict[str, Path]:
+    """Supported files under ``folder`` by document id (the path relative to the folder)."""
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.suffix.lower() in SUPPORTED and not path.name.startswith(".")
+    }
+
+
+def make_document(doc_id: str, text: str, title: str, origin: str = "corpus") -> Document:
+    """A document record with its language and content hash."""
+    return Document(doc_id=doc_id, title=title, lang=detect_language(text), text=text, sha=content_hash(text), origin=origin)
+
+
+class Pipeline:
+    """Holds the served snapshot; writers build a new snapshot and swap it in atomically."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None):
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self._encoder = encoder
+        self._write_lock = threading.Lock()
+        self.snapshot: Snapshot | None = self.store.load(settings.hnsw_ef_search)
+        self.retriever = HybridRetriever(settings.candidates, settings.dense_weight)
+        self._extractor: AnswerExtractor | None = None
+
+    # -- components -------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            set_threads(self.settings.threads)
+            self._encoder = create_encoder(self.settings.encoder, self.settings.threads)
+        return self._encoder
+
+    @property
+    def extractor(self) -> AnswerExtractor:
+        if self._extractor is None:
+            calibrator = Calibrator.for_encoder(self.encoder.spec)
+            self._extractor = AnswerExtractor(calibrator, self.settings.answer_passages)
+        return self._extractor
+
+    def check(self) -> None:
+        """Raise ``IndexMismatch`` if the index on disk was built by another encoder."""
+        if self.snapshot is not None:
+            self.snapshot.check_encoder(self.settings.encoder)
+
+    def warm_up(self) -> None:
+        """Load the encoder and language models before the first request, not during it."""
+        if self.snapshot is not None:
+            self.ask("Сколько участников? How many participants?", top_k=1)
+
+    # -- write side ---------------------------------------------------------------------------
+    def ingest_folder(
+        self,
+        folder: Path,
+        rebuild: bool = False,
+        on_total: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Sync the index with ``folder``: add new files, replace changed ones, drop deleted ones.
+
+        Documents uploaded through the API are kept. Bad files are reported and skipped.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._write_lock, self.store.lock():
+            previous = None if rebuild else self.store.load(self.settings.hnsw_ef_search)
+            if previous is not None:
+                previous.check_encoder(self.settings.encoder)
+            old = previous.documents if previous else {}
+            documents: dict[str, Document] = {d.doc_id: d for d in old.values() if d.origin != "corpus"}
+            files = corpus_files(Path(folder))
+            for doc_id, path in files.items():
+                try:
+                    text, title = read_file(path)
+                except UnreadableDocument as exc:
+                    report.failed[doc_id] = str(exc)
+                    if doc_id in old:  # keep serving the last good version
+                        documents[doc_id] = old[doc_id]
+                    continue
+                sha = content_hash(text)
+                if doc_id in old and old[doc_id].sha == sha:
+                    documents[doc_id] = old[doc_id]
+                    report.unchanged.append(doc_id)
+                    continue
+                documents[doc_id] = make_document(doc_id, text, title)
+                (report.updated if doc_id in old else report.added).append(doc_id)
+            report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
+            if report.changed or previous is None:
+                self._commit(list(documents.values()), previous, report, on_total, on_progress)
+            else:
+                report.chunks = len(previous.chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def upsert(self, doc_id: str, text: str, title: str | None = None) -> IngestReport:
+        """Add or replace one document given as text (kept across folder syncs until deleted)."""
+        report = IngestReport()
+        clean, derived_title = read_text(text)  # raises UnreadableDocument
+        started = time.perf_counter()
+        with self._write_lock, self.store.lock():
+            previous = self.store.load(self.settings.hnsw_ef_search)
+            if previous is not None:
+                previous.check_encoder(self.settings.encoder)
+            documents = dict(previous.documents) if previous else {}
+            existing = documents.get(doc_id)
+            doc = make_document(doc_id, clean, (title or derived_title).strip()[:300], origin="upload")
+            if existing is not None and existing.sha == doc.sha and existing.title == doc.title:
+                report.unchanged.append(doc_id)
+                report.chunks = len(previous.chunks)
+            else:
+                documents[doc_id] = doc
+                (report.updated if existing else report.added).append(doc_id)
+                self._commit(list(documents.values()), previous, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def delete(self, doc_id: str) -> IngestReport:
+        """Remove one document from the index."""
+        report = IngestReport()
+        with self._write_lock, self.store.lock():
+            previous = self.store.load(self.settings.hnsw_ef_search)
+            if previous is None or doc_id not in previous.documents:
+                raise UnknownDocument(doc_id)
+            documents = [d for d in previous.documents.values() if d.doc_id != doc_id]
+            report.removed.append(doc_id)
+            self._commit(documents, previous, report)
+        return report
+
+    def _commit(self, documents, previous, report, on_total=None, on_progress=None) -> None:
+        indexer = Indexer(self.encoder, self.settings)
+        if on_total:
+            reused = previous.documents if previous and previous.encoder == self.encoder.spec else {}
+            on_total(indexer.count_texts([d for d in documents if reused.get(d.doc_id, None) != d]))
+        set_threads(self.settings.batch_threads)
+        try:
+            snapshot = indexer.build(documents, previous, on_progress)
+        finally:
+            set_threads(self.settings.threads)
+        self.store.write(snapshot)
+        self.snapshot = snapshot  # readers holding the old one finish with it
+        report.chunks = len(snapshot.chunks)
+        report.embedded = indexer.embedded
+
+    # -- read side ----------------------------------------------------------------------------
+    def _prepare(self, question: str, lang: str | None, doc_ids: list[str] | None):
+        snap = self.snapshot
+        if snap is None:
+            return None, lang or detect_language(question), None, []
+        snap.check_encoder(self.encoder.spec)
+        if doc_ids is not None:
+            missing = [d for d in doc_ids if d not in snap.documents]
+            if missing:
+                raise UnknownDocument(", ".join(missing))
+        return snap, lang or detect_language(question), self.encoder.query(question), terms(question)
+
+    def search(self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
+        """The best passages for ``query``."""
+        snap, _, vector, query_terms = self._prepare(query, lang, doc_ids)
+        if snap is None:
+            return []
+        return self.retriever.retrieve(snap, vector, query_terms, top_k, doc_ids)
+
+    def ask(self, question: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> AskResult:
+        """An extractive answer with citations, or ``answer=None`` when confidence is too low."""
+        started = time.perf_counter()
+        snap, lang, vector, query_terms = self._prepare(question, lang, doc_ids)
+        if snap is None:
+            return AskResult(question, lang, None, [], [], 0.0)
+        passages = self.retriever.retrieve(
+            snap, vector, query_terms, max(top_k, self.settings.answer_passages), doc_ids
+        )
+        answers = self.extractor.extract(snap, question, vector, passages, top_k)
+        # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
+        if not answers or answers[0].confidence < self.settings.min_confidence:
+            answers = []
+        answers = [a for a in answers if a.confidence >= self.settings.min_confidence]
+        return AskResult(
+            question=question,
+            lang=lang,
+            answer=answers[0] if answers else None,
+            answers=answers,
+            passages=passages[:top_k],
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def document(self, doc_id: str) -> Document:
+        snap = self.snapshot
+        if snap is None or doc_id not in snap.documents:
+            raise UnknownDocument(doc_id)
+        return snap.documents[doc_id]

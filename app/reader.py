@@ -1,0 +1,146 @@
+"""Reads files into clean text: .txt, .md, .html and .pdf. Bad files raise ``UnreadableDocument``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+# Markdown image links (also found in plain-text exports of web pages) carry no answerable text.
+_IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_BLANK_RUNS = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*)+")
+
+
+class UnreadableDocument(ValueError):
+    """A file that cannot be ingested; the message is the reason shown to the user."""
+
+
+def content_hash(data: bytes | str) -> str:
+    """Stable content hash used for incremental ingest."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes as UTF-8 (BOM allowed), falling back to Windows-1251 for legacy Russian files."""
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    text = data.decode("cp1251", errors="replace")
+    letters = sum(ch.isalpha() for ch in text)
+    # cp1251 maps almost every byte to something: only accept text that reads as words.
+    if letters and letters / max(len(text.strip()), 1) > 0.6 and "\ufffd" not in text:
+        return text
+    raise UnreadableDocument(
+        f"undecodable: not UTF-8 text (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start})"
+    )
+
+
+def clean(text: str) -> str:
+    """Normalise line breaks, drop image links and collapse blank-line runs; text otherwise verbatim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _IMAGE_LINK.sub("", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
+
+
+def _markdown_text(source: str) -> str:
+    """Plain text of a Markdown document: block text kept, markup, images and link targets dropped."""
+    from markdown_it import MarkdownIt
+
+    blocks: list[str] = []
+    for token in MarkdownIt("commonmark").parse(source):
+        if token.type == "inline":
+            parts = []
+            for child in token.children or []:
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append("\n")
+            blocks.append("".join(parts))
+        elif token.type in ("code_block", "fence"):
+            blocks.append(token.content)
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def _html_text(source: str) -> tuple[str, str | None]:
+    """Visible text of an HTML page and its <title>."""
+    from selectolax.parser import HTMLParser
+
+    tree = HTMLParser(source)
+    title_node = tree.css_first("title")
+    title = title_node.text(strip=True) if title_node else None
+    for selector in ("script", "style", "noscript", "template", "svg", "img", "head", "iframe"):
+        for node in tree.css(selector):
+            node.decompose()
+    root = tree.body or tree.root
+    text = root.text(separator="\n") if root else ""
+    return text, title or None
+
+
+def _pdf_text(data: bytes) -> str:
+    """Text layer of a PDF, one block per page."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UnreadableDocument("encrypted PDF")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise UnreadableDocument(f"unreadable PDF: {exc}") from exc
+    return "\n\n".join(p for p in pages if p.strip())
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.split("\n") if line.strip()), "")
+
+
+def read_bytes(data: bytes, suffix: str) -> tuple[str, str]:
+    """Return ``(text, title)`` for file content with the given suffix, or raise ``UnreadableDocument``."""
+    suffix = suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnreadableDocument(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
+    if not data.strip():
+        raise UnreadableDocument("empty file")
+    title: str | None = None
+    if suffix == ".pdf":
+        if not data.startswith(b"%PDF"):
+            raise UnreadableDocument("unreadable PDF: missing %PDF header")
+        raw = _pdf_text(data)
+        if not raw.strip():
+            raise UnreadableDocument("PDF has no text layer (scanned image?)")
+    else:
+        raw = decode(data)
+        if suffix in (".md", ".markdown"):
+            raw = _markdown_text(raw)
+        elif suffix in (".html", ".htm"):
+            raw, title = _html_text(raw)
+    text = clean(raw)
+    if sum(ch.isalnum() for ch in text) < 3:
+        raise UnreadableDocument("empty document (no text after extraction)")
+    return text, (title or _first_line(text))[:300]
+
+
+def read_text(text: str) -> tuple[str, str]:
+    """Clean text given directly (API uploads) and derive its title."""
+    return read_bytes(text.encode("utf-8"), ".txt")
+
+
+def read_file(path: Path) -> tuple[str, str]:
+    """Read one file from disk."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc
+    return read_bytes(data, path.suffix)

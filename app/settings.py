@@ -1,0 +1,56 @@
+"""All settings in one place, read from the environment with the ``RAG_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field can be set as ``RAG_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(Path("index"), description="Folder holding the persisted index versions.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by `make run`.")
+    encoder: str = Field(
+        "e5-small",
+        description="Dense encoder: 'e5-small', 'use-m3' or 'sentence-transformers:<name or path>'.",
+    )
+    threads: int = Field(1, ge=1, description="Threads for single queries (FAISS/encoder); 1 is fastest on 2 cores.")
+    batch_threads: int = Field(2, ge=1, description="Threads for batch embedding and index builds.")
+
+    # Chunking
+    chunk_sentences: int = Field(4, ge=1, description="Maximum sentences per chunk.")
+    chunk_overlap: int = Field(1, ge=0, description="Sentences shared by consecutive chunks.")
+    chunk_chars: int = Field(900, ge=100, description="Soft cap on chunk length in characters.")
+
+    # Retrieval and fusion
+    candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in the blend.")
+    hnsw_threshold: int = Field(
+        50_000, ge=0, description="Chunks above which an HNSW index replaces exact search."
+    )
+    hnsw_ef_search: int = Field(160, ge=16, description="HNSW efSearch (recall vs latency).")
+    answer_passages: int = Field(5, ge=1, description="Top passages whose sentences are scored for the answer.")
+
+    # Answers
+    min_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below this the service abstains.")
+    max_question_chars: int = Field(2000, ge=10)
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from embedded widgets."
+    )
+    max_upload_bytes: int = Field(20_000_000, ge=1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

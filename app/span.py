@@ -1,0 +1,176 @@
+"""Short answer spans inside a sentence: numbers, dates, people, places and organisations.
+
+Candidates come from patterns (numbers, dates, English names) and natasha's NER for Russian; the one
+nearest to the question's words wins. A span made only of the question's own words is never returned.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from app.language import script_language
+from app.question import AnswerType
+from app.terms import WORD, STOPWORDS, stem
+
+Span = tuple[int, int]
+
+_APPROX = (
+    r"(?:(?:more than|less than|fewer than|over|about|around|some|nearly|almost|up to|at least|approximately|"
+    r"более|свыше|около|почти|примерно|порядка|не менее|не более|менее|до)\s+)?"
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|dozen|dozens|hundreds|thousands"
+)
+_NUMBER = re.compile(
+    _APPROX
+    + r"(?<![\w.,-])(?:\d+(?:[ \u00a0]\d{3})*(?:[.,]\d+)?(?:\s*%)?(?![\w-])|(?:"
+    + _NUMBER_WORDS
+    + r")(?:-(?:day|days|year|month|week|hour))?\b)"
+    # The counted thing: up to two following words (not stopwords) belong to a quantity.
+    r"(?:[ \u00a0](?!(?:" + "|".join(sorted(re.escape(w) for w in STOPWORDS if w.isalpha())) + r")\b)"
+    r"[a-zа-яё][\w-]*){0,2}",
+    re.I,
+)
+
+_MONTHS_EN = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTHS_RU = r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+_DAY = r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?"
+_YEAR = r"(?:19|20)\d{2}"
+_DATE = re.compile(
+    rf"{_DAY}\s+{_MONTHS_RU}(?:\s+{_YEAR}(?:\s+(?:года|г\.))?)?"
+    rf"|(?:{_YEAR}\s*[-–]\s*)?{_YEAR}\s*(?:год[а-я]*|гг?\.)"
+    rf"|{_MONTHS_EN}\s+{_DAY}(?:,?\s+{_YEAR})?"
+    rf"|{_DAY}\s+{_MONTHS_EN}(?:,?\s+{_YEAR})?"
+    rf"|{_MONTHS_EN}\s+{_YEAR}"
+    rf"|{_MONTHS_RU.replace('я|', '|')}\s+{_YEAR}"
+    rf"|(?<!\d){_YEAR}(?:\s*[-–]\s*{_YEAR})?(?!\d)",
+)
+
+_CAP = r"[A-Z][\w'’.-]*"
+_CAPITALISED_RUN = re.compile(
+    rf"{_CAP}(?:\s+(?:(?:of|for|in|and|on|the|de)\s+)*{_CAP})*(?:\s+(?:province|region|oblast|city|district))?"
+)
+_ORG_WORDS = {
+    "service", "services", "centre", "center", "committee", "ministry", "organization", "organisation",
+    "programme", "program", "union", "office", "initiative", "agency", "republic", "council", "department",
+    "academy", "government", "forum", "commission", "police", "guard", "guards", "staff", "bureau", "unit",
+    "management", "security", "conference", "nations", "bank", "institute", "university", "mission",
+}
+_TITLES = {"mr", "mrs", "ms", "dr", "colonel", "general", "major", "captain", "ambassador", "minister", "president"}
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|at|to|from|near|across|throughout)\s+(?:the\s+)?|(?:^|\s)(?:в|во|на|из|г\.|пос\.)\s*)$", re.I
+)
+_DURATION = re.compile(r"-(day|days|year|month|week|hour)$", re.I)
+
+
+def _unit(span_text: str) -> str | None:
+    """The counted thing of a quantity: "day" in "two-day meeting", "offici" in "some 100 officials"."""
+    words = re.sub("^" + _APPROX, "", span_text, flags=re.I).split()
+    hyphen = _DURATION.search(words[0]) if words else None
+    for word in words:
+        if hyphen:
+            return stem(hyphen.group(1).lower())
+        if re.search(r"\d", word) or word.lower() in STOPWORDS or re.fullmatch(_NUMBER_WORDS, word.lower()):
+            continue
+        return stem(word.lower().strip(".,"))
+    return None
+
+
+@lru_cache(maxsize=1)
+def _natasha():
+    from natasha import NewsEmbedding, NewsNERTagger, Segmenter
+
+    return Segmenter(), NewsNERTagger(NewsEmbedding())
+
+
+def _russian_entities(sentence: str) -> list[tuple[str, Span]]:
+    from natasha import Doc
+
+    segmenter, tagger = _natasha()
+    doc = Doc(sentence)
+    doc.segment(segmenter)
+    doc.tag_ner(tagger)
+    return [(span.type, (span.start, span.stop)) for span in doc.spans]
+
+
+def _english_entities(sentence: str) -> list[tuple[str, Span]]:
+    """PER / LOC / ORG guesses from capitalised runs (no packaged English NER model is available)."""
+    out = []
+    for match in _CAPITALISED_RUN.finditer(sentence):
+        words = [w.lower().strip(".,'’") for w in match.group().split()]
+        start, end = match.span()
+        if start == 0 and len(words) == 1:
+            continue  # a capitalised sentence opener carries no signal
+        if words[0] in ("the", "a", "an", "on", "in", "at", "since", "thus", "this", "these", "today"):
+            start += len(match.group().split()[0]) + 1
+            words = words[1:]
+            if not words:
+                continue
+        if any(w in _ORG_WORDS for w in words) or (len(words) == 1 and sentence[start:end].isupper()):
+            kind = "ORG"
+        elif _PLACE_BEFORE.search(sentence[:start]) or words[-1] in ("province", "region", "oblast", "city", "district"):
+            kind = "LOC"
+        elif len(words) >= 2 or words[0] in _TITLES:
+            kind = "PER"
+        else:
+            kind = "LOC"
+        out.append((kind, (start, end)))
+    return out
+
+
+def _entities(sentence: str) -> list[tuple[str, Span]]:
+    return _russian_entities(sentence) if script_language(sentence) == "ru" else _english_entities(sentence)
+
+
+def _dates(sentence: str) -> list[Span]:
+    return [m.span() for m in _DATE.finditer(sentence)]
+
+
+def _numbers(sentence: str) -> list[Span]:
+    dates = _dates(sentence)
+    out = []
+    for match in _NUMBER.finditer(sentence):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in dates):
+            continue  # "5 апреля" is a date, not a quantity
+        out.append((start, end))
+    return out
+
+
+def candidates(sentence: str, kind: AnswerType) -> list[Span]:
+    """Spans of ``sentence`` that could answer a question of type ``kind``."""
+    if kind is AnswerType.NUMBER:
+        return _numbers(sentence)
+    if kind is AnswerType.DATE:
+        return _dates(sentence)
+    wanted = {AnswerType.PERSON: "PER", AnswerType.PLACE: "LOC", AnswerType.ORGANISATION: "ORG"}.get(kind)
+    if wanted is None:
+        return []
+    return [span for label, span in _entities(sentence) if label == wanted]
+
+
+def _positions(sentence: str, question_terms: set[str]) -> list[int]:
+    return [m.start() for m in WORD.finditer(sentence) if stem(m.group().lower()) in question_terms]
+
+
+def best_span(sentence: str, kind: AnswerType, question_terms: set[str]) -> Span | None:
+    """The candidate closest to the question's words that says something the question does not."""
+    anchors = _positions(sentence, question_terms)
+    best, best_key = None, None
+    for order, (start, end) in enumerate(candidates(sentence, kind)):
+        words = [stem(w.lower()) for w in WORD.findall(sentence[start:end]) if w.lower() not in STOPWORDS]
+        if not words or set(words) <= question_terms:
+            continue
+        distance = min((abs(a - start) for a in anchors if not start <= a < end), default=len(sentence))
+        if kind is AnswerType.NUMBER:
+            # A quantity whose counted noun the question names ("how many officials") is the one asked for.
+            preferred = _unit(sentence[start:end]) in question_terms
+        else:
+            # A place after "in"/"в" is where something happened, not a name inside a title.
+            preferred = kind is AnswerType.PLACE and bool(_PLACE_BEFORE.search(sentence[:start]))
+        key = (not preferred, distance, order)
+        if best_key is None or key < best_key:
+            best, best_key = (start, end), key
+    return best

@@ -1,0 +1,92 @@
+"""Versioned, crash-safe persistence of snapshots: write aside, then atomically repoint ``CURRENT``."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.snapshot import Snapshot
+
+KEEP_VERSIONS = 2
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexStore:
+    """An index folder: ``versions/<name>/`` holds complete snapshots, ``CURRENT`` names the served one.
+
+    A crash before the ``CURRENT`` swap leaves only an unreferenced temporary folder behind, so the
+    previous version stays loadable.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.versions = self.root / "versions"
+
+    def current(self) -> Path | None:
+        """Folder of the served version, or None if nothing was ever written."""
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            return None
+        folder = self.versions / pointer.read_text().strip()
+        return folder if (folder / "manifest.json").exists() else None
+
+    def load(self, ef_search: int = 160) -> Snapshot | None:
+        folder = self.current()
+        return Snapshot.load(folder, ef_search) if folder else None
+
+    @contextmanager
+    def lock(self):
+        """Exclusive write lock across processes (CLI ingest and a running server)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def write(self, snapshot: Snapshot) -> Path:
+        """Persist ``snapshot`` as a new version and make it current. Call under ``lock()``."""
+        self.versions.mkdir(parents=True, exist_ok=True)
+        name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        staging = self.versions / f".tmp-{name}"
+        snapshot.save(staging)
+        _fsync_tree(staging)
+        final = self.versions / name
+        os.rename(staging, final)
+        pointer = self.root / "CURRENT.tmp"
+        pointer.write_text(name)
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.root / "CURRENT")
+        _fsync_dir(self.root)
+        self._prune(keep=final)
+        return final
+
+    def _prune(self, keep: Path) -> None:
+        """Drop leftovers of crashed writes and all but the newest versions (a reader may still map one)."""
+        for tmp in self.versions.glob(".tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        done = sorted(p for p in self.versions.iterdir() if not p.name.startswith("."))
+        for old in done[:-KEEP_VERSIONS]:
+            if old != keep:
+                shutil.rmtree(old, ignore_errors=True)
