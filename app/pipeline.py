@@ -61,7 +61,7 @@ class Pipeline:
     def encoder(self) -> Encoder:
         if self._encoder is None:
             set_threads(self.settings.threads)
-            self._encoder = create_encoder(self.settings.encoder, self.settings.threads)
+            self._encoder = create_encoder(self.settings.encoder, self.settings.encoder_threads)
         return self._encoder
 
     @property
@@ -78,6 +78,9 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load the encoder and language models before the first request, not during it."""
+        from app.span import warm_up
+
+        warm_up()
         if self.snapshot is not None:
             self.ask("Сколько участников? How many participants?", top_k=1)
 

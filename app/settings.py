@@ -20,8 +20,11 @@ class Settings(BaseSettings):
         "e5-small",
         description="Dense encoder: 'e5-small', 'use-m3' or 'sentence-transformers:<name or path>'.",
     )
-    threads: int = Field(1, ge=1, description="Threads for single queries (FAISS/encoder); 1 is fastest on 2 cores.")
-    batch_threads: int = Field(2, ge=1, description="Threads for batch embedding and index builds.")
+    threads: int = Field(1, ge=1, description="FAISS threads for single queries; 1 is fastest on 2 cores.")
+    batch_threads: int = Field(2, ge=1, description="FAISS threads for index builds.")
+    encoder_threads: int = Field(
+        2, ge=1, description="Encoder threads (e5: 2 is faster than 1 even per query; torch wants 1)."
+    )
 
     # Chunking
     chunk_sentences: int = Field(4, ge=1, description="Maximum sentences per chunk.")

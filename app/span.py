@@ -85,6 +85,11 @@ def _natasha():
     return Segmenter(), NewsNERTagger(NewsEmbedding())
 
 
+def warm_up() -> None:
+    """Load the NER model now rather than on the first Russian question."""
+    _russian_entities("Встреча прошла в Ташкенте.")
+
+
 def _russian_entities(sentence: str) -> list[tuple[str, Span]]:
     from natasha import Doc
 
