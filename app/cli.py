@@ -110,5 +110,153 @@ def ask(
                      f"  confidence {a.confidence:.2f}\n")
 
 
+def _temporary_pipeline(corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]):
+    """A pipeline over a fresh index in a temporary folder, filled from a folder or from texts."""
+    import tempfile
+
+    from app.pipeline import Pipeline
+
+    root = Path(tempfile.mkdtemp(prefix="qa-eval-"))
+    if documents is not None:
+        corpus = root / "corpus"
+        for doc_id, text in documents.items():
+            (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
+            (corpus / doc_id).write_text(text, encoding="utf-8")
+    pipeline = Pipeline(_settings(root / "index", encoder))
+    with console.status(f"indexing {corpus} into a temporary index"):
+        report = pipeline.ingest_folder(corpus)
+    console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
+    return pipeline
+
+
+def _client(index, corpus, endpoint, squad_docs, encoder):
+    from app.evaluation import HttpClient, InProcessClient
+    from app.pipeline import Pipeline
+
+    if endpoint:
+        return HttpClient(endpoint)
+    if corpus is not None or squad_docs is not None:
+        return InProcessClient(_temporary_pipeline(corpus, squad_docs, encoder))
+    pipeline = Pipeline(_settings(index, encoder))
+    pipeline.check()
+    return InProcessClient(pipeline)
+
+
+@cli.command("eval")
+def evaluate_command(
+    gold: Optional[Path] = typer.Option(None, help="Gold questions (JSONL)."),
+    squad: Optional[Path] = typer.Option(None, help="SQuAD v1.1/v2.0 JSON: one document per paragraph, temporary index."),
+    limit: Optional[int] = typer.Option(None, help="With --squad: use only the first N paragraphs."),
+    index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index to query in process."),
+    corpus: Optional[Path] = typer.Option(None, help="Ingest this folder into a temporary index first."),
+    endpoint: Optional[str] = typer.Option(None, help="Query a running server instead, e.g. http://127.0.0.1:8000."),
+    encoder: Optional[str] = typer.Option(None, help="Encoder for a temporary index."),
+    report: Path = typer.Option(Path("eval/report.json"), help="Where to write the JSON report."),
+    chart: Path = typer.Option(Path("eval/report.png"), help="Where to write the chart."),
+    min_hit1: Optional[float] = typer.Option(None), min_hit5: Optional[float] = typer.Option(None),
+    min_mrr: Optional[float] = typer.Option(None), min_containment: Optional[float] = typer.Option(None),
+    min_f1: Optional[float] = typer.Option(None), min_citation: Optional[float] = typer.Option(None),
+    min_abstention_precision: Optional[float] = typer.Option(None),
+    min_abstention_recall: Optional[float] = typer.Option(None),
+) -> None:
+    """Score the service on gold questions; exit code 1 if a --min-* threshold is not met."""
+    from rich.progress import track
+
+    from app.evaluation import evaluate, failed_thresholds, plot_report, write_report
+    from app.gold import load_gold, load_squad
+
+    if (gold is None) == (squad is None):
+        console.print("[red]error:[/] give exactly one of --gold or --squad")
+        raise typer.Exit(2)
+    if squad and endpoint:
+        console.print("[red]error:[/] --squad builds its own index and cannot run against --endpoint")
+        raise typer.Exit(2)
+    squad_docs = None
+    if squad:
+        squad_docs, questions = load_squad(squad, limit)
+    else:
+        questions = load_gold(gold)
+    client = _client(index, corpus, endpoint, squad_docs, encoder)
+    steps = iter(track(range(len(questions)), description="asking", console=console, transient=True))
+    next(steps, None)
+    result = evaluate(client, questions, on_step=lambda: next(steps, None))
+    result["source"] = {"gold": str(gold or squad), "endpoint": endpoint, "index": str(index or "")}
+    write_report(result, report)
+    plot_report(result, chart)
+    _print_report(result)
+    console.print(f"report: {report}  chart: {chart}")
+    failures = failed_thresholds(result["overall"], {
+        "min_hit1": min_hit1, "min_hit5": min_hit5, "min_mrr": min_mrr, "min_containment": min_containment,
+        "min_f1": min_f1, "min_citation": min_citation, "min_abstention_precision": min_abstention_precision,
+        "min_abstention_recall": min_abstention_recall,
+    })
+    for failure in failures:
+        console.print(f"[red]below threshold:[/] {failure}")
+    raise typer.Exit(1 if failures else 0)
+
+
+def _print_report(result: dict) -> None:
+    columns = ["hit@1", "hit@5", "mrr@10", "containment", "exact_match", "f1", "citation",
+               "abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms"]
+    table = Table(title="Evaluation")
+    table.add_column("pair")
+    table.add_column("n", justify="right")
+    for column in columns:
+        table.add_column(column.replace("abstention_", "abst. ").replace("latency_", "").replace("_ms", " ms"), justify="right")
+    rows = [("overall", result["overall"])] + list(result["by_pair"].items())
+    for name, summary in rows:
+        cells = []
+        for column in columns:
+            value = summary.get(column)
+            cells.append("–" if value is None or (column not in ("abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms") and not summary["answerable"]) else (f"{value:.0f}" if column.endswith("_ms") else f"{value:.3f}"))
+        table.add_row(name, str(summary["questions"]), *cells)
+    Console().print(table)
+
+
+@cli.command()
+def calibrate(
+    gold: Path = typer.Option(Path("eval/dev.jsonl"), help="Development questions (never the evaluation set)."),
+    corpus: Path = typer.Option(Path("corpus"), help="Corpus the questions are about."),
+    encoder: Optional[str] = typer.Option(None, help="Encoder to calibrate (default: RAG_ENCODER)."),
+    write: bool = typer.Option(True, help="Store the coefficients in app/calibration.json."),
+) -> None:
+    """Fit the confidence model and abstention threshold for an encoder on development questions."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from app.confidence import FEATURES, save_calibration
+    from app.gold import load_gold
+    from app.metrics import contains
+
+    questions = load_gold(gold)
+    pipeline = _temporary_pipeline(corpus, None, encoder)
+    pipeline.settings.min_confidence = 0.0  # see every top answer, confident or not
+    features, labels = [], []
+    for q in questions:
+        answers = pipeline.ask(q.question, top_k=1).answers
+        if not answers:
+            continue
+        top = answers[0]
+        right = q.answerable and top.doc_id == q.doc_id and contains(top.sentence, q.answers)
+        features.append(top.signals)
+        labels.append(int(right))
+    x, y = np.array(features), np.array(labels)
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+    probability = model.predict_proba(x)[:, 1]
+    # The threshold that makes the most right decisions (answer when right, abstain when not).
+    candidates = np.unique(np.round(probability, 3))
+    accuracy = [float(((probability >= t) == y).mean()) for t in candidates]
+    threshold = float(candidates[int(np.argmax(accuracy))])
+    spec = pipeline.encoder.spec
+    console.print(f"{spec}: {len(y)} questions, {int(y.sum())} right top answers; "
+                  f"threshold {threshold:.3f} decides {max(accuracy):.1%} correctly")
+    for name, weight in zip(FEATURES, model.coef_[0]):
+        console.print(f"  {name:>8} {weight:+.3f}")
+    if write:
+        save_calibration(spec, model.coef_[0].tolist(), float(model.intercept_[0]), threshold,
+                         {"fitted_on": str(gold), "questions": int(len(y))})
+        console.print("written to app/calibration.json")
+
+
 def main() -> None:
     cli()

@@ -14,7 +14,7 @@ from pathlib import Path
 FEATURES = ("cosine", "overlap", "passage", "lexical", "typed")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # Used for encoders without fitted coefficients: rises with cosine and word overlap.
-_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5], "bias": -6.0}
+_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5], "bias": -6.0, "threshold": 0.5}
 
 
 @dataclass(frozen=True)
@@ -34,23 +34,28 @@ class Signals:
 class Calibrator:
     """Maps signals to a probability that the answer is right."""
 
-    def __init__(self, weights: list[float], bias: float):
+    def __init__(self, weights: list[float], bias: float, threshold: float = 0.5):
         self.weights = weights
         self.bias = bias
+        self.threshold = threshold  # below it the service abstains
 
     @classmethod
     def for_encoder(cls, spec: str, path: Path = CALIBRATION_FILE) -> Calibrator:
         table = json.loads(path.read_text()) if path.exists() else {}
         entry = table.get(spec, _FALLBACK)
-        return cls(entry["weights"], entry["bias"])
+        return cls(entry["weights"], entry["bias"], entry.get("threshold", 0.5))
 
     def __call__(self, signals: Signals) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, signals.vector()))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
 
-def save_calibration(spec: str, weights: list[float], bias: float, extra: dict, path: Path = CALIBRATION_FILE) -> None:
+def save_calibration(
+    spec: str, weights: list[float], bias: float, threshold: float, extra: dict, path: Path = CALIBRATION_FILE
+) -> None:
     """Store fitted coefficients for one encoder, keeping the others."""
     table = json.loads(path.read_text()) if path.exists() else {}
-    table[spec] = {"weights": [round(w, 4) for w in weights], "bias": round(bias, 4), **extra}
+    table[spec] = {
+        "weights": [round(w, 4) for w in weights], "bias": round(bias, 4), "threshold": round(threshold, 4), **extra
+    }
     path.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")

@@ -9,7 +9,7 @@ from app.models import Answer, Passage
 from app.question import AnswerType, answer_type
 from app.snapshot import Snapshot
 from app.span import best_span
-from app.terms import terms
+from app.terms import query_terms, terms
 
 # Weight of the question's word overlap against the sentence cosine (≈1 was best measured):
 # cosine alone drifts to topical sentences as more passages are considered.
@@ -30,9 +30,10 @@ class AnswerExtractor:
         self, snap: Snapshot, question: str, query_vector: np.ndarray, passages: list[Passage], top_k: int
     ) -> list[Answer]:
         """Best sentence per passage, ranked; each with a span and a calibrated confidence."""
-        question_terms = terms(question)
+        groups = query_terms(question)
+        question_terms = {t for g in groups for t in g}
         kind = answer_type(question)
-        weights = {t: snap.lexical.idf(t) for t in set(question_terms)}
+        weights = {g: min(snap.lexical.idf(t) for t in g) for g in groups}
         total = sum(weights.values()) or 1.0
 
         scored: list[tuple[float, int, Passage, float, float]] = []
@@ -46,7 +47,7 @@ class AnswerExtractor:
             best = None
             for row, cosine in zip(rows, cosines):
                 words = set(terms(snap.sentence_text(row)))
-                overlap = sum(w for t, w in weights.items() if t in words) / total
+                overlap = sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total
                 score = float(cosine) + OVERLAP_WEIGHT * overlap + PASSAGE_WEIGHT * passage.score
                 if best is None or score > best[0]:
                     best = (score, row, passage, float(cosine), overlap)
@@ -56,7 +57,7 @@ class AnswerExtractor:
 
         ranked = []
         for score, row, passage, cosine, overlap in scored[:top_k]:
-            answer, typed = self._answer(snap, row, passage, cosine, overlap, kind, set(question_terms))
+            answer, typed = self._answer(snap, row, passage, cosine, overlap, kind, question_terms)
             # For a typed question, a sentence holding an entity of that type beats one that does not.
             ranked.append((score + (TYPED_BONUS if typed and kind is not AnswerType.OTHER else 0.0), answer))
         ranked.sort(key=lambda item: -item[0])
@@ -97,5 +98,6 @@ class AnswerExtractor:
             sentence_start=s_start,
             sentence_end=s_end,
             chunk_id=passage.chunk_id,
+            signals=tuple(signals.vector()),
         )
         return answer, span is not None

@@ -40,23 +40,35 @@ class LexicalIndex:
         df = self.df[self.vocab[term]] if term in self.vocab else 0.0
         return float(np.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5)))
 
-    def upper_bound(self, query_terms: list[str]) -> float:
-        """The score a perfect chunk would get: per-term best scores, full idf for unseen terms.
+    def term_bound(self, term: str) -> float:
+        """Best score any chunk reaches for ``term``; an unseen term gets its full idf."""
+        return float(self.max_score[self.vocab[term]]) if term in self.vocab else self.idf(term)
+
+    def group_bound(self, group: tuple[str, ...]) -> float:
+        """Bound of a group of alternative spellings: its best spelling present in the corpus."""
+        present = [t for t in group if t in self.vocab]
+        return max(self.term_bound(t) for t in present) if present else self.idf(group[0])
+
+    def upper_bound(self, groups: list[tuple[str, ...]]) -> float:
+        """The score a perfect chunk would get.
 
         Dividing by this keeps BM25 near zero when the question's words are not in the corpus
         (a question in another language), instead of stretching noise to [0, 1] as min-max does.
         """
-        return float(
-            sum(self.max_score[self.vocab[t]] if t in self.vocab else self.idf(t) for t in query_terms)
-        )
+        return sum(self.group_bound(g) for g in groups)
 
-    def scores(self, query_terms: list[str]) -> np.ndarray:
-        """Normalised BM25 score of every chunk, in [0, 1]."""
-        ids = [self.vocab[t] for t in query_terms if t in self.vocab]
-        if not ids or self.num_docs == 0:
-            return np.zeros(self.num_docs, dtype=np.float32)
-        raw = self.retriever.get_scores_from_ids(ids)[: self.num_docs]
-        return (raw / max(self.upper_bound(query_terms), 1e-9)).astype(np.float32)
+    def scores(self, groups: list[tuple[str, ...]]) -> np.ndarray:
+        """Normalised BM25 score of every chunk in [0, 1]; each group scores by its best spelling."""
+        total = np.zeros(self.num_docs, dtype=np.float32)
+        if self.num_docs == 0:
+            return total
+        for group in groups:
+            ids = [self.vocab[t] for t in group if t in self.vocab]
+            if len(ids) == 1:
+                total += self.retriever.get_scores_from_ids(ids)[: self.num_docs]
+            elif ids:
+                total += np.max([self.retriever.get_scores_from_ids([i])[: self.num_docs] for i in ids], axis=0)
+        return total / max(self.upper_bound(groups), 1e-9)
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder))

@@ -71,9 +71,13 @@ class Answer:
     sentence_start: int
     sentence_end: int
     chunk_id: int
+    # The inputs of the confidence model, kept for calibration; not part of the HTTP contract.
+    signals: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     def public(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("signals")
+        return data
 
 
 @dataclass

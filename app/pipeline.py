@@ -23,7 +23,7 @@ from app.retriever import HybridRetriever
 from app.settings import Settings
 from app.snapshot import Snapshot
 from app.store import IndexStore
-from app.terms import terms
+from app.terms import query_terms
 
 
 class UnknownDocument(KeyError):
@@ -70,6 +70,13 @@ class Pipeline:
             calibrator = Calibrator.for_encoder(self.encoder.spec)
             self._extractor = AnswerExtractor(calibrator, self.settings.answer_passages)
         return self._extractor
+
+    @property
+    def min_confidence(self) -> float:
+        """The abstention threshold: the setting, else the one calibrated for this encoder."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
+        return self.extractor.calibrator.threshold
 
     def check(self) -> None:
         """Raise ``IndexMismatch`` if the index on disk was built by another encoder."""
@@ -187,7 +194,7 @@ class Pipeline:
             missing = [d for d in doc_ids if d not in snap.documents]
             if missing:
                 raise UnknownDocument(", ".join(missing))
-        return snap, lang or detect_language(question), self.encoder.query(question), terms(question)
+        return snap, lang or detect_language(question), self.encoder.query(question), query_terms(question)
 
     def search(self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
         """The best passages for ``query``."""
@@ -207,9 +214,10 @@ class Pipeline:
         )
         answers = self.extractor.extract(snap, question, vector, passages, top_k)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
-        if not answers or answers[0].confidence < self.settings.min_confidence:
+        threshold = self.min_confidence
+        if not answers or answers[0].confidence < threshold:
             answers = []
-        answers = [a for a in answers if a.confidence >= self.settings.min_confidence]
+        answers = [a for a in answers if a.confidence >= threshold]
         return AskResult(
             question=question,
             lang=lang,

@@ -20,7 +20,7 @@ class HybridRetriever:
         self,
         snap: Snapshot,
         query_vector: np.ndarray,
-        query_terms: list[str],
+        query_terms: list[tuple[str, ...]],
         top_k: int,
         doc_ids: list[str] | None = None,
     ) -> list[Passage]:

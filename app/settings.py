@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     answer_passages: int = Field(5, ge=1, description="Top passages whose sentences are scored for the answer.")
 
     # Answers
-    min_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below this the service abstains.")
+    min_confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="Below this the service abstains; default: the encoder's calibrated threshold."
+    )
     max_question_chars: int = Field(2000, ge=10)
 
     # HTTP

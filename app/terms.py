@@ -32,3 +32,36 @@ def terms(text: str) -> list[str]:
     # bm25s's own Tokenizer keeps a growing vocabulary; a stateless split suits a long-running server.
     words = (w.lower() for w in WORD.findall(text))
     return [stem(w) for w in words if w not in STOPWORDS and w != "_"]
+
+
+_NAME = re.compile(r"\b[A-ZА-ЯЁ][a-zа-яё]{3,}(?:-[A-ZА-ЯЁa-zа-яё]+)?\b")
+
+
+@lru_cache(maxsize=50_000)
+def _transliterate(word: str) -> str:
+    """The same name in the other script: "Bishkek" ↔ "Бишкек", "Kapinos" ↔ "Капинос"."""
+    if _CYRILLIC.search(word):
+        import iuliia
+
+        return iuliia.WIKIPEDIA.translate(word)
+    from transliterate import translit
+
+    return translit(word, "ru")
+
+
+def query_terms(text: str) -> list[tuple[str, ...]]:
+    """Question terms as groups of alternatives: each capitalised name also in the other script.
+
+    Names are the one thing a question shares with a document in another language; a group counts
+    once, by its best-matching spelling.
+    """
+    groups: dict[str, set[str]] = {}
+    for word in WORD.findall(text):
+        lower = word.lower()
+        if lower in STOPWORDS or lower == "_":
+            continue
+        group = groups.setdefault(stem(lower), {stem(lower)})
+        if _NAME.fullmatch(word) and word != text.split()[0]:
+            for part in _transliterate(word).lower().split("-"):
+                group.add(stem(part))
+    return [tuple(sorted(g, key=lambda t: t != key)) for key, g in groups.items()]
