@@ -24,3 +24,6 @@ def chunk_sentences(
         if last >= len(spans):
             return ranges
         first = max(last - overlap, first + 1)
+        # Share only the sentences that fit with the next new one, or the next chunk would repeat part of this one.
+        while first < last and spans[last][1] - spans[first][0] > max_chars:
+            first += 1

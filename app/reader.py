@@ -70,18 +70,34 @@ def _markdown_text(source: str) -> str:
     return "\n\n".join(b for b in blocks if b.strip())
 
 
-def _html_text(source: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page and its <title>."""
-    from selectolax.parser import HTMLParser
+# Elements that start a new line; text inside any other element (links, bold, spans) stays in its sentence.
+_BLOCK_TAGS = (
+    "address,article,aside,blockquote,br,caption,dd,details,div,dl,dt,fieldset,figcaption,figure,footer,form,"
+    "h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,td,th,tr,ul"
+)
+_BREAK = "\u2029"  # a marker that HTML whitespace collapsing leaves alone
+_HTML_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_BREAKS = re.compile(r" *\u2029[\u2029 ]*")
 
-    tree = HTMLParser(source)
+
+def _html_text(source: str) -> tuple[str, str | None]:
+    """Visible text of an HTML page and its <title>: one line per block, inline markup joined."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(source)
     title_node = tree.css_first("title")
     title = title_node.text(strip=True) if title_node else None
     for selector in ("script", "style", "noscript", "template", "svg", "img", "head", "iframe"):
         for node in tree.css(selector):
             node.decompose()
     root = tree.body or tree.root
-    text = root.text(separator="\n") if root else ""
+    if root is None:
+        return "", title or None
+    for node in root.css(_BLOCK_TAGS):
+        node.insert_before(_BREAK)
+        node.insert_after(_BREAK)
+    # Source line breaks and indentation are not text in HTML: collapse them as a browser does.
+    text = _BREAKS.sub("\n", _HTML_SPACE.sub(" ", root.text(separator="")))
     return text, title or None
 
 
@@ -90,16 +106,44 @@ def _pdf_text(data: bytes) -> str:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocument("encrypted PDF")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise UnreadableDocument(f"unreadable PDF: {exc}") from exc
-    return "\n\n".join(p for p in pages if p.strip())
+    except UnreadableDocument:
+        raise
+    except Exception as exc:  # pypdf raises many exception types on damaged files, not only PdfReadError
+        raise UnreadableDocument(f"unreadable PDF: {exc or type(exc).__name__}") from exc
+    return "\n\n".join(_unwrap(p) for p in pages if p.strip())
+
+
+_SENTENCE_END = (".", "!", "?", "…", ":", ";")
+
+
+def _unwrap(page: str) -> str:
+    """Join the visual lines of a PDF paragraph: a line break ends a sentence downstream, a wrap must not.
+
+    A line continues on the next one when it does not end a sentence and either runs nearly the full width
+    (a wrap) or the next line starts in lower case.
+    """
+    lines = page.split("\n")
+    width = max(len(line.strip()) for line in lines)
+    out: list[str] = []
+    previous = ""
+    for line in lines:
+        line = line.strip()
+        wrapped = bool(
+            out and previous and line and not previous.endswith(_SENTENCE_END)
+            and (line[0].islower() or len(previous) >= 0.6 * width)
+        )
+        if wrapped:
+            out[-1] += " " + line
+        else:
+            out.append(line)
+        previous = line
+    return "\n".join(out)
 
 
 def _first_line(text: str) -> str:

@@ -46,7 +46,10 @@ def _cap(start: int, end: int, text: str) -> list[tuple[int, int]]:
     while end - start > MAX_SENTENCE_CHARS:
         cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
         cut = cut if cut > start else start + MAX_SENTENCE_CHARS
-        out.append((start, cut))
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():  # "a  b" cut at its second space
+            piece_end -= 1
+        out.append((start, piece_end))
         start = cut
         while start < end and text[start].isspace():
             start += 1

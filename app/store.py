@@ -67,7 +67,9 @@ class IndexStore:
     def write(self, snapshot: Snapshot) -> Path:
         """Persist ``snapshot`` as a new version and make it current. Call under ``lock()``."""
         self.versions.mkdir(parents=True, exist_ok=True)
-        name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        # Names sort in write order (pruning relies on it): one clock reading, in UTC so DST cannot go back.
+        now = time.time_ns()
+        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000)) + f"-{now % 1_000_000_000:09d}"
         staging = self.versions / f".tmp-{name}"
         snapshot.save(staging)
         _fsync_tree(staging)

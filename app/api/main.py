@@ -27,6 +27,10 @@ def _error(status: int, message: str) -> JSONResponse:
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":  # loc is ("body", <character position>)
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            parts.append(f"body: invalid JSON at character {error['loc'][-1]}: {reason}")
+            continue
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)

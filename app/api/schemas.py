@@ -121,6 +121,8 @@ class DocumentIn(BaseModel):
     title: Optional[StrictStr] = Field(None, max_length=300)
 
     _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v)))
+    # A blank title means "derive it from the text", not an empty title.
+    _blank_title = field_validator("title")(classmethod(lambda cls, v: (v.strip() or None) if v is not None else None))
 
 
 class DocumentSummary(BaseModel):

@@ -99,7 +99,7 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
             raise HTTPException(422, f"doc_id: {exc}") from exc
         suffix = PurePosixPath(upload.filename or doc_id).suffix
         text, derived = await run_in_threadpool(read_bytes, data, suffix)
-        title = str(form.get("title") or derived)
+        title = str(form.get("title") or "").strip() or derived
     elif content_type.startswith("application/json"):
         try:
             body = DocumentIn.model_validate_json(await request.body())

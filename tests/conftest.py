@@ -1,0 +1,111 @@
+"""Shared fixtures: one real index of the seed corpus (e5-small, FAISS, bm25s on disk), built once per session,
+cheap copies of it for tests that write, and in-process API clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from app.pipeline import Pipeline
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CORPUS = ROOT / "corpus"
+
+# The seed documents by content (file names are their doc_ids).
+BOROVOE = "000_5a5eb2172dcf12eb.txt"  # ru: 3rd border security conference in Borovoe, "более 50 человек"
+ISSYK_KUL = "001_cbbf1589787f8c83.txt"  # en: OSCE regional meeting in Issyk-Kul province, 35 representatives
+UNODC = "002_5cfd33afcd421555.txt"  # ru: UNODC seminar on UN Security Council Resolution 2396
+BISHKEK = "003_e4272607314c6f95.txt"  # en: OSCE Centre in Bishkek, 12th CABSI conference, Sergey Kapinos
+TASHKENT = "004_e237da839ca07bef.txt"  # ru: 5th round of Uzbek-Kazakh security consultations, 5 April
+RUSSIAN_DOCS = (BOROVOE, UNODC, TASHKENT)
+ENGLISH_DOCS = (ISSYK_KUL, BISHKEK)
+SEED_DOCS = tuple(sorted(RUSSIAN_DOCS + ENGLISH_DOCS))
+
+
+def make_settings(index_dir: Path, **overrides) -> Settings:
+    """Settings for a test index, independent of any .env file of the checkout."""
+    return Settings(index_dir=index_dir, _env_file=None, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment of a `python -m app` child: no RAG_* leaking in from the shell, unbuffered output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory):
+    """A copy of corpus/ ingested once into a temporary index with the default encoder (e5-small)."""
+    root = tmp_path_factory.mktemp("seed")
+    corpus = root / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    settings = make_settings(root / "index")
+    pipeline = Pipeline(settings)
+    report = pipeline.ingest_folder(corpus)
+    assert not report.failed, report.failed
+    return SimpleNamespace(root=root, corpus=corpus, index=root / "index", settings=settings, pipeline=pipeline,
+                           report=report)
+
+
+@pytest.fixture(scope="session")
+def pipeline(seed) -> Pipeline:
+    """The session pipeline over the seed index. Read-only: tests that write use ``workspace``."""
+    return seed.pipeline
+
+
+@pytest.fixture(scope="session")
+def encoder(pipeline):
+    """The loaded e5-small encoder, shared so that every test pipeline skips the model load."""
+    return pipeline.encoder
+
+
+@pytest.fixture
+def workspace(tmp_path, seed, encoder):
+    """A private copy of the seed corpus and index with its own pipeline (same encoder instance)."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(seed.corpus, corpus)
+    shutil.copytree(seed.index, index)
+    settings = make_settings(index)
+    return SimpleNamespace(
+        root=tmp_path, corpus=corpus, index=index, settings=settings, pipeline=Pipeline(settings, encoder=encoder)
+    )
+
+
+@pytest.fixture(scope="session")
+def client(seed):
+    """In-process HTTP client over the session pipeline; lifespan (index check, warm-up) runs."""
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+
+    with TestClient(create_app(seed.settings, pipeline=seed.pipeline)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def workspace_client(workspace):
+    """In-process HTTP client over a private index copy, for tests that upload or delete documents."""
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+
+    with TestClient(create_app(workspace.settings, pipeline=workspace.pipeline), raise_server_exceptions=False) as c:
+        c.workspace = workspace
+        yield c
