@@ -1,0 +1,719 @@
+/*
+ * Question answering chat, shared by the full page (index.html) and the embeddable widget (widget.js).
+ *
+ * Exposes window.BorderQAChat.mountChat(rootElement, {endpoint, lang, mode, onClose, examples, topK}) and
+ * mounts itself into every element of the page that carries a `data-border-qa-chat` attribute (optional
+ * data-endpoint, data-lang). mountChat returns {element, focus(), ask(question), isViewerOpen(), closeViewer()}.
+ *
+ * Safety: every piece of text that comes from the server (answers, titles, document text, error messages) is
+ * inserted with textContent / text nodes. Nothing is ever assigned to innerHTML.
+ */
+(function (global) {
+  "use strict";
+
+  var STRINGS = {
+    en: {
+      title: "Document Q&A",
+      subtitle: "Cited answers from the documents",
+      placeholder: "Ask a question…",
+      inputLabel: "Your question",
+      sendLabel: "Send question",
+      close: "Close chat",
+      logLabel: "Conversation",
+      emptyTitle: "Ask about the documents",
+      emptyText:
+        "Write in Russian or English. Each answer is a sentence quoted from a document, with the exact " +
+        "answer highlighted and its source cited.",
+      examplesLabel: "Examples",
+      examples: [
+        "Who is the Head of the OSCE Centre in Bishkek?",
+        "How many people took part in the conference in Borovoe?",
+        "Сколько человек приняли участие в конференции в Боровом?"
+      ],
+      keysHint: "Enter to send · Shift+Enter for a new line",
+      you: "You",
+      thinking: "Searching the documents…",
+      confidence: "Confidence",
+      source: "Source",
+      passage: "Passage from the document",
+      openDoc: "Open document",
+      openDocLabel: "Open the full document at this sentence:",
+      moreAnswers: function (n) {
+        return n === 1 ? "1 more possible answer" : n + " more possible answers";
+      },
+      notFound: "Not found in the documents.",
+      notFoundHint: "The documents do not answer this question confidently. Try rephrasing it.",
+      networkError: "Cannot reach the server.",
+      networkHint: "Check the connection and try again.",
+      serverError: function (status) {
+        return "The server could not answer (HTTP " + status + "). Please try again later.";
+      },
+      rejected: "The question was not accepted:",
+      docLoading: "Loading the document…",
+      docError: "Could not open the document:",
+      closeViewer: "Close document",
+      chars: function (n) {
+        return n.toLocaleString("en") + " characters";
+      },
+      langNames: { ru: "Russian", en: "English" }
+    },
+    ru: {
+      title: "Вопросы по документам",
+      subtitle: "Ответы с цитатами из документов",
+      placeholder: "Задайте вопрос…",
+      inputLabel: "Ваш вопрос",
+      sendLabel: "Отправить вопрос",
+      close: "Закрыть чат",
+      logLabel: "Диалог",
+      emptyTitle: "Спросите о документах",
+      emptyText:
+        "Пишите по-русски или по-английски. Ответ — это предложение из документа, в котором выделен " +
+        "точный ответ и указан источник.",
+      examplesLabel: "Примеры",
+      examples: [
+        "Сколько человек приняли участие в конференции в Боровом?",
+        "Кто возглавляет Центр ОБСЕ в Бишкеке?",
+        "Who is the Head of the OSCE Centre in Bishkek?"
+      ],
+      keysHint: "Enter — отправить · Shift+Enter — новая строка",
+      you: "Вы",
+      thinking: "Ищу в документах…",
+      confidence: "Уверенность",
+      source: "Источник",
+      passage: "Фрагмент документа",
+      openDoc: "Открыть документ",
+      openDocLabel: "Открыть документ на этом предложении:",
+      moreAnswers: function (n) {
+        var word = "вариантов";
+        var m10 = n % 10;
+        var m100 = n % 100;
+        if (m10 === 1 && m100 !== 11) word = "вариант";
+        else if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14)) word = "варианта";
+        return "Ещё " + n + " " + word + " ответа";
+      },
+      notFound: "В документах ответ не найден.",
+      notFoundHint: "Документы не дают уверенного ответа на этот вопрос. Попробуйте сформулировать его иначе.",
+      networkError: "Сервер недоступен.",
+      networkHint: "Проверьте соединение и повторите попытку.",
+      serverError: function (status) {
+        return "Сервер не смог ответить (HTTP " + status + "). Повторите попытку позже.";
+      },
+      rejected: "Вопрос не принят:",
+      docLoading: "Загрузка документа…",
+      docError: "Не удалось открыть документ:",
+      closeViewer: "Закрыть документ",
+      chars: function (n) {
+        return n.toLocaleString("ru") + " симв.";
+      },
+      langNames: { ru: "русский", en: "английский" }
+    }
+  };
+
+  function uiLanguage(preferred) {
+    var lang = preferred || (global.navigator && (global.navigator.language || "")) || "";
+    return /^ru/i.test(lang) ? "ru" : "en";
+  }
+
+  /* ---------- DOM helpers (text only, never HTML) ---------- */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function txt(value) {
+    return document.createTextNode(String(value));
+  }
+
+  function attrs(node, map) {
+    Object.keys(map).forEach(function (key) {
+      node.setAttribute(key, map[key]);
+    });
+    return node;
+  }
+
+  function svgIcon(paths, className) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    attrs(svg, { viewBox: "0 0 24 24", width: "20", height: "20", "aria-hidden": "true", focusable: "false" });
+    if (className) svg.setAttribute("class", className);
+    paths.forEach(function (d) {
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  var ICONS = {
+    send: ["M3.4 20.4 21 12 3.4 3.6 3.4 10.1 15 12 3.4 13.9z"],
+    close: ["M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z"],
+    doc: [
+      "M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5zM8 13h8v-1.6H8zm0 4h8v-1.6H8z"
+    ],
+    alert: ["M12 2 1 21h22zm1 14h-2v-2h2zm0-4h-2V8h2z"],
+    search: [
+      "M10 3a7 7 0 0 1 5.6 11.2l5.1 5.1-1.4 1.4-5.1-5.1A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z"
+    ]
+  };
+
+  /* ---------- Highlighting ---------- */
+
+  // Position of `needle` in `haystack`: the offset hint from the server when it matches, else the first match.
+  function locate(haystack, needle, hint) {
+    if (!needle || typeof haystack !== "string") return -1;
+    if (typeof hint === "number" && hint >= 0 && haystack.substr(hint, needle.length) === needle) return hint;
+    return haystack.indexOf(needle);
+  }
+
+  // The answer sentence with the short span in <mark class="bqa-span">.
+  function appendSentence(parent, answer) {
+    var sentence = String(answer.sentence || answer.text || "");
+    var span = String(answer.text || "");
+    var at = locate(sentence, span, answer.start - answer.sentence_start);
+    if (at < 0) {
+      parent.appendChild(txt(sentence));
+      return;
+    }
+    if (at > 0) parent.appendChild(txt(sentence.slice(0, at)));
+    var whole = at === 0 && span.length === sentence.length;
+    parent.appendChild(el("mark", whole ? "bqa-span bqa-span--whole" : "bqa-span", span));
+    if (at + span.length < sentence.length) parent.appendChild(txt(sentence.slice(at + span.length)));
+  }
+
+  // A longer text (passage or whole document starting at document offset `base`) with the answer sentence in
+  // <mark class="bqa-sentence"> and the span inside it. Returns the sentence mark (null if not found).
+  function appendWithSentence(parent, text, answer, base) {
+    text = String(text || "");
+    var sentence = String(answer.sentence || "");
+    var at = locate(text, sentence, answer.sentence_start - base);
+    if (at < 0) {
+      parent.appendChild(txt(text));
+      return null;
+    }
+    if (at > 0) parent.appendChild(txt(text.slice(0, at)));
+    var mark = el("mark", "bqa-sentence");
+    appendSentence(mark, answer);
+    parent.appendChild(mark);
+    if (at + sentence.length < text.length) parent.appendChild(txt(text.slice(at + sentence.length)));
+    return mark;
+  }
+
+  function passageFor(answer, passages) {
+    passages = passages || [];
+    var i;
+    for (i = 0; i < passages.length; i++) {
+      if (passages[i].doc_id === answer.doc_id && passages[i].chunk_id === answer.chunk_id) return passages[i];
+    }
+    for (i = 0; i < passages.length; i++) {
+      var p = passages[i];
+      if (p.doc_id === answer.doc_id && p.start <= answer.sentence_start && answer.sentence_end <= p.end) return p;
+    }
+    return null;
+  }
+
+  function percent(confidence) {
+    var value = Math.max(0, Math.min(1, Number(confidence) || 0));
+    var pct = Math.round(value * 100);
+    return value < 1 && pct === 100 ? 99 : pct; // never claim certainty the model does not have
+  }
+
+  function confidenceLevel(confidence) {
+    if (confidence >= 0.8) return "high";
+    if (confidence >= 0.6) return "medium";
+    return "low";
+  }
+
+  // FastAPI errors: {"detail": "message"} or {"detail": [{"msg": ..., "loc": [...]}, ...]}.
+  function detailMessage(body) {
+    var detail = body && body.detail;
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) {
+      return detail
+        .map(function (item) {
+          if (!item || typeof item !== "object") return String(item);
+          var loc = Array.isArray(item.loc) ? item.loc.filter(function (p) { return p !== "body"; }).join(".") : "";
+          return (loc ? loc + ": " : "") + (item.msg || "");
+        })
+        .join("; ");
+    }
+    if (detail && typeof detail === "object") return JSON.stringify(detail);
+    return "";
+  }
+
+  /* ---------- The chat ---------- */
+
+  function mountChat(root, options) {
+    options = options || {};
+    var endpoint = String(options.endpoint || "").replace(/\/+$/, "");
+    var lang = uiLanguage(options.lang);
+    var t = STRINGS[lang];
+    var mode = options.mode === "widget" ? "widget" : "page";
+    var examples = Array.isArray(options.examples) && options.examples.length ? options.examples : t.examples;
+    var busy = false;
+    var docCache = {};
+    var uid = "bqa" + Math.random().toString(36).slice(2, 8);
+
+    root.textContent = "";
+    var shell = el("div", "bqa bqa--" + mode);
+    shell.setAttribute("lang", lang);
+
+    /* header */
+    var header = el("header", "bqa-header");
+    var brand = el("div", "bqa-brand");
+    var logo = el("span", "bqa-logo");
+    logo.appendChild(svgIcon(ICONS.search));
+    var titles = el("div", "bqa-titles");
+    var heading = el(mode === "page" ? "h1" : "h2", "bqa-title", t.title);
+    heading.id = uid + "-title";
+    titles.appendChild(heading);
+    titles.appendChild(el("p", "bqa-subtitle", t.subtitle));
+    brand.appendChild(logo);
+    brand.appendChild(titles);
+    header.appendChild(brand);
+    var closeButton = null;
+    if (typeof options.onClose === "function") {
+      closeButton = attrs(el("button", "bqa-icon-button bqa-close"), { type: "button", "aria-label": t.close, title: t.close });
+      closeButton.appendChild(svgIcon(ICONS.close));
+      closeButton.addEventListener("click", function () {
+        options.onClose();
+      });
+      header.appendChild(closeButton);
+    }
+
+    /* message log */
+    var log = attrs(el("div", "bqa-log"), {
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": t.logLabel
+    });
+    var empty = buildEmptyState();
+    log.appendChild(empty);
+
+    /* composer */
+    var form = attrs(el("form", "bqa-composer"), { novalidate: "" });
+    var field = el("div", "bqa-field");
+    var input = attrs(el("textarea", "bqa-input"), {
+      rows: "1",
+      placeholder: t.placeholder,
+      "aria-label": t.inputLabel,
+      "aria-describedby": uid + "-keys",
+      autocomplete: "off",
+      enterkeyhint: "send"
+    });
+    var send = attrs(el("button", "bqa-send"), { type: "submit", "aria-label": t.sendLabel, title: t.sendLabel });
+    send.appendChild(svgIcon(ICONS.send));
+    field.appendChild(input);
+    field.appendChild(send);
+    form.appendChild(field);
+    var keys = el("p", "bqa-keys", t.keysHint);
+    keys.id = uid + "-keys";
+    form.appendChild(keys);
+
+    /* document viewer */
+    var viewer = attrs(el("dialog", "bqa-viewer"), { "aria-labelledby": uid + "-doc-title" });
+    var viewerHead = el("div", "bqa-viewer-head");
+    var viewerTitles = el("div", "bqa-viewer-titles");
+    var viewerTitle = el("h2", "bqa-viewer-title");
+    viewerTitle.id = uid + "-doc-title";
+    var viewerMeta = el("p", "bqa-viewer-meta");
+    viewerTitles.appendChild(viewerTitle);
+    viewerTitles.appendChild(viewerMeta);
+    var viewerClose = attrs(el("button", "bqa-icon-button"), {
+      type: "button",
+      "aria-label": t.closeViewer,
+      title: t.closeViewer
+    });
+    viewerClose.appendChild(svgIcon(ICONS.close));
+    viewerClose.addEventListener("click", function () {
+      viewer.close();
+    });
+    viewerHead.appendChild(viewerTitles);
+    viewerHead.appendChild(viewerClose);
+    var viewerBody = attrs(el("div", "bqa-viewer-body"), { tabindex: "0" });
+    viewer.appendChild(viewerHead);
+    viewer.appendChild(viewerBody);
+    viewer.addEventListener("click", function (event) {
+      if (event.target === viewer) viewer.close(); // a click on the backdrop
+    });
+
+    shell.appendChild(header);
+    shell.appendChild(log);
+    shell.appendChild(form);
+    shell.appendChild(viewer);
+    root.appendChild(shell);
+
+    /* behaviour */
+    function resize() {
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight, 160) + "px";
+    }
+
+    function setBusy(value) {
+      busy = value;
+      send.disabled = value;
+      shell.classList.toggle("bqa-busy", value);
+      if (value) log.setAttribute("aria-busy", "true");
+      else log.removeAttribute("aria-busy");
+    }
+
+    function updateSend() {
+      send.disabled = busy || !input.value.trim();
+    }
+
+    input.addEventListener("input", function () {
+      resize();
+      updateSend();
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submit();
+    });
+    updateSend();
+
+    function submit() {
+      var question = input.value.trim();
+      if (!question || busy) return;
+      input.value = "";
+      resize();
+      ask(question);
+    }
+
+    function scrollToNode(node) {
+      var top = node.offsetTop - 12;
+      if (typeof log.scrollTo === "function") log.scrollTo({ top: top, behavior: "smooth" });
+      else log.scrollTop = top;
+    }
+
+    function addMessage(kind, node) {
+      if (empty.parentNode) empty.parentNode.removeChild(empty);
+      var row = el("div", "bqa-row bqa-row--" + kind);
+      row.appendChild(node);
+      log.appendChild(row);
+      return row;
+    }
+
+    function ask(question) {
+      var bubble = el("div", "bqa-msg bqa-msg--user");
+      bubble.appendChild(el("span", "bqa-sr", t.you + ": "));
+      bubble.appendChild(el("p", "bqa-user-text", question));
+      var questionRow = addMessage("user", bubble);
+
+      var typing = attrs(el("div", "bqa-msg bqa-msg--bot bqa-typing"), { role: "status" });
+      var dots = attrs(el("span", "bqa-dots"), { "aria-hidden": "true" });
+      dots.appendChild(el("span"));
+      dots.appendChild(el("span"));
+      dots.appendChild(el("span"));
+      typing.appendChild(dots);
+      typing.appendChild(el("span", "bqa-typing-text", t.thinking));
+      var typingRow = addMessage("pending", typing);
+      scrollToNode(questionRow);
+      setBusy(true);
+
+      request("POST", "/ask", { question: question, top_k: options.topK || 5 })
+        .then(
+          function (data) {
+            return renderAnswer(data);
+          },
+          function (error) {
+            return renderError(error);
+          }
+        )
+        .then(function (node) {
+          typingRow.parentNode.removeChild(typingRow);
+          addMessage("bot", node);
+          scrollToNode(questionRow);
+        })
+        .then(null, function (error) {
+          if (typingRow.parentNode) typingRow.parentNode.removeChild(typingRow);
+          addMessage("bot", renderError({ kind: "client", message: String(error && error.message) }));
+        })
+        .then(function () {
+          setBusy(false);
+          updateSend();
+        });
+    }
+
+    function request(method, path, body) {
+      var init = { method: method, headers: { Accept: "application/json" } };
+      if (body !== undefined) {
+        init.headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      return fetch(endpoint + path, init).then(
+        function (response) {
+          return response.text().then(function (raw) {
+            var data = null;
+            try {
+              data = raw ? JSON.parse(raw) : null;
+            } catch (ignored) {
+              data = null;
+            }
+            if (response.ok) return data;
+            throw { kind: "http", status: response.status, message: detailMessage(data) };
+          });
+        },
+        function () {
+          throw { kind: "network" };
+        }
+      );
+    }
+
+    /* ---------- rendering ---------- */
+
+    function renderAnswer(data) {
+      var answer = data && data.answer;
+      if (!answer) return renderNotFound();
+      var bubble = el("div", "bqa-msg bqa-msg--bot bqa-answer");
+      bubble.appendChild(renderCandidate(answer, data.passages, true));
+      var more = (data.answers || []).slice(1);
+      if (more.length) {
+        var details = el("details", "bqa-more");
+        details.appendChild(el("summary", "bqa-more-summary", t.moreAnswers(more.length)));
+        var list = el("ol", "bqa-more-list");
+        more.forEach(function (candidate) {
+          var item = el("li", "bqa-more-item");
+          item.appendChild(renderCandidate(candidate, data.passages, false));
+          list.appendChild(item);
+        });
+        details.appendChild(list);
+        bubble.appendChild(details);
+      }
+      return bubble;
+    }
+
+    function renderCandidate(answer, passages, primary) {
+      var box = el("div", primary ? "bqa-candidate bqa-candidate--primary" : "bqa-candidate");
+      var sentence = el("p", "bqa-sentence-text");
+      appendSentence(sentence, answer);
+      box.appendChild(sentence);
+
+      var meta = el("div", "bqa-meta");
+      var pct = percent(answer.confidence);
+      var conf = el("span", "bqa-confidence bqa-confidence--" + confidenceLevel(answer.confidence));
+      conf.setAttribute("title", t.confidence + ": " + pct + "%");
+      var meter = attrs(el("span", "bqa-meter"), { "aria-hidden": "true" });
+      var fill = el("span", "bqa-meter-fill");
+      fill.style.width = pct + "%";
+      meter.appendChild(fill);
+      conf.appendChild(meter);
+      conf.appendChild(el("span", "bqa-confidence-text", t.confidence + " " + pct + "%"));
+      meta.appendChild(conf);
+      box.appendChild(meta);
+
+      var cite = el("div", "bqa-citation");
+      var source = el("div", "bqa-source");
+      var docIcon = el("span", "bqa-source-icon");
+      docIcon.appendChild(svgIcon(ICONS.doc));
+      source.appendChild(docIcon);
+      var sourceText = el("div", "bqa-source-text");
+      sourceText.appendChild(el("span", "bqa-source-label", t.source));
+      var titleLine = el("span", "bqa-source-title", answer.title || answer.doc_id);
+      titleLine.setAttribute("title", String(answer.title || answer.doc_id));
+      sourceText.appendChild(titleLine);
+      source.appendChild(sourceText);
+      source.appendChild(langBadge(answer.lang));
+      cite.appendChild(source);
+
+      var passage = passageFor(answer, passages);
+      if (passage) {
+        var details = el("details", "bqa-passage");
+        details.appendChild(el("summary", "bqa-passage-summary", t.passage));
+        var quote = el("blockquote", "bqa-passage-text");
+        var inPassage = appendWithSentence(quote, passage.text, answer, passage.start);
+        details.appendChild(quote);
+        details.addEventListener("toggle", function () {
+          // bring the quoted sentence into the passage box's view (it scrolls on its own)
+          if (details.open && inPassage) quote.scrollTop = Math.max(0, inPassage.offsetTop - 12);
+        });
+        cite.appendChild(details);
+      }
+
+      var open = attrs(el("button", "bqa-open"), {
+        type: "button",
+        "aria-label": t.openDocLabel + " " + (answer.title || answer.doc_id)
+      });
+      open.appendChild(el("span", null, t.openDoc));
+      open.appendChild(el("span", "bqa-arrow", "→"));
+      open.setAttribute("aria-haspopup", "dialog");
+      open.addEventListener("click", function () {
+        openDocument(answer);
+      });
+      cite.appendChild(open);
+      box.appendChild(cite);
+      return box;
+    }
+
+    function langBadge(code) {
+      var value = String(code || "").toLowerCase();
+      var badge = el("abbr", "bqa-lang", value.toUpperCase() || "?");
+      badge.setAttribute("title", t.langNames[value] || value);
+      return badge;
+    }
+
+    function renderNotFound() {
+      var bubble = el("div", "bqa-msg bqa-msg--bot bqa-notfound");
+      var icon = el("span", "bqa-notice-icon");
+      icon.appendChild(svgIcon(ICONS.search));
+      var body = el("div", "bqa-notice-body");
+      body.appendChild(el("p", "bqa-notice-title", t.notFound));
+      body.appendChild(el("p", "bqa-notice-text", t.notFoundHint));
+      bubble.appendChild(icon);
+      bubble.appendChild(body);
+      return bubble;
+    }
+
+    function errorText(error) {
+      if (!error || error.kind === "network") return { title: t.networkError, text: t.networkHint, plain: true };
+      if (error.kind === "http" && error.status >= 400 && error.status < 500) {
+        return { title: t.rejected, text: error.message || "HTTP " + error.status };
+      }
+      if (error.kind === "http") return { title: t.serverError(error.status), text: "" };
+      return { title: t.networkError, text: error.message || "" };
+    }
+
+    function renderError(error) {
+      var info = errorText(error);
+      var bubble = attrs(el("div", "bqa-msg bqa-msg--bot bqa-error"), { role: "alert" });
+      var icon = el("span", "bqa-notice-icon");
+      icon.appendChild(svgIcon(ICONS.alert));
+      var body = el("div", "bqa-notice-body");
+      body.appendChild(el("p", "bqa-notice-title", info.title));
+      if (info.text) body.appendChild(el("p", info.plain ? "bqa-notice-text" : "bqa-notice-text bqa-error-detail", info.text));
+      bubble.appendChild(icon);
+      bubble.appendChild(body);
+      return bubble;
+    }
+
+    function buildEmptyState() {
+      var box = el("div", "bqa-empty");
+      var icon = el("span", "bqa-empty-icon");
+      icon.appendChild(svgIcon(ICONS.doc));
+      box.appendChild(icon);
+      box.appendChild(el("p", "bqa-empty-title", t.emptyTitle));
+      box.appendChild(el("p", "bqa-empty-text", t.emptyText));
+      box.appendChild(el("p", "bqa-examples-label", t.examplesLabel));
+      var list = el("ul", "bqa-examples");
+      examples.forEach(function (example) {
+        var item = el("li");
+        var button = attrs(el("button", "bqa-example", example), { type: "button" });
+        button.addEventListener("click", function () {
+          if (busy) return;
+          input.value = example;
+          input.focus();
+          submit();
+        });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      return box;
+    }
+
+    /* ---------- document viewer ---------- */
+
+    function loadDocument(docId) {
+      if (!docCache[docId]) {
+        docCache[docId] = request("GET", "/documents/" + encodeURIComponent(docId)).then(null, function (error) {
+          delete docCache[docId];
+          throw error;
+        });
+      }
+      return docCache[docId];
+    }
+
+    function showViewer() {
+      if (viewer.open) return;
+      if (typeof viewer.showModal === "function") viewer.showModal();
+      else viewer.setAttribute("open", "");
+    }
+
+    var viewing = 0;
+
+    function openDocument(answer) {
+      var ticket = ++viewing; // a slower earlier request must not overwrite a later one
+      viewerTitle.textContent = answer.title || answer.doc_id;
+      viewerMeta.textContent = "";
+      viewerBody.textContent = "";
+      viewerBody.appendChild(el("p", "bqa-viewer-status", t.docLoading));
+      showViewer();
+      loadDocument(answer.doc_id).then(
+        function (doc) {
+          if (ticket !== viewing) return;
+          viewerTitle.textContent = doc.title || doc.doc_id;
+          viewerMeta.textContent = "";
+          viewerMeta.appendChild(langBadge(doc.lang));
+          viewerMeta.appendChild(el("span", "bqa-viewer-id", doc.doc_id));
+          viewerMeta.appendChild(el("span", "bqa-viewer-size", t.chars((doc.text || "").length)));
+          viewerBody.textContent = "";
+          var textBox = el("div", "bqa-doc-text");
+          var mark = appendWithSentence(textBox, doc.text, answer, 0);
+          viewerBody.appendChild(textBox);
+          if (mark) {
+            mark.setAttribute("tabindex", "-1");
+            mark.scrollIntoView({ block: "center" });
+          }
+        },
+        function (error) {
+          if (ticket !== viewing) return;
+          var info = errorText(error);
+          viewerBody.textContent = "";
+          var box = attrs(el("div", "bqa-viewer-status bqa-error-inline"), { role: "alert" });
+          box.appendChild(el("p", "bqa-notice-title", t.docError));
+          box.appendChild(el("p", "bqa-notice-text", info.plain ? info.title + " " + info.text : info.text || info.title));
+          viewerBody.appendChild(box);
+        }
+      );
+    }
+
+    return {
+      element: shell,
+      focus: function () {
+        input.focus();
+      },
+      ask: function (question) {
+        if (!busy && question) ask(String(question));
+      },
+      isViewerOpen: function () {
+        return viewer.open;
+      },
+      closeViewer: function () {
+        if (viewer.open) viewer.close();
+      }
+    };
+  }
+
+  var api = { mountChat: mountChat, strings: STRINGS, version: "1" };
+  global.BorderQAChat = api;
+
+  function autoMount() {
+    var nodes = document.querySelectorAll("[data-border-qa-chat]");
+    Array.prototype.forEach.call(nodes, function (node) {
+      if (node.getAttribute("data-mounted")) return;
+      node.setAttribute("data-mounted", "1");
+      var chat = mountChat(node, {
+        endpoint: node.getAttribute("data-endpoint") || "",
+        lang: node.getAttribute("data-lang") || undefined,
+        mode: "page"
+      });
+      if (node.hasAttribute("data-autofocus")) chat.focus();
+      if (node.hasAttribute("data-page")) {
+        var lang = uiLanguage(node.getAttribute("data-lang") || undefined);
+        document.documentElement.setAttribute("lang", lang);
+        document.title = STRINGS[lang].title;
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autoMount);
+  else autoMount();
+})(window);

@@ -1,0 +1,146 @@
+"""Fixtures of the browser tests: a real API server over a fresh index of the seed corpus, a plain static
+server on another port for a third-party host page, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def host_site(tmp_path_factory):
+    """A plain http.server on its own port, standing in for a third-party site that embeds the widget."""
+    root = tmp_path_factory.mktemp("host-site")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", free_port()), functools.partial(_QuietHandler, directory=str(root))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(root=root, origin=f"http://127.0.0.1:{server.server_address[1]}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def api_server(tmp_path_factory, host_site):
+    """`python -m app ingest` of a copy of corpus/, then `python -m app serve` (uvicorn) on a free port."""
+    work = tmp_path_factory.mktemp("api")
+    corpus, index = work / "corpus", work / "index"
+    shutil.copytree(ROOT / "corpus", corpus)
+    env = {
+        **os.environ,
+        "RAG_INDEX_DIR": str(index),
+        "RAG_CORS_ORIGINS": json.dumps([host_site.origin]),
+        "PYTHONUNBUFFERED": "1",
+    }
+    ingest = subprocess.run(
+        [sys.executable, "-m", "app", "ingest", "--corpus", str(corpus), "--index", str(index)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )
+    if ingest.returncode != 0:
+        pytest.fail(f"ingest failed ({ingest.returncode}):\n{ingest.stdout}\n{ingest.stderr}")
+
+    port = free_port()
+    log_path = work / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--index", str(index), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not become healthy:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield SimpleNamespace(url=url, log=log_path, client=httpx.Client(base_url=url, timeout=60))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium (`apt-get install -y chromium`), headless."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    """Factory of pages in fresh browser contexts; fails the test on any uncaught JavaScript error."""
+    contexts, errors = [], []
+
+    def make(locale: str = "en-US", width: int = 1280, height: int = 900):
+        context = chromium.new_context(locale=locale, viewport={"width": width, "height": height})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

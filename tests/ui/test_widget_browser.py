@@ -1,0 +1,412 @@
+"""The chat page and the embeddable widget in a real browser against a real server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = pytest.mark.slow
+
+RU_QUESTION = "Сколько человек приняли участие в конференции в Боровом?"
+EN_QUESTION = "Who is the Head of the OSCE Centre in Bishkek?"
+UNANSWERABLE = "What is the best recipe for banana bread?"
+ANSWER_TIMEOUT = 60_000
+
+XSS_DOC = {
+    "doc_id": "xss.txt",
+    "title": "<img src=x onerror=window.__pwned=3>",
+    "text": (
+        "Border post notes\n\n"
+        "The secret border post code is 7741. <script>window.__pwned=1</script> "
+        "The post is staffed day and night. <img src=x onerror=\"window.__pwned=2\"> "
+        "Visitors must register at the gate."
+    ),
+}
+
+HOST_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Host site</title>
+  <link rel="icon" href="data:,">
+  <style>
+    body {{ font: 28px/1.2 serif; color: rgb(200, 0, 0); letter-spacing: 3px; }}
+    p {{ color: red !important; font-size: 40px; }}
+    button {{ background: red !important; border: 5px solid lime; }}
+    mark {{ background: lime; }}
+    .bqa-msg {{ border: 10px solid lime; }}
+  </style>
+</head>
+<body>
+  <h1>Host site</h1>
+  <p id="host-text">This paragraph belongs to the host page.</p>
+  <div class="bqa-msg" id="host-box">A host element that happens to use a widget class name.</div>
+  <script src="{api}/widget.js"{endpoint} defer></script>
+</body>
+</html>
+"""
+
+
+# ---------- helpers ----------
+
+
+def ask(scope: Page | Locator, question: str) -> Locator:
+    """Type a question, press Enter and return the assistant's reply bubble once it is there."""
+    replies = scope.locator(".bqa-row--bot")
+    before = replies.count()
+    box = scope.locator(".bqa-input")
+    box.fill(question)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+    expect(scope.locator(".bqa-row--pending")).to_have_count(0)
+    return replies.last.locator(".bqa-msg")
+
+
+CSP_WATCH = (
+    "window.__csp = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+def api_answer(api_server, question: str) -> dict:
+    response = api_server.client.post("/ask", json={"question": question})
+    response.raise_for_status()
+    return response.json()
+
+
+def check_answer_bubble(bubble: Locator, expected: dict) -> None:
+    """The bubble shows the sentence with the span marked, the confidence and the citation of `expected`."""
+    primary = bubble.locator(".bqa-candidate--primary")
+    mark = primary.locator(".bqa-sentence-text mark.bqa-span")
+    expect(mark).to_have_count(1)
+    assert mark.inner_text().strip(), "the highlighted span is empty"
+    assert mark.text_content() == expected["text"]
+    assert primary.locator(".bqa-sentence-text").text_content() == expected["sentence"]
+    expect(primary.locator(".bqa-confidence-text")).to_have_text(re.compile(r"\d{1,3}\s?%"))
+    expect(primary.locator(".bqa-source-title")).to_have_text(expected["title"])
+    expect(primary.locator(".bqa-lang")).to_have_text(expected["lang"].upper())
+    expect(primary.locator(".bqa-open")).to_be_visible()
+
+
+def open_widget(page: Page, api_server, host_site, name: str = "index.html", endpoint: bool = True) -> Locator:
+    """Serve the host page from the other origin, load it and open the widget's panel."""
+    attribute = f' data-endpoint="{api_server.url}"' if endpoint else ""
+    (host_site.root / name).write_text(HOST_PAGE.format(api=api_server.url, endpoint=attribute), encoding="utf-8")
+    page.goto(f"{host_site.origin}/{name}")
+    widget = page.locator("border-qa-widget")
+    launcher = widget.locator(".bqa-launcher")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    expect(widget.locator(".bqa-panel")).to_be_visible()
+    return widget
+
+
+# ---------- the full page ----------
+
+
+def test_answers_russian_and_english_questions(api_server, open_page):
+    """Russian and English questions get answer bubbles with the span marked, the confidence and the citation."""
+    page = open_page()
+    page.add_init_script(CSP_WATCH)
+    page.goto(api_server.url + "/")
+    for question in (RU_QUESTION, EN_QUESTION):
+        expected = api_answer(api_server, question)["answer"]
+        assert expected and expected["text"].strip(), f"the service abstained on a seed question: {question}"
+        bubble = ask(page, question)
+        expect(bubble).to_have_class(re.compile(r"\bbqa-answer\b"))
+        check_answer_bubble(bubble, expected)
+        expect(page.locator(".bqa-row--user").last).to_contain_text(question)
+    more = page.locator(".bqa-answer").last.locator("details.bqa-more")
+    if more.count():
+        more.locator("summary.bqa-more-summary").click()
+        expect(more.locator(".bqa-more-item").first).to_be_visible()
+    assert page.evaluate("window.__csp") == [], "the page breaks its own Content-Security-Policy"
+
+
+def test_loading_state_disables_sending(api_server, open_page):
+    """While a question is pending a typing indicator shows, the log is busy and the send button is disabled."""
+    page = open_page()
+    page.goto(api_server.url + "/")
+    held = []
+    page.route("**/ask", lambda route: held.append(route))
+    page.locator(".bqa-input").fill(EN_QUESTION)
+    page.locator(".bqa-input").press("Enter")
+    expect(page.locator(".bqa-typing")).to_be_visible()
+    expect(page.locator(".bqa-log")).to_have_attribute("aria-busy", "true")
+    page.locator(".bqa-input").fill("another question")
+    expect(page.locator(".bqa-send")).to_be_disabled()
+    page.locator(".bqa-input").press("Enter")  # ignored while busy
+    expect(page.locator(".bqa-row--user")).to_have_count(1)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator(".bqa-row--bot .bqa-answer")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".bqa-typing")).to_have_count(0)
+    expect(page.locator(".bqa-send")).to_be_enabled()
+
+
+@pytest.mark.parametrize(
+    "locale, message",
+    [("en-US", "Not found in the documents"), ("ru-RU", "В документах ответ не найден")],
+)
+def test_unanswerable_question_shows_not_found(api_server, open_page, locale, message):
+    """A question the documents do not answer gives a clear not-found bubble in the interface language."""
+    page = open_page(locale=locale)
+    page.goto(api_server.url + "/")
+    bubble = ask(page, UNANSWERABLE)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-notfound\b"))
+    expect(bubble.locator(".bqa-notice-title")).to_contain_text(message)
+    expect(bubble.locator("mark")).to_have_count(0)
+
+
+def test_abstention_response_renders_not_found(api_server, open_page):
+    """An `answer: null` response (whatever the question) renders the not-found bubble, not an empty one."""
+    page = open_page(locale="ru-RU")
+    page.goto(api_server.url + "/")
+    abstained = {"question": "?", "lang": "ru", "answer": None, "answers": [], "passages": [], "took_ms": 3.0}
+    page.route("**/ask", lambda route: route.fulfill(json=abstained))
+    bubble = ask(page, "Какой рецепт бананового хлеба лучший?")
+    expect(bubble).to_have_class(re.compile(r"\bbqa-notfound\b"))
+    expect(bubble.locator(".bqa-notice-title")).to_have_text("В документах ответ не найден.")
+    expect(bubble.locator(".bqa-notice-text")).not_to_be_empty()
+
+
+def test_citation_opens_document_at_the_sentence(api_server, open_page):
+    """"Open document" shows the full text in a dialog with the sentence and span highlighted and in view."""
+    expected = api_answer(api_server, EN_QUESTION)["answer"]
+    document = api_server.client.get(f"/documents/{expected['doc_id']}").json()
+    page = open_page()
+    page.goto(api_server.url + "/")
+    bubble = ask(page, EN_QUESTION)
+    opener = bubble.locator(".bqa-candidate--primary .bqa-open")
+    opener.click()
+    viewer = page.locator("dialog.bqa-viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator(".bqa-viewer-title")).to_have_text(document["title"])
+    text = viewer.locator(".bqa-doc-text")
+    expect(text).to_be_visible()
+    assert text.text_content() == document["text"]
+    sentence = text.locator("mark.bqa-sentence")
+    expect(sentence).to_have_text(expected["sentence"])
+    expect(sentence.locator("mark.bqa-span")).to_have_text(expected["text"])
+    expect(sentence).to_be_in_viewport()
+    body, mark = viewer.locator(".bqa-viewer-body").bounding_box(), sentence.bounding_box()
+    assert body["y"] <= mark["y"] and mark["y"] < body["y"] + body["height"], "the sentence is scrolled out of view"
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(opener).to_be_focused()
+
+
+def test_client_error_shows_server_detail(api_server, open_page):
+    """A rejected question (4xx) shows the server's own detail message."""
+    question = "Why? " * 500  # 2500 characters, over the server's limit
+    response = api_server.client.post("/ask", json={"question": question.strip()})
+    assert 400 <= response.status_code < 500
+    detail = response.json()["detail"]
+    page = open_page()
+    page.goto(api_server.url + "/")
+    bubble = ask(page, question)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
+    expect(bubble).to_have_attribute("role", "alert")
+    expect(bubble.locator(".bqa-error-detail")).to_have_text(detail if isinstance(detail, str) else re.compile(".+"))
+
+
+def test_unreachable_server_shows_network_error(api_server, open_page):
+    """When the server cannot be reached the chat says so instead of failing silently."""
+    page = open_page()
+    page.goto(api_server.url + "/")
+    page.route("**/ask", lambda route: route.abort("connectionrefused"))
+    bubble = ask(page, EN_QUESTION)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
+    expect(bubble).to_contain_text("Cannot reach the server")
+    expect(page.locator(".bqa-send")).to_be_disabled()  # empty input
+    page.locator(".bqa-input").fill("again")
+    expect(page.locator(".bqa-send")).to_be_enabled()
+
+
+def test_empty_state_keyboard_and_accessibility(api_server, open_page):
+    """Empty state with examples in the UI language; Shift+Enter adds a line, Enter sends; ARIA roles and labels."""
+    page = open_page(locale="ru-RU")
+    page.goto(api_server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.locator(".bqa-empty-title")).to_have_text("Спросите о документах")
+    examples = page.locator(".bqa-example")
+    assert examples.count() >= 2
+    examples_text = examples.all_text_contents()
+    expect(examples.first).to_have_text(re.compile("[а-яА-ЯёЁ]"))
+
+    log = page.locator(".bqa-log")
+    expect(log).to_have_attribute("role", "log")
+    expect(log).to_have_attribute("aria-live", "polite")
+    box = page.locator(".bqa-input")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-label", "Ваш вопрос")
+    expect(page.locator(".bqa-send")).to_have_attribute("aria-label", "Отправить вопрос")
+
+    box.type("Первая строка")
+    box.press("Shift+Enter")
+    box.type("вторая строка")
+    assert box.input_value() == "Первая строка\nвторая строка"
+    expect(page.locator(".bqa-row--user")).to_have_count(0)
+    page.keyboard.press("Tab")  # from the input to the send button
+    expect(page.locator(".bqa-send")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(box).to_be_focused()
+    box.fill("")
+    expect(page.locator(".bqa-send")).to_be_disabled()
+
+    examples.first.click()
+    expect(page.locator(".bqa-empty")).to_have_count(0)
+    expect(page.locator(".bqa-row--user")).to_have_text(re.compile(re.escape(examples_text[0])))
+    expect(page.locator(".bqa-row--bot")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+
+
+# ---------- the widget on another site ----------
+
+
+def test_widget_on_another_origin(api_server, host_site, open_page):
+    """The widget on a page of another origin answers through CORS, and no styles cross the shadow boundary."""
+    page = open_page()
+    widget = open_widget(page, api_server, host_site)
+    panel = widget.locator(".bqa-panel")
+    expect(panel).to_have_attribute("role", "dialog")
+    expect(widget.locator(".bqa-launcher")).to_have_attribute("aria-expanded", "true")
+    expect(widget.locator(".bqa-input")).to_be_focused()
+
+    expected = api_answer(api_server, EN_QUESTION)["answer"]
+    bubble = ask(widget, EN_QUESTION)
+    check_answer_bubble(bubble, expected)
+
+    # Host styles do not reach into the widget ...
+    sentence = bubble.locator(".bqa-candidate--primary .bqa-sentence-text")
+    style = sentence.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.color, s.fontFamily, s.fontSize, s.letterSpacing]; }"
+    )
+    assert style[0] not in ("rgb(255, 0, 0)", "rgb(200, 0, 0)"), style
+    assert "serif" != style[1].strip().lower() and not style[1].lower().startswith("serif"), style
+    assert style[2] != "40px" and style[3] in ("normal", "0px"), style
+    mark_bg = bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert mark_bg != "rgb(0, 255, 0)"
+    send_bg = widget.locator(".bqa-send").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert send_bg != "rgb(255, 0, 0)"
+    # ... and the widget's styles do not leak out.
+    assert page.locator("#host-text").evaluate("e => getComputedStyle(e).color") == "rgb(255, 0, 0)"
+    assert page.locator("#host-box").evaluate("e => getComputedStyle(e).borderTopWidth") == "10px"
+    assert page.locator("#host-box").evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(0, 255, 0)"
+
+    # Escape closes the panel and gives the focus back to the launcher.
+    widget.locator(".bqa-input").focus()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(widget.locator(".bqa-launcher")).to_be_focused()
+    expect(widget.locator(".bqa-launcher")).to_have_attribute("aria-expanded", "false")
+
+
+def test_widget_fits_a_phone(api_server, host_site, open_page, artifacts):
+    """At 360px the panel fills the screen without horizontal scrolling; no data-endpoint means the script's origin."""
+    page = open_page(width=360, height=740)
+    widget = open_widget(page, api_server, host_site, "phone.html", endpoint=False)
+    bubble = ask(widget, RU_QUESTION)
+    expect(bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span")).to_have_count(1)
+    box = widget.locator(".bqa-panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    overflow = widget.locator(".bqa-log").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0, f"horizontal overflow of {overflow}px"
+    bubble_box = bubble.bounding_box()
+    assert bubble_box["x"] + bubble_box["width"] <= 360
+    page.screenshot(path=str(artifacts / "widget-360.png"))
+    widget.locator(".bqa-close").click()
+    expect(widget.locator(".bqa-panel")).to_be_hidden()
+    expect(widget.locator(".bqa-launcher")).to_be_visible()
+
+
+# ---------- safety ----------
+
+
+@pytest.fixture
+def xss_document(api_server):
+    response = api_server.client.post("/documents", json=XSS_DOC)
+    assert response.status_code == 201, response.text
+    yield XSS_DOC
+    api_server.client.delete(f"/documents/{XSS_DOC['doc_id']}")
+
+
+@pytest.mark.parametrize("where", ["page", "widget"])
+def test_document_markup_is_shown_as_text(api_server, host_site, open_page, xss_document, where):
+    """Markup in a document's text and title is displayed literally and never executed or loaded."""
+    page = open_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    if where == "page":
+        page.add_init_script(CSP_WATCH)
+        page.goto(api_server.url + "/")
+        scope = page
+    else:  # the host page has no CSP, so only the widget's own care prevents injection
+        scope = open_widget(page, api_server, host_site, "xss.html")
+    bubble = ask(scope, "What is the secret border post code?")
+    expect(bubble).to_have_class(re.compile(r"\bbqa-answer\b"))
+    expect(bubble.locator(".bqa-candidate--primary .bqa-sentence-text")).to_contain_text("7741")
+    expect(bubble.locator(".bqa-candidate--primary .bqa-source-title")).to_have_text(xss_document["title"])
+    assert bubble.locator("img, script").count() == 0
+
+    bubble.locator(".bqa-candidate--primary .bqa-open").click()
+    viewer = scope.locator("dialog.bqa-viewer")
+    expect(viewer.locator(".bqa-viewer-title")).to_have_text(xss_document["title"])
+    text = viewer.locator(".bqa-doc-text")
+    expect(text).to_contain_text("<script>window.__pwned=1</script>")
+    expect(viewer.get_by_text("<script>", exact=False)).to_be_visible()
+    assert text.text_content() == xss_document["text"]
+    assert viewer.locator("img, script").count() == 0
+    page.wait_for_timeout(300)  # give a stray handler time to fire
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert not [url for url in requests if re.search(r"/x(\?|$)", url)], "an injected <img> was loaded"
+    if where == "page":
+        assert page.evaluate("window.__csp") == [], "something tried to run or load injected markup"
+    page.keyboard.press("Escape")  # closes the viewer only, not the widget panel
+    expect(viewer).to_be_hidden()
+    if where == "widget":
+        expect(scope.locator(".bqa-panel")).to_be_visible()
+
+
+def test_page_security_headers(api_server):
+    """`/` has the strict CSP and no inline code; the widget and assets have the right types; paths stay inside."""
+    client = api_server.client
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text), "inline script in index.html"
+    assert "<style" not in page.text and " style=" not in page.text, "inline style in index.html"
+    assert client.get("/widget.js").headers["content-type"].startswith("application/javascript")
+    assert client.get("/static/chat.js").headers["content-type"].startswith("application/javascript")
+    assert client.get("/static/chat.css").headers["content-type"].startswith("text/css")
+    for path in ("/static/../api/main.py", "/static/%2e%2e/api/routers/ui.py", "/static/nope.js", "/static/"):
+        assert client.get(path).status_code == 404, path
+
+
+# ---------- screenshot ----------
+
+
+def test_screenshot_of_an_answered_chat(api_server, open_page, artifacts):
+    """Saves tests/artifacts/chat.png: the full page after a Russian and an English question."""
+    page = open_page(width=1280, height=900)
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(api_server.url + "/")
+    page.screenshot(path=str(artifacts / "chat-empty.png"))
+    ask(page, EN_QUESTION)
+    bubble = ask(page, RU_QUESTION)
+    bubble.locator(".bqa-candidate--primary .bqa-passage summary").click()
+    expect(bubble.locator(".bqa-candidate--primary .bqa-passage-text mark.bqa-sentence")).to_be_visible()
+    page.locator(".bqa-log").evaluate(
+        "log => { const rows = log.querySelectorAll('.bqa-row--user');"
+        " log.scrollTo({top: rows[rows.length - 1].offsetTop - 16}); }"
+    )
+    page.wait_for_timeout(300)
+    path = artifacts / "chat.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
