@@ -223,6 +223,7 @@ def calibrate(
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
     from app.confidence import FEATURES, save_calibration
     from app.gold import load_gold
@@ -231,18 +232,23 @@ def calibrate(
     questions = load_gold(gold)
     pipeline = _temporary_pipeline(corpus, None, encoder)
     pipeline.settings.min_confidence = 0.0  # see every top answer, confident or not
-    features, labels = [], []
+    features, labels, top = [], [], []
     for q in questions:
-        answers = pipeline.ask(q.question, top_k=1).answers
-        if not answers:
-            continue
-        top = answers[0]
-        right = q.answerable and top.doc_id == q.doc_id and contains(top.sentence, q.answers)
-        features.append(top.signals)
-        labels.append(int(right))
-    x, y = np.array(features), np.array(labels)
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-    probability = model.predict_proba(x)[:, 1]
+        # Every candidate answer is a training example (confidence is shown for each); the threshold is
+        # then chosen on the top answers alone, which are the ones the service answers or withholds.
+        for rank, answer in enumerate(pipeline.ask(q.question, top_k=5).answers):
+            right = q.answerable and answer.doc_id == q.doc_id and contains(answer.sentence, q.answers)
+            features.append(answer.signals)
+            labels.append(int(right))
+            top.append(rank == 0)
+    x, y, top = np.array(features), np.array(labels), np.array(top)
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(scaler.transform(x), y)
+    # Fold the standardisation into plain weights over raw signals.
+    weights = model.coef_[0] / scaler.scale_
+    bias = float(model.intercept_[0] - (model.coef_[0] * scaler.mean_ / scaler.scale_).sum())
+    probability = model.predict_proba(scaler.transform(x[top]))[:, 1]
+    y = y[top]
     # The threshold that makes the most right decisions (answer when right, abstain when not).
     candidates = np.unique(np.round(probability, 3))
     accuracy = [float(((probability >= t) == y).mean()) for t in candidates]
@@ -250,11 +256,11 @@ def calibrate(
     spec = pipeline.encoder.spec
     console.print(f"{spec}: {len(y)} questions, {int(y.sum())} right top answers; "
                   f"threshold {threshold:.3f} decides {max(accuracy):.1%} correctly")
-    for name, weight in zip(FEATURES, model.coef_[0]):
+    for name, weight in zip(FEATURES, weights):
         console.print(f"  {name:>8} {weight:+.3f}")
     if write:
-        save_calibration(spec, model.coef_[0].tolist(), float(model.intercept_[0]), threshold,
-                         {"fitted_on": str(gold), "questions": int(len(y))})
+        save_calibration(spec, weights.tolist(), bias, threshold,
+                         {"fitted_on": str(gold), "questions": int(len(y)), "examples": int(len(x))})
         console.print("written to app/calibration.json")
 
 

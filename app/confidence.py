@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-FEATURES = ("cosine", "overlap", "passage", "lexical", "typed")
+FEATURES = ("cosine", "overlap", "passage", "lexical", "typed", "cross")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # Used for encoders without fitted coefficients: rises with cosine and word overlap.
-_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5], "bias": -6.0, "threshold": 0.5}
+_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5, 0.0], "bias": -6.0, "threshold": 0.5}
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,11 @@ class Signals:
     """What the extractor knows about a candidate answer."""
 
     cosine: float  # question-sentence cosine
-    overlap: float  # idf-weighted share of the question's terms found in the sentence
+    overlap: float  # idf-weighted share of the question's terms found in the sentence (same language only)
     passage: float  # fused score of the passage
-    lexical: float  # normalised BM25 of the passage
+    lexical: float  # normalised BM25 of the passage (same language only)
     typed: float  # 1 if the question wants a typed answer and a span of that type was found
+    cross: float = 0.0  # 1 if the answer's language differs from the question's
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in FEATURES]

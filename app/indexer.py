@@ -13,6 +13,7 @@ from app.dense import DenseIndex
 from app.encoders.base import Encoder
 from app.lexical import LexicalIndex
 from app.models import Document
+from app.projection import LanguageProjection
 from app.sentences import split_sentences
 from app.settings import Settings
 from app.snapshot import FORMAT_VERSION, Snapshot
@@ -132,7 +133,12 @@ class Indexer:
         sentence_vectors = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
         docs = {d.doc_id: d for d in documents}
         chunk_texts = [docs[documents[int(i)].doc_id].text[s:e] for i, s, e, _, _ in chunk_table]
-        dense = DenseIndex.build(chunk_vectors, self.settings.hnsw_threshold, self.settings.hnsw_ef_search)
+        chunk_langs = np.array([documents[int(i)].lang for i in chunk_table[:, 0]], dtype=object)
+        projection = LanguageProjection.fit(chunk_vectors, chunk_langs)
+        # FAISS holds projected vectors; the stored ones stay raw so the next build can refit.
+        dense = DenseIndex.build(
+            projection.apply(chunk_vectors), self.settings.hnsw_threshold, self.settings.hnsw_ef_search
+        )
         lexical = LexicalIndex.build([terms(t) for t in chunk_texts])
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -140,6 +146,7 @@ class Indexer:
             "model": self.encoder.model,
             "dim": dim,
             "dense_index": dense.kind,
+            "language_directions": projection.directions,
             "documents": len(documents),
             "chunks": len(chunk_table),
             "sentences": len(sentence_table),
@@ -147,4 +154,6 @@ class Indexer:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        return Snapshot(manifest, docs, sentence_table, chunk_table, sentence_vectors, chunk_vectors, dense, lexical)
+        return Snapshot(
+            manifest, docs, sentence_table, chunk_table, sentence_vectors, chunk_vectors, dense, lexical, projection
+        )

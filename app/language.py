@@ -38,3 +38,14 @@ def detect_language(text: str) -> str:
     if language is None:
         return script_language(sample)
     return language.iso_code_639_1.name.lower()
+
+
+def question_language(text: str) -> str:
+    """'ru' or 'en' for a question, from its script.
+
+    Questions are short, and a full detector calls "Кто такой Марат Маралбаев?" Kazakh or an English
+    question about Windows German; users ask in Russian or English, so the script decides.
+    """
+    if not (_CYRILLIC.search(text) or _LATIN.search(text)):
+        return "und"
+    return script_language(text)

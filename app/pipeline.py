@@ -16,7 +16,7 @@ from app.dense import set_threads
 from app.encoders import Encoder, create_encoder
 from app.extractor import AnswerExtractor
 from app.indexer import Indexer
-from app.language import detect_language
+from app.language import detect_language, question_language
 from app.models import AskResult, Document, IngestReport, Passage
 from app.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
 from app.retriever import HybridRetriever
@@ -53,7 +53,7 @@ class Pipeline:
         self._encoder = encoder
         self._write_lock = threading.Lock()
         self.snapshot: Snapshot | None = self.store.load(settings.hnsw_ef_search)
-        self.retriever = HybridRetriever(settings.candidates, settings.dense_weight)
+        self.retriever = HybridRetriever(settings.candidates, settings.dense_weight, settings.lexical_absolute)
         self._extractor: AnswerExtractor | None = None
 
     # -- components -------------------------------------------------------------------------
@@ -188,13 +188,14 @@ class Pipeline:
     def _prepare(self, question: str, lang: str | None, doc_ids: list[str] | None):
         snap = self.snapshot
         if snap is None:
-            return None, lang or detect_language(question), None, []
+            return None, lang or question_language(question), None, []
         snap.check_encoder(self.encoder.spec)
         if doc_ids is not None:
             missing = [d for d in doc_ids if d not in snap.documents]
             if missing:
                 raise UnknownDocument(", ".join(missing))
-        return snap, lang or detect_language(question), self.encoder.query(question), query_terms(question)
+        vector = snap.projection.apply(self.encoder.query(question))  # into the index's language-neutral space
+        return snap, lang or question_language(question), vector, query_terms(question)
 
     def search(self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
         """The best passages for ``query``."""
@@ -207,12 +208,13 @@ class Pipeline:
         """An extractive answer with citations, or ``answer=None`` when confidence is too low."""
         started = time.perf_counter()
         snap, lang, vector, query_terms = self._prepare(question, lang, doc_ids)
-        if snap is None:
-            return AskResult(question, lang, None, [], [], 0.0)
+        if snap is None or not query_terms:
+            # No index, or a question with no content words ("???", "What is it?"): nothing to match.
+            return AskResult(question, lang, None, [], [], round((time.perf_counter() - started) * 1000, 2))
         passages = self.retriever.retrieve(
             snap, vector, query_terms, max(top_k, self.settings.answer_passages), doc_ids
         )
-        answers = self.extractor.extract(snap, question, vector, passages, top_k)
+        answers = self.extractor.extract(snap, question, vector, passages, top_k, lang)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
         threshold = self.min_confidence
         if not answers or answers[0].confidence < threshold:

@@ -29,7 +29,7 @@ _PATTERNS: list[tuple[AnswerType, re.Pattern]] = [
         r"\b(which|what) (organi[sz]ation|agency|institution|body|bodies|service|office|ministry|"
         r"programme|program|centre|center|committee)|\bwho (organi[sz]e[sd]?|funds?|funded|financed?|finances|hosts?|hosted|sponsors?|sponsored|supports?|supported)\b|"
         r"(как(ая|ие|ой|ую|им|ими) (организаци|ведомств|структур|учреждени|служб|министерств|орган)|"
-        r"кто (организовал|финансир|провел|провёл)|кем (организован|финансир|проведен))", re.I)),
+        r"кто (организовал|финансир|провел|провёл)|кем (был[аио]? )?(организован|финансир|проведен))", re.I)),
     (AnswerType.PERSON, re.compile(
         r"\b(who|whom|whose|which person|which official|name of the)\b|"
         r"(^|\s)(кто|кем|кого|кому|чей|чья|чьи|как зовут|какой чиновник|какое должностное)", re.I)),

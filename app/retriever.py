@@ -12,9 +12,10 @@ from app.snapshot import Snapshot
 class HybridRetriever:
     """Finds the chunks that best match a question, in any language of the corpus."""
 
-    def __init__(self, candidates: int = 100, dense_weight: float = 0.5):
+    def __init__(self, candidates: int = 100, dense_weight: float = 0.8, lexical_absolute: float = 0.2):
         self.candidates = candidates
         self.dense_weight = dense_weight
+        self.lexical_absolute = lexical_absolute
 
     def retrieve(
         self,
@@ -41,10 +42,10 @@ class HybridRetriever:
             return []
         candidates = candidates.astype(np.int64)
         # Exact cosines for every candidate (HNSW scores are approximate; BM25-only hits have none).
-        chunk_cos = np.asarray(snap.chunk_vectors[candidates]) @ query_vector
+        chunk_cos = snap.chunk_matrix(candidates) @ query_vector
         best_sentence = self._best_sentence_cosines(snap, candidates, query_vector)
         dense = dense_score(chunk_cos, best_sentence)
-        fused = blend(dense, lexical[candidates], self.dense_weight)
+        fused = blend(dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute)
         order = np.argsort(-fused)[:top_k]
         passages = []
         for i in order:
@@ -71,7 +72,7 @@ class HybridRetriever:
     def _best_sentence_cosines(snap: Snapshot, chunk_ids: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
         firsts, lasts = snap.chunks[chunk_ids, 3], snap.chunks[chunk_ids, 4]
         rows = np.concatenate([np.arange(a, b) for a, b in zip(firsts, lasts)])
-        cos = np.asarray(snap.sentence_vectors[rows]) @ query_vector
+        cos = snap.sentence_matrix(rows) @ query_vector
         # Max per chunk over its contiguous run of sentence rows.
         bounds = np.concatenate([[0], np.cumsum(lasts - firsts)[:-1]])
         return np.maximum.reduceat(cos, bounds)

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
 
     # Retrieval and fusion
     candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense score in the blend.")
+    dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="Weight of the dense score in the blend.")
+    lexical_absolute: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="Share of raw BM25 in the lexical part; the rest is the gap to the best chunk of the same language.",
+    )
     hnsw_threshold: int = Field(
         50_000, ge=0, description="Chunks above which an HNSW index replaces exact search."
     )

@@ -11,8 +11,10 @@ import numpy as np
 from app.dense import DenseIndex
 from app.lexical import LexicalIndex
 from app.models import Document
+from app.projection import LanguageProjection
 
-FORMAT_VERSION = 1
+# 2: vectors are compared after removing language directions (projection.npy).
+FORMAT_VERSION = 2
 
 
 class IndexMismatch(RuntimeError):
@@ -32,10 +34,14 @@ class Snapshot:
     chunk_vectors: np.ndarray
     dense: DenseIndex
     lexical: LexicalIndex
+    projection: LanguageProjection
     doc_order: list[str] = field(init=False)
+    chunk_langs: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.doc_order = list(self.documents)
+        doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
+        self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
 
     # -- lookups ---------------------------------------------------------------------------
     @property
@@ -52,6 +58,14 @@ class Snapshot:
     def sentence_text(self, sentence_id: int) -> str:
         doc_index, start, end = self.sentences[sentence_id]
         return self.documents[self.doc_order[int(doc_index)]].text[start:end]
+
+    def chunk_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Chunk vectors of ``rows`` in the language-neutral space queries are compared in."""
+        return self.projection.apply(self.chunk_vectors[rows])
+
+    def sentence_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Sentence vectors of ``rows`` in the language-neutral space."""
+        return self.projection.apply(self.sentence_vectors[rows])
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""
@@ -79,6 +93,7 @@ class Snapshot:
         np.save(folder / "sentence_vectors.npy", self.sentence_vectors)
         np.save(folder / "chunk_vectors.npy", self.chunk_vectors)
         self.dense.save(folder / "dense.faiss")
+        self.projection.save(folder / "projection.npy")
         (folder / "lexical").mkdir(exist_ok=True)
         self.lexical.save(folder / "lexical")
         # The manifest goes last: a folder without one is an unfinished write.
@@ -107,4 +122,5 @@ class Snapshot:
             chunk_vectors=np.load(folder / "chunk_vectors.npy", mmap_mode="r"),
             dense=DenseIndex.load(folder / "dense.faiss", ef_search),
             lexical=LexicalIndex.load(folder / "lexical"),
+            projection=LanguageProjection.load(folder / "projection.npy", manifest["dim"]),
         )

@@ -36,7 +36,8 @@ _NUMBER = re.compile(
 
 _MONTHS_EN = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTHS_RU = r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
-_DAY = r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?"
+# (?!\d): "May 2016" is a month and a year, not "May 20" followed by "16".
+_DAY = r"\d{1,2}(?!\d)(?:\s*[-–]\s*\d{1,2}(?!\d))?"
 _YEAR = r"(?:19|20)\d{2}"
 _DATE = re.compile(
     rf"{_DAY}\s+{_MONTHS_RU}(?:\s+{_YEAR}(?:\s+(?:года|г\.))?)?"
@@ -62,6 +63,7 @@ _TITLES = {"mr", "mrs", "ms", "dr", "colonel", "general", "major", "captain", "a
 _PLACE_BEFORE = re.compile(
     r"(?:\b(?:in|at|to|from|near|across|throughout)\s+(?:the\s+)?|(?:^|\s)(?:в|во|на|из|г\.|пос\.)\s*)$", re.I
 )
+_TITLE_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(_TITLES))}|said|says|head|chief|director)\s+$", re.I)
 _DURATION = re.compile(r"-(day|days|year|month|week|hour)$", re.I)
 
 
@@ -100,11 +102,19 @@ def _russian_entities(sentence: str) -> list[tuple[str, Span]]:
     return [(span.type, (span.start, span.stop)) for span in doc.spans]
 
 
+@lru_cache(maxsize=65536)
+def _english_word(word: str) -> bool:
+    """A word of the English dictionary (proper names of people mostly are not)."""
+    import simplemma
+
+    return all(simplemma.is_known(part, lang="en") for part in word.split("-") if part)
+
+
 def _english_entities(sentence: str) -> list[tuple[str, Span]]:
     """PER / LOC / ORG guesses from capitalised runs (no packaged English NER model is available)."""
     out = []
     for match in _CAPITALISED_RUN.finditer(sentence):
-        words = [w.lower().strip(".,'’") for w in match.group().split()]
+        words = [re.sub(r"['’]s$", "", w.lower()).strip(".,'’") for w in match.group().split()]
         start, end = match.span()
         if start == 0 and len(words) == 1:
             continue  # a capitalised sentence opener carries no signal
@@ -117,10 +127,25 @@ def _english_entities(sentence: str) -> list[tuple[str, Span]]:
             kind = "ORG"
         elif _PLACE_BEFORE.search(sentence[:start]) or words[-1] in ("province", "region", "oblast", "city", "district"):
             kind = "LOC"
-        elif len(words) >= 2 or words[0] in _TITLES:
+        elif words[0] in _TITLES or _TITLE_BEFORE.search(sentence[:start]) or (
+            len(words) >= 2 and not all(_english_word(w) for w in words)
+        ):
+            # "Politico-Military Dimension" is made of dictionary words; "Sergey Kapinos" is not.
             kind = "PER"
+        elif len(words) >= 2:
+            kind = "MISC"
         else:
             kind = "LOC"
+        if kind == "PER":
+            # "Ivan Petrov in Bishkek": a person's name does not run on across "in"/"for"/"at".
+            cut = re.search(r"\s+(?:in|on|for|at|of|and)\s", sentence[start:end])
+            if cut:
+                end = start + cut.start()
+        if sentence[start:end].endswith(("’s", "'s")):
+            end -= 2  # "the Kyrgyz Government’s plan": the possessive is not part of the name
+        # A full stop closing the sentence is not part of the name; an initial ("J.") keeps its.
+        while end > start and sentence[end - 1] in ".,'’" and not re.search(r"\b[A-Z]\.$", sentence[start:end]):
+            end -= 1
         out.append((kind, (start, end)))
     return out
 

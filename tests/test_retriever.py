@@ -110,8 +110,23 @@ def test_retriever_directly_on_the_snapshot(pipeline, encoder):
 
 def test_blend_and_dense_score():
     """Fusion is a weighted sum; the dense score is the mean of chunk and best-sentence cosines."""
-    np.testing.assert_allclose(blend(np.array([0.8, 0.2]), np.array([0.0, 1.0]), 0.5), [0.4, 0.6])
-    np.testing.assert_allclose(blend(np.array([0.8]), np.array([0.1]), 1.0), [0.8])
+    same = np.array(["en", "en"], dtype=object)
+    # With BM25 counted absolutely (share 1) the blend is the plain weighted sum.
+    np.testing.assert_allclose(blend(np.array([0.8, 0.2]), np.array([0.0, 1.0]), same, 0.5, 1.0), [0.4, 0.6])
+    np.testing.assert_allclose(blend(np.array([0.8]), np.array([0.1]), same[:1], 1.0, 0.2), [0.8])
+    np.testing.assert_allclose(dense_score(np.array([0.2, 0.6]), np.array([0.8, 0.6])), [0.5, 0.6])
+
+
+def test_blend_does_not_let_bm25_outvote_another_language():
+    """A same-language chunk matching generic words does not beat a better other-language chunk."""
+    langs = np.array(["en", "ru"], dtype=object)
+    dense = np.array([0.80, 0.84])  # the Russian chunk is closer in meaning
+    lexical = np.array([0.40, 0.0])  # the English question shares words only with the English chunk
+    assert np.argmax(blend(dense, lexical, langs, 0.5, 1.0)) == 0  # raw BM25 would pick English
+    assert np.argmax(blend(dense, lexical, langs, 0.8, 0.2)) == 1
+    # Within one language BM25 still orders the chunks.
+    en = np.array(["en", "en"], dtype=object)
+    assert np.argmax(blend(np.array([0.80, 0.81]), np.array([0.6, 0.1]), en, 0.8, 0.2)) == 0
     np.testing.assert_allclose(dense_score(np.array([0.2, 0.6]), np.array([0.8, 0.6])), [0.5, 0.6])
 
 
