@@ -102,7 +102,11 @@ class AnswerExtractor:
         doc = snap.documents[passage.doc_id]
         _, s_start, s_end = (int(x) for x in snap.sentences[row])
         sentence = doc.text[s_start:s_end]
-        span = best_span(sentence, kind, question_terms) if kind is not AnswerType.OTHER else None
+        span = (
+            best_span(sentence, kind, question_terms, snap.sentence_entities(row))
+            if kind is not AnswerType.OTHER
+            else None
+        )
         start, end = (s_start + span[0], s_start + span[1]) if span else (s_start, s_end)
         signals = Signals(
             cosine=cosine,

@@ -15,6 +15,7 @@ from app.lexical import LexicalIndex
 from app.models import Document
 from app.projection import LanguageProjection
 from app.sentences import split_sentences
+from app.span import LABELS, entities
 from app.settings import Settings
 from app.snapshot import FORMAT_VERSION, Snapshot
 from app.terms import terms
@@ -31,6 +32,7 @@ class _Parts:
     chunks: np.ndarray  # (m, 4) start, end, first sentence, last sentence (local)
     sentence_vectors: np.ndarray
     chunk_vectors: np.ndarray
+    entities: np.ndarray  # (k, 4) local sentence index, label, start, end
 
 
 def _split(doc: Document, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +82,14 @@ class Indexer:
         parts, at = {}, 0
         for doc, sentences, chunks in layout:
             ns, nc = len(sentences), len(chunks)
-            parts[doc.doc_id] = _Parts(sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc])
+            found = entities([doc.text[s:e] for s, e in sentences])
+            table = np.array(
+                [(i, LABELS.index(label), a, b) for i, spans in enumerate(found) for label, (a, b) in spans],
+                dtype=np.int32,
+            ).reshape(-1, 4)
+            parts[doc.doc_id] = _Parts(
+                sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc], table
+            )
             at += ns + nc
         return parts
 
@@ -91,12 +100,17 @@ class Indexer:
         srows = np.flatnonzero(previous.sentences[:, 0] == doc_index)
         crows = np.flatnonzero(previous.chunks[:, 0] == doc_index)
         chunks = previous.chunks[crows, 1:].copy()
-        chunks[:, 2:] -= srows[0] if len(srows) else 0
+        first = srows[0] if len(srows) else 0
+        chunks[:, 2:] -= first
+        rows = previous.entities[:, 0]
+        found = previous.entities[(rows >= first) & (rows < first + len(srows))].copy()
+        found[:, 0] -= first
         return _Parts(
             previous.sentences[srows, 1:].copy(),
             chunks,
             np.asarray(previous.sentence_vectors[srows]),
             np.asarray(previous.chunk_vectors[crows]),
+            found,
         )
 
     def build(
@@ -114,7 +128,7 @@ class Indexer:
             if doc.doc_id not in parts:
                 parts[doc.doc_id] = self._old_parts(previous, doc.doc_id)
 
-        sentences, chunks, svecs, cvecs = [], [], [], []
+        sentences, chunks, svecs, cvecs, found = [], [], [], [], []
         sentence_base = 0
         for doc_index, doc in enumerate(documents):
             p = parts[doc.doc_id]
@@ -124,6 +138,9 @@ class Indexer:
             chunks.append(np.column_stack([np.full(len(local), doc_index), local]))
             svecs.append(p.sentence_vectors)
             cvecs.append(p.chunk_vectors)
+            entity_rows = p.entities.copy()
+            entity_rows[:, 0] += sentence_base
+            found.append(entity_rows)
             sentence_base += len(p.sentences)
 
         dim = self.encoder.dim
@@ -131,6 +148,7 @@ class Indexer:
         chunk_table = np.concatenate(chunks).astype(np.int64) if chunks else np.zeros((0, 5), np.int64)
         chunk_vectors = np.concatenate(cvecs) if cvecs else np.zeros((0, dim), np.float32)
         sentence_vectors = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
+        entity_table = np.concatenate(found).astype(np.int32) if found else np.zeros((0, 4), np.int32)
         docs = {d.doc_id: d for d in documents}
         chunk_texts = [docs[documents[int(i)].doc_id].text[s:e] for i, s, e, _, _ in chunk_table]
         chunk_langs = np.array([documents[int(i)].lang for i in chunk_table[:, 0]], dtype=object)
@@ -155,5 +173,6 @@ class Indexer:
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         return Snapshot(
-            manifest, docs, sentence_table, chunk_table, sentence_vectors, chunk_vectors, dense, lexical, projection
+            manifest, docs, sentence_table, chunk_table, sentence_vectors, chunk_vectors, dense, lexical, projection,
+            entity_table,
         )

@@ -84,10 +84,10 @@ class Pipeline:
             self.snapshot.check_encoder(self.settings.encoder)
 
     def warm_up(self) -> None:
-        """Load the encoder and language models before the first request, not during it."""
-        from app.span import warm_up
+        """Load the encoder and language models before the first request, not during it.
 
-        warm_up()
+        The NER model is not loaded: entities are found at ingest and stored with the index.
+        """
         if self.snapshot is not None:
             self.ask("Сколько участников? How many participants?", top_k=1)
 

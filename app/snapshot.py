@@ -12,9 +12,11 @@ from app.dense import DenseIndex
 from app.lexical import LexicalIndex
 from app.models import Document
 from app.projection import LanguageProjection
+from app.span import LABELS
 
 # 2: vectors are compared after removing language directions (projection.npy).
-FORMAT_VERSION = 2
+# 3: named entities of every sentence are stored (entities.npy).
+FORMAT_VERSION = 3
 
 
 class IndexMismatch(RuntimeError):
@@ -35,6 +37,8 @@ class Snapshot:
     dense: DenseIndex
     lexical: LexicalIndex
     projection: LanguageProjection
+    # entities[i] = (sentence_row, label index in span.LABELS, start, end within the sentence), by row
+    entities: np.ndarray
     doc_order: list[str] = field(init=False)
     chunk_langs: np.ndarray = field(init=False)
 
@@ -42,6 +46,7 @@ class Snapshot:
         self.doc_order = list(self.documents)
         doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
         self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
+        self._entity_bounds = np.searchsorted(self.entities[:, 0], np.arange(len(self.sentences) + 1))
 
     # -- lookups ---------------------------------------------------------------------------
     @property
@@ -66,6 +71,11 @@ class Snapshot:
     def sentence_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
         """Sentence vectors of ``rows`` in the language-neutral space."""
         return self.projection.apply(self.sentence_vectors[rows])
+
+    def sentence_entities(self, row: int) -> list[tuple[str, tuple[int, int]]]:
+        """The named entities found in sentence ``row`` at ingest."""
+        a, b = self._entity_bounds[row], self._entity_bounds[row + 1]
+        return [(LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""
@@ -92,6 +102,7 @@ class Snapshot:
         np.save(folder / "chunks.npy", self.chunks)
         np.save(folder / "sentence_vectors.npy", self.sentence_vectors)
         np.save(folder / "chunk_vectors.npy", self.chunk_vectors)
+        np.save(folder / "entities.npy", self.entities)
         self.dense.save(folder / "dense.faiss")
         self.projection.save(folder / "projection.npy")
         (folder / "lexical").mkdir(exist_ok=True)
@@ -123,4 +134,5 @@ class Snapshot:
             dense=DenseIndex.load(folder / "dense.faiss", ef_search),
             lexical=LexicalIndex.load(folder / "lexical"),
             projection=LanguageProjection.load(folder / "projection.npy", manifest["dim"]),
+            entities=np.load(folder / "entities.npy"),
         )

@@ -14,6 +14,8 @@ from app.question import AnswerType
 from app.terms import WORD, STOPWORDS, stem
 
 Span = tuple[int, int]
+Entity = tuple[str, Span]  # ("PER" | "LOC" | "ORG" | "MISC", span within the sentence)
+LABELS = ("PER", "LOC", "ORG", "MISC")
 
 _APPROX = (
     r"(?:(?:more than|less than|fewer than|over|about|around|some|nearly|almost|up to|at least|approximately|"
@@ -81,25 +83,23 @@ def _unit(span_text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _natasha():
-    from natasha import NewsEmbedding, NewsNERTagger, Segmenter
+def _ner_tagger():
+    from natasha import NewsEmbedding, NewsNERTagger
 
-    return Segmenter(), NewsNERTagger(NewsEmbedding())
+    return NewsNERTagger(NewsEmbedding())
 
 
 def warm_up() -> None:
-    """Load the NER model now rather than on the first Russian question."""
-    _russian_entities("Встреча прошла в Ташкенте.")
+    """Load the NER model now rather than on the first Russian document."""
+    entities(["Встреча прошла в Ташкенте."])
 
 
-def _russian_entities(sentence: str) -> list[tuple[str, Span]]:
-    from natasha import Doc
-
-    segmenter, tagger = _natasha()
-    doc = Doc(sentence)
-    doc.segment(segmenter)
-    doc.tag_ner(tagger)
-    return [(span.type, (span.start, span.stop)) for span in doc.spans]
+def _russian_entities(sentences: list[str]) -> list[list[Entity]]:
+    # slovnet tokenises and tags raw texts in batches: ~4x faster than one natasha Doc per sentence.
+    return [
+        [(span.type, (span.start, span.stop)) for span in markup.spans]
+        for markup in _ner_tagger().map(sentences)
+    ]
 
 
 @lru_cache(maxsize=65536)
@@ -110,7 +110,7 @@ def _english_word(word: str) -> bool:
     return all(simplemma.is_known(part, lang="en") for part in word.split("-") if part)
 
 
-def _english_entities(sentence: str) -> list[tuple[str, Span]]:
+def _english_entities(sentence: str) -> list[Entity]:
     """PER / LOC / ORG guesses from capitalised runs (no packaged English NER model is available)."""
     out = []
     for match in _CAPITALISED_RUN.finditer(sentence):
@@ -150,8 +150,20 @@ def _english_entities(sentence: str) -> list[tuple[str, Span]]:
     return out
 
 
-def _entities(sentence: str) -> list[tuple[str, Span]]:
-    return _russian_entities(sentence) if script_language(sentence) == "ru" else _english_entities(sentence)
+def entities(sentences: list[str]) -> list[list[Entity]]:
+    """People (PER), places (LOC) and organisations (ORG) of each sentence, by its script.
+
+    Run once per sentence at ingest time and stored with the index: NER at question time would cost
+    several milliseconds per candidate sentence.
+    """
+    out: list[list[Entity]] = [[] for _ in sentences]
+    russian = [i for i, sentence in enumerate(sentences) if script_language(sentence) == "ru"]
+    for i, found in zip(russian, _russian_entities([sentences[i] for i in russian]) if russian else []):
+        out[i] = found
+    for i, sentence in enumerate(sentences):
+        if script_language(sentence) != "ru":
+            out[i] = _english_entities(sentence)
+    return out
 
 
 def _dates(sentence: str) -> list[Span]:
@@ -169,8 +181,11 @@ def _numbers(sentence: str) -> list[Span]:
     return out
 
 
-def candidates(sentence: str, kind: AnswerType) -> list[Span]:
-    """Spans of ``sentence`` that could answer a question of type ``kind``."""
+def candidates(sentence: str, kind: AnswerType, found: list[Entity] | None = None) -> list[Span]:
+    """Spans of ``sentence`` that could answer a question of type ``kind``.
+
+    ``found`` are the sentence's entities when already known (stored at ingest); else they are computed.
+    """
     if kind is AnswerType.NUMBER:
         return _numbers(sentence)
     if kind is AnswerType.DATE:
@@ -178,18 +193,21 @@ def candidates(sentence: str, kind: AnswerType) -> list[Span]:
     wanted = {AnswerType.PERSON: "PER", AnswerType.PLACE: "LOC", AnswerType.ORGANISATION: "ORG"}.get(kind)
     if wanted is None:
         return []
-    return [span for label, span in _entities(sentence) if label == wanted]
+    found = entities([sentence])[0] if found is None else found
+    return [span for label, span in found if label == wanted]
 
 
 def _positions(sentence: str, question_terms: set[str]) -> list[int]:
     return [m.start() for m in WORD.finditer(sentence) if stem(m.group().lower()) in question_terms]
 
 
-def best_span(sentence: str, kind: AnswerType, question_terms: set[str]) -> Span | None:
+def best_span(
+    sentence: str, kind: AnswerType, question_terms: set[str], found: list[Entity] | None = None
+) -> Span | None:
     """The candidate closest to the question's words that says something the question does not."""
     anchors = _positions(sentence, question_terms)
     best, best_key = None, None
-    for order, (start, end) in enumerate(candidates(sentence, kind)):
+    for order, (start, end) in enumerate(candidates(sentence, kind, found)):
         words = [stem(w.lower()) for w in WORD.findall(sentence[start:end]) if w.lower() not in STOPWORDS]
         if not words or set(words) <= question_terms:
             continue

@@ -80,6 +80,7 @@ def test_incremental_build_equals_a_build_from_scratch(first, encoder, seed):
     np.testing.assert_array_equal(updated.chunks, scratch.chunks)
     np.testing.assert_allclose(updated.sentence_vectors, scratch.sentence_vectors, atol=2e-3)
     np.testing.assert_allclose(updated.chunk_vectors, scratch.chunk_vectors, atol=2e-3)
+    np.testing.assert_array_equal(updated.entities, scratch.entities)
     check_consistent(updated)
 
 
@@ -100,6 +101,28 @@ def test_removing_a_document_keeps_the_others_aligned(first, encoder, seed):
                     and snapshot.chunk_text(c) == smaller.chunk_text(chunk_id)]
         assert len(old_rows) == 1
         np.testing.assert_array_equal(smaller.chunk_vectors[chunk_id], snapshot.chunk_vectors[old_rows[0]])
+
+
+def test_entities_are_stored_per_sentence(first):
+    """Names found at ingest are kept with their sentence: Osh and Tashkent are places, in both languages."""
+    snapshot, _ = first
+    found = {
+        snapshot.sentence_text(row)[a:b]: label
+        for row in range(len(snapshot.sentences))
+        for label, (a, b) in snapshot.sentence_entities(row)
+    }
+    assert found.get("Osh") == "LOC" and found.get("Tashkent") == "LOC"
+    assert found.get("Боровое") == "LOC"
+    rows = snapshot.entities[:, 0]
+    assert (np.diff(rows) >= 0).all() and rows.max() < len(snapshot.sentences)
+
+
+def test_entities_survive_removing_a_document(first, encoder, seed):
+    """When a document before it is removed, another document's entities move with its sentences."""
+    snapshot, _ = first
+    smaller = Indexer(encoder, seed.settings).build([d for d in documents() if d.doc_id != "b.txt"], snapshot)
+    names = [smaller.sentence_text(r)[a:b] for r in range(len(smaller.sentences)) for _, (a, b) in smaller.sentence_entities(r)]
+    assert "Tashkent" in names and "Osh" in names
 
 
 def test_snapshot_lookups(first):
