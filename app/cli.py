@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from app.confidence import CALIBRATION_FILE
 from app.settings import Settings
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
@@ -136,9 +137,11 @@ def _client(index, corpus, endpoint, squad_docs, encoder):
     if endpoint:
         return HttpClient(endpoint)
     if corpus is not None or squad_docs is not None:
-        return InProcessClient(_temporary_pipeline(corpus, squad_docs, encoder))
-    pipeline = Pipeline(_settings(index, encoder))
-    pipeline.check()
+        pipeline = _temporary_pipeline(corpus, squad_docs, encoder)
+    else:
+        pipeline = Pipeline(_settings(index, encoder))
+        pipeline.check()
+    pipeline.warm_up()  # as the server does at start-up: latency percentiles measure warm questions
     return InProcessClient(pipeline)
 
 
@@ -160,7 +163,6 @@ def evaluate_command(
     min_abstention_recall: Optional[float] = typer.Option(None),
 ) -> None:
     """Score the service on gold questions; exit code 1 if a --min-* threshold is not met."""
-    from rich.progress import track
 
     from app.evaluation import evaluate, failed_thresholds, plot_report, write_report
     from app.gold import load_gold, load_squad
@@ -177,9 +179,9 @@ def evaluate_command(
     else:
         questions = load_gold(gold)
     client = _client(index, corpus, endpoint, squad_docs, encoder)
-    steps = iter(track(range(len(questions)), description="asking", console=console, transient=True))
-    next(steps, None)
-    result = evaluate(client, questions, on_step=lambda: next(steps, None))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("asking", total=len(questions))
+        result = evaluate(client, questions, on_step=lambda: progress.advance(task))
     result["source"] = {"gold": str(gold or squad), "endpoint": endpoint, "index": str(index or "")}
     write_report(result, report)
     plot_report(result, chart)
@@ -196,21 +198,28 @@ def evaluate_command(
 
 
 def _print_report(result: dict) -> None:
-    columns = ["hit@1", "hit@5", "mrr@10", "containment", "exact_match", "f1", "citation",
-               "abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms"]
+    """Metrics as rows, language pairs as columns, so the table fits a terminal."""
+    metrics = ["hit@1", "hit@5", "mrr@10", "containment", "exact_match", "f1", "citation", "answered_rate",
+               "answer_precision", "abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms"]
+    # Answer metrics are averages over answerable questions: blank for a pair without any.
+    everywhere = {"abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms", "answer_precision"}
+    columns = [("overall", result["overall"])] + list(result["by_pair"].items())
     table = Table(title="Evaluation")
-    table.add_column("pair")
-    table.add_column("n", justify="right")
-    for column in columns:
-        table.add_column(column.replace("abstention_", "abst. ").replace("latency_", "").replace("_ms", " ms"), justify="right")
-    rows = [("overall", result["overall"])] + list(result["by_pair"].items())
-    for name, summary in rows:
+    table.add_column("metric", no_wrap=True)
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    table.add_row("questions", *[str(summary["questions"]) for _, summary in columns])
+    for metric in metrics:
         cells = []
-        for column in columns:
-            value = summary.get(column)
-            cells.append("–" if value is None or (column not in ("abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms") and not summary["answerable"]) else (f"{value:.0f}" if column.endswith("_ms") else f"{value:.3f}"))
-        table.add_row(name, str(summary["questions"]), *cells)
-    Console().print(table)
+        for _, summary in columns:
+            value = summary.get(metric)
+            if value is None or (metric not in everywhere and not summary["answerable"]):
+                cells.append("–")
+            else:
+                cells.append(f"{value:.0f}" if metric.endswith("_ms") else f"{value:.3f}")
+        table.add_row(metric.replace("_ms", " ms"), *cells)
+    # Logs (CI) are not terminals and would get rich's 80 columns: give the table its natural width.
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
 
 
 @cli.command()
@@ -218,7 +227,7 @@ def calibrate(
     gold: Path = typer.Option(Path("eval/dev.jsonl"), help="Development questions (never the evaluation set)."),
     corpus: Path = typer.Option(Path("corpus"), help="Corpus the questions are about."),
     encoder: Optional[str] = typer.Option(None, help="Encoder to calibrate (default: RAG_ENCODER)."),
-    write: bool = typer.Option(True, help="Store the coefficients in app/calibration.json."),
+    out: Path = typer.Option(CALIBRATION_FILE, help="Calibration file to update (the one the service reads by default)."),
 ) -> None:
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
     import numpy as np
@@ -258,10 +267,46 @@ def calibrate(
                   f"threshold {threshold:.3f} decides {max(accuracy):.1%} correctly")
     for name, weight in zip(FEATURES, weights):
         console.print(f"  {name:>8} {weight:+.3f}")
-    if write:
-        save_calibration(spec, weights.tolist(), bias, threshold,
-                         {"fitted_on": str(gold), "questions": int(len(y)), "examples": int(len(x))})
-        console.print("written to app/calibration.json")
+    save_calibration(spec, weights.tolist(), bias, threshold,
+                     {"fitted_on": str(gold), "questions": int(len(y)), "examples": int(len(x))}, out)
+    console.print(f"written to {out}")
+
+
+def _scales(values: Optional[list[str]]) -> list[int]:
+    from app.bench import DEFAULT_SCALES
+
+    if not values:
+        return list(DEFAULT_SCALES)
+    try:
+        scales = [int(part.replace("_", "")) for value in values for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter("chunk counts are integers, e.g. --scale 1000,10000", param_hint="--scale")
+    if not scales or min(scales) <= 0:
+        raise typer.BadParameter("chunk counts must be positive", param_hint="--scale")
+    return scales
+
+
+@cli.command()
+def bench(
+    scale: Optional[list[str]] = typer.Option(
+        None, help="Corpus sizes in chunks; repeat or comma-separate (default: 1000,10000,100000)."
+    ),
+    backend: Optional[str] = typer.Option(None, help="Encoder (default: RAG_ENCODER)."),
+    queries: int = typer.Option(200, min=1, help="Questions per latency measurement."),
+    out: Path = typer.Option(Path("eval/bench.json"), help="Where to write the JSON report."),
+    sample_chunks: int = typer.Option(1000, min=1, help="Chunks embedded for real to measure ingest throughput."),
+    workdir: Optional[Path] = typer.Option(
+        None, help="Keep corpora and indexes here and reuse them in later runs (default: a temporary folder)."
+    ),
+) -> None:
+    """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
+    from app.bench import run_bench
+
+    run_bench(_scales(scale), backend or Settings().encoder, queries, out, sample_chunks=sample_chunks,
+              workdir=workdir)
+    failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
+    if failed:
+        console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))
 
 
 def main() -> None:

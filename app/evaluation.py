@@ -136,12 +136,16 @@ def summarise(outcomes: list[Outcome]) -> dict:
         "f1": sum(o.f1 for o in answerable) / n,
         "citation": sum(o.citation for o in answerable) / n,
         "answered_rate": sum(1 for o in answerable if not o.abstained) / n,
+        # Of the answers given (to any question), the share whose sentence holds a gold answer.
+        "answer_precision": sum(o.containment for o in answerable) / max(1, len(outcomes) - len(abstained)),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }
-    if abstained or unanswerable:
-        summary["abstention_precision"] = correct_abstentions / len(abstained) if abstained else 0.0
-        summary["abstention_recall"] = correct_abstentions / len(unanswerable) if unanswerable else 0.0
+    # Undefined (absent) without abstentions, resp. without unanswerable questions.
+    if abstained:
+        summary["abstention_precision"] = correct_abstentions / len(abstained)
+    if unanswerable:
+        summary["abstention_recall"] = correct_abstentions / len(unanswerable)
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
 
 

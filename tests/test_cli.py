@@ -96,3 +96,67 @@ def test_ask_top_k_out_of_range_is_refused(seed):
     """--top-k outside 1..50 is a usage error."""
     result = run("ask", "Кто?", "--index", str(seed.index), "--top-k", "0")
     assert result.returncode == 2
+
+
+def _gold_file(path, questions) -> None:
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
+
+
+GOLD_SAMPLE = [
+    {"id": "1", "question": "Сколько человек приняли участие в конференции в Боровом?", "lang": "ru",
+     "doc_id": BOROVOE, "answers": ["более 50 человек"]},
+    {"id": "2", "question": "Who is the head of the OSCE Centre in Bishkek?", "lang": "en",
+     "doc_id": BISHKEK, "answers": ["Sergey Kapinos"]},
+    {"id": "3", "question": "What is the best recipe for banana bread?", "lang": "en", "doc_id": None, "answers": []},
+]
+
+
+def test_eval_writes_report_chart_and_gates_on_thresholds(tmp_path, seed):
+    """`eval` prints the table, writes JSON and PNG, exits 0 when thresholds hold and 1 when one fails."""
+    gold = tmp_path / "gold.jsonl"
+    _gold_file(gold, GOLD_SAMPLE)
+    common = ("eval", "--gold", str(gold), "--index", str(seed.index),
+              "--report", str(tmp_path / "report.json"), "--chart", str(tmp_path / "report.png"))
+    passing = run(*common, "--min-hit1", "0.9", "--min-abstention-recall", "0.9")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "hit@1" in passing.stdout and "ru→ru" in passing.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["overall"]["questions"] == 3 and report["overall"]["hit@1"] == 1.0
+    assert set(report["by_pair"]) == {"ru→ru", "en→en", "en→none"}
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    failing = run(*common, "--min-f1", "1.01")
+    assert failing.returncode == 1 and "below threshold: f1" in failing.stderr
+
+
+def test_eval_on_squad_builds_its_own_index(tmp_path):
+    """`eval --squad` ingests one document per paragraph into a temporary index and scores v2 abstentions."""
+    from tests.test_gold import SQUAD_V2
+
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(SQUAD_V2), encoding="utf-8")
+    result = run("eval", "--squad", str(squad), "--report", str(tmp_path / "r.json"), "--chart", str(tmp_path / "r.png"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["overall"]["questions"] == 3 and report["overall"]["unanswerable"] == 1
+    assert report["overall"]["hit@1"] == 1.0  # two paragraphs: each answerable question finds its own
+
+
+def test_eval_needs_exactly_one_question_source(tmp_path):
+    """Neither or both of --gold/--squad is a usage error with a message."""
+    result = run("eval")
+    assert result.returncode == 2 and "exactly one of --gold or --squad" in result.stderr
+
+
+def test_calibrate_fits_and_stores_a_threshold(tmp_path):
+    """`calibrate` fits weights for every signal and an abstention threshold that the service can load."""
+    from app.confidence import FEATURES, Calibrator
+
+    out = tmp_path / "calibration.json"
+    result = run("calibrate", "--gold", str(ROOT / "eval" / "dev.jsonl"), "--corpus", str(ROOT / "corpus"),
+                 "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    entry = json.loads(out.read_text())["e5-small"]
+    assert len(entry["weights"]) == len(FEATURES) and 0.0 < entry["threshold"] < 1.0
+    assert entry["questions"] == 40
+    calibrator = Calibrator.for_encoder("e5-small", out)
+    assert calibrator.threshold == entry["threshold"]
