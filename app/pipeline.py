@@ -146,7 +146,7 @@ class Pipeline:
                 previous.check_encoder(self.settings.encoder)
             documents = dict(previous.documents) if previous else {}
             existing = documents.get(doc_id)
-            doc = make_document(doc_id, clean, (title or derived_title).strip()[:300], origin="upload")
+            doc = make_document(doc_id, clean, ((title or "").strip() or derived_title)[:300], origin="upload")
             if existing is not None and existing.sha == doc.sha and existing.title == doc.title:
                 report.unchanged.append(doc_id)
                 report.chunks = len(previous.chunks)
@@ -160,6 +160,7 @@ class Pipeline:
     def delete(self, doc_id: str) -> IngestReport:
         """Remove one document from the index."""
         report = IngestReport()
+        started = time.perf_counter()
         with self._write_lock, self.store.lock():
             previous = self.store.load(self.settings.hnsw_ef_search)
             if previous is None or doc_id not in previous.documents:
@@ -167,6 +168,7 @@ class Pipeline:
             documents = [d for d in previous.documents.values() if d.doc_id != doc_id]
             report.removed.append(doc_id)
             self._commit(documents, previous, report)
+        report.seconds = time.perf_counter() - started
         return report
 
     def _commit(self, documents, previous, report, on_total=None, on_progress=None) -> None:

@@ -137,10 +137,17 @@ def test_uploads_survive_folder_sync_until_deleted(workspace):
     assert "memo.txt" not in sync.removed and "memo.txt" in pipeline.snapshot.documents
     assert pipeline.upsert("memo.txt", "Memo\n\nThe checkpoint at Dostuk reopened on 2 March after repairs.").unchanged
     assert pipeline.upsert("memo.txt", "Memo\n\nThe checkpoint at Dostuk reopened on 3 March.").updated == ["memo.txt"]
-    assert pipeline.delete("memo.txt").removed == ["memo.txt"]
+    deleted = pipeline.delete("memo.txt")
+    assert deleted.removed == ["memo.txt"] and deleted.seconds > 0
     assert "memo.txt" not in pipeline.snapshot.documents
     with pytest.raises(UnknownDocument):
         pipeline.delete("memo.txt")
+
+
+def test_blank_upload_title_falls_back_to_the_first_line(workspace):
+    """A whitespace-only title is not kept: the document's first line becomes its title."""
+    workspace.pipeline.upsert("memo.txt", "Dostuk checkpoint memo\n\nThe checkpoint reopened on 2 March.", title="   ")
+    assert workspace.pipeline.document("memo.txt").title == "Dostuk checkpoint memo"
 
 
 # -- encoder mismatch ----------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ class QueryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    top_k: int = Field(5, ge=1, le=50, description="How many answers/passages to return (1..50).")
+    # strict: true or "5" is a client bug to report, not a number to guess.
+    top_k: int = Field(5, ge=1, le=50, strict=True, description="How many answers/passages to return (1..50).")
     lang: Optional[Literal["ru", "en"]] = Field(
         None, description="Language of the question; detected when null. Documents of every language are searched."
     )

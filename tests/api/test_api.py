@@ -299,6 +299,34 @@ def test_cors_allows_configured_origins_only(workspace):
     assert other.headers.get("access-control-allow-origin") is None
 
 
+def test_cors_default_is_same_origin_only(client):
+    """Without cors_origins no other origin is allowed, neither by preflight nor on a plain request."""
+    assert make_settings(client.app.state.pipeline.settings.index_dir).cors_origins == []
+    headers = {"origin": "https://other.example"}
+    preflight = client.options(
+        "/ask", headers={**headers, "access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    response = client.post("/ask", json={"question": "Who is the head of the OSCE Centre in Bishkek?"}, headers=headers)
+    assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
+
+
+def test_chat_page_widget_and_assets(client):
+    """`/` is the chat page under a strict CSP; /widget.js and the assets are served with their types."""
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    assert csp["default-src"] == "'self'" and csp["script-src"] == "'self'" and csp["connect-src"] == "'self'"
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    assert 'src="/static/chat.js"' in page.text and "data-border-qa-chat" in page.text
+    widget = client.get("/widget.js")
+    assert widget.status_code == 200 and widget.headers["content-type"].startswith("application/javascript")
+    assert "attachShadow" in widget.text
+    assert client.get("/static/chat.css").headers["content-type"].startswith("text/css")
+    assert client.get("/static/index.html").status_code == 404  # the page only with its headers, at /
+    assert client.get("/static/../settings.py").status_code == 404
+
+
 def test_delete_corpus_document(workspace_client):
     """A seed document can be deleted through the API and is then absent from listing and answers."""
     c = workspace_client
@@ -324,6 +352,8 @@ BAD_ASK = [
     ("top_k-51", {"question": "Кто?", "top_k": 51}, "top_k"),
     ("top_k-negative", {"question": "Кто?", "top_k": -1}, "top_k"),
     ("top_k-float", {"question": "Кто?", "top_k": 2.5}, "top_k"),
+    ("top_k-bool", {"question": "Кто?", "top_k": True}, "top_k"),
+    ("top_k-numeric-string", {"question": "Кто?", "top_k": "5"}, "top_k"),
     ("lang-fr", {"question": "Qui?", "lang": "fr"}, "lang"),
     ("unknown-field", {"question": "Кто?", "foo": 1}, "foo"),
     ("doc_ids-string", {"question": "Кто?", "doc_ids": BISHKEK}, "doc_ids"),
