@@ -4,7 +4,8 @@ Multilingual encoders place texts of one language closer together than their mea
 English question scores every English chunk above a Russian chunk that answers it. The centroids of
 each language's chunks differ mostly by that offset (the corpus's topics are shared), so projecting
 the span of the centroid differences out of every vector leaves meaning to decide. Measured on the
-gold set with e5-small: cross-language document hit@1 0.19 → 0.71, same-language unchanged.
+gold set with e5-small, dense scores alone: document hit@1 English→Russian 0.19 → 0.71, Russian→English
+0.20 → 0.60, same-language 1.00 → 0.97.
 """
 
 from __future__ import annotations
