@@ -231,8 +231,13 @@ def calibrate(
 ) -> None:
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+    except ImportError:
+        console.print("[red]error:[/] calibrate needs scikit-learn: pip install 'border-qa[calibrate]'")
+        raise typer.Exit(2)
 
     from app.confidence import FEATURES, save_calibration
     from app.gold import load_gold
