@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(
-        default_factory=list, description="Origins allowed to call the API from embedded widgets."
+        default_factory=list,
+        description=(
+            "Origins of other sites whose embedded widgets may call the API, as a JSON list "
+            "(RAG_CORS_ORIGINS='[\"https://intranet.example\"]'); empty (default): same origin only."
+        ),
     )
     max_upload_bytes: int = Field(20_000_000, ge=1)
 

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app import __version__
-from app.api.routers import ask, documents, health
+from app.api.routers import ask, documents, health, ui
 from app.pipeline import Pipeline, UnknownDocument
 from app.reader import UnreadableDocument
 from app.settings import Settings, get_settings
@@ -82,12 +82,5 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
-    try:
-        from app.api.routers import ui
-    except ImportError:  # the widget is optional for API-only deployments
-        log.warning("chat widget not installed")
-    else:
-        app.include_router(ui.router)
-        if hasattr(ui, "mount_static"):
-            ui.mount_static(app)
+    app.include_router(ui.router)  # the chat page, /widget.js and their assets
     return app

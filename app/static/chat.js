@@ -377,6 +377,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       submit();
+      input.focus(); // the send button is disabled while busy and would drop the focus
     });
     updateSend();
 

@@ -52,9 +52,17 @@ def host_site(tmp_path_factory):
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(root=root, origin=f"http://127.0.0.1:{server.server_address[1]}")
+    port = server.server_address[1]
+    # `other_origin` is the same server under another host name: an origin the API does not allow.
+    yield SimpleNamespace(root=root, origin=f"http://127.0.0.1:{port}", other_origin=f"http://localhost:{port}")
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def dead_endpoint() -> str:
+    """The URL of a local port nothing listens on: a server that is down."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,19 @@ HOST_PAGE = """<!doctype html>
 """
 
 
+# A third-party page mounting the chat script on an element, with an endpoint of its choosing.
+DOWN_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Chat with a dead endpoint</title><link rel="icon" href="data:,"></head>
+<body>
+  <div data-border-qa-chat data-endpoint="{endpoint}" data-autofocus></div>
+  <link rel="stylesheet" href="{api}/static/chat.css">
+  <script src="{api}/static/chat.js" defer></script>
+</body>
+</html>
+"""
+
+
 # ---------- helpers ----------
 
 
@@ -89,14 +102,19 @@ def check_answer_bubble(bubble: Locator, expected: dict) -> None:
     expect(primary.locator(".bqa-confidence-text")).to_have_text(re.compile(r"\d{1,3}\s?%"))
     expect(primary.locator(".bqa-source-title")).to_have_text(expected["title"])
     expect(primary.locator(".bqa-lang")).to_have_text(expected["lang"].upper())
+    passage = primary.locator("details.bqa-passage .bqa-passage-text")
+    expect(passage.locator("mark.bqa-sentence")).to_have_text(expected["sentence"])
+    expect(passage.locator("mark.bqa-sentence mark.bqa-span")).to_have_text(expected["text"])
     expect(primary.locator(".bqa-open")).to_be_visible()
 
 
-def open_widget(page: Page, api_server, host_site, name: str = "index.html", endpoint: bool = True) -> Locator:
+def open_widget(
+    page: Page, api_server, host_site, name: str = "index.html", endpoint: bool = True, origin: str | None = None
+) -> Locator:
     """Serve the host page from the other origin, load it and open the widget's panel."""
     attribute = f' data-endpoint="{api_server.url}"' if endpoint else ""
     (host_site.root / name).write_text(HOST_PAGE.format(api=api_server.url, endpoint=attribute), encoding="utf-8")
-    page.goto(f"{host_site.origin}/{name}")
+    page.goto(f"{origin or host_site.origin}/{name}")
     widget = page.locator("border-qa-widget")
     launcher = widget.locator(".bqa-launcher")
     expect(launcher).to_be_visible()
@@ -114,28 +132,42 @@ def test_answers_russian_and_english_questions(api_server, open_page):
     page.add_init_script(CSP_WATCH)
     page.goto(api_server.url + "/")
     for question in (RU_QUESTION, EN_QUESTION):
-        expected = api_answer(api_server, question)["answer"]
+        response = api_answer(api_server, question)
+        expected = response["answer"]
         assert expected and expected["text"].strip(), f"the service abstained on a seed question: {question}"
         bubble = ask(page, question)
         expect(bubble).to_have_class(re.compile(r"\bbqa-answer\b"))
         check_answer_bubble(bubble, expected)
         expect(page.locator(".bqa-row--user").last).to_contain_text(question)
-    more = page.locator(".bqa-answer").last.locator("details.bqa-more")
-    if more.count():
-        more.locator("summary.bqa-more-summary").click()
-        expect(more.locator(".bqa-more-item").first).to_be_visible()
+
+    # The English question has further candidates: collapsed at first, listed with their own citations.
+    others = response["answers"][1:]
+    assert others, "the seed question should have further candidate answers"
+    more = bubble.locator("details.bqa-more")
+    items = more.locator(".bqa-more-item")
+    expect(items.first).to_be_hidden()
+    plural = "s" if len(others) > 1 else ""
+    expect(more.locator("summary.bqa-more-summary")).to_have_text(f"{len(others)} more possible answer{plural}")
+    more.locator("summary.bqa-more-summary").click()
+    expect(items).to_have_count(len(others))
+    for item, other in zip(items.all(), others):
+        expect(item).to_be_visible()
+        expect(item.locator(".bqa-sentence-text mark.bqa-span")).to_have_text(other["text"])
+        expect(item.locator(".bqa-source-title")).to_have_text(other["title"])
+        expect(item.locator(".bqa-open")).to_be_visible()
     assert page.evaluate("window.__csp") == [], "the page breaks its own Content-Security-Policy"
 
 
 def test_loading_state_disables_sending(api_server, open_page):
-    """While a question is pending a typing indicator shows, the log is busy and the send button is disabled."""
+    """While a question is pending a typing indicator shows, the log is busy, sending is off and focus stays put."""
     page = open_page()
     page.goto(api_server.url + "/")
     held = []
     page.route("**/ask", lambda route: held.append(route))
     page.locator(".bqa-input").fill(EN_QUESTION)
-    page.locator(".bqa-input").press("Enter")
+    page.locator(".bqa-send").click()
     expect(page.locator(".bqa-typing")).to_be_visible()
+    expect(page.locator(".bqa-input")).to_be_focused()  # not lost with the disabled send button
     expect(page.locator(".bqa-log")).to_have_attribute("aria-busy", "true")
     page.locator(".bqa-input").fill("another question")
     expect(page.locator(".bqa-send")).to_be_disabled()
@@ -174,27 +206,60 @@ def test_abstention_response_renders_not_found(api_server, open_page):
     expect(bubble.locator(".bqa-notice-text")).not_to_be_empty()
 
 
-def test_citation_opens_document_at_the_sentence(api_server, open_page):
-    """"Open document" shows the full text in a dialog with the sentence and span highlighted and in view."""
-    expected = api_answer(api_server, EN_QUESTION)["answer"]
-    document = api_server.client.get(f"/documents/{expected['doc_id']}").json()
-    page = open_page()
+@pytest.fixture
+def long_document(api_server):
+    """A document whose answer sentence comes after more text than the document viewer shows at once."""
+    sections = [
+        f"Section {i}. The annual report of the regional customs training school describes course number {i}, "
+        "its lecturers, the classrooms used and the feedback of the trainees on the study materials."
+        for i in range(1, 17)
+    ]
+    doc = {
+        "doc_id": "long-report.txt",
+        "title": "Customs training school annual report",
+        "text": "Customs training school annual report\n\n" + "\n\n".join(sections[:14])
+        + "\n\nThe Kordai border checkpoint processed 4312 lorries in March. " + "\n\n".join(sections[14:]),
+    }
+    response = api_server.client.post("/documents", json=doc)
+    assert response.status_code == 201, response.text
+    yield {**doc, "question": "How many lorries did the Kordai border checkpoint process in March?"}
+    api_server.client.delete(f"/documents/{doc['doc_id']}")
+
+
+def test_citation_opens_document_at_the_sentence(api_server, open_page, long_document, artifacts):
+    """"Open document" shows the full text in a dialog, scrolled to the cited sentence with the span marked."""
+    expected = api_answer(api_server, long_document["question"])["answer"]
+    assert expected and expected["doc_id"] == long_document["doc_id"], expected
+    page = open_page(height=600)
     page.goto(api_server.url + "/")
-    bubble = ask(page, EN_QUESTION)
+    bubble = ask(page, long_document["question"])
     opener = bubble.locator(".bqa-candidate--primary .bqa-open")
+    expect(opener).to_have_accessible_name(re.compile(re.escape(long_document["title"])))
     opener.click()
     viewer = page.locator("dialog.bqa-viewer")
     expect(viewer).to_be_visible()
-    expect(viewer.locator(".bqa-viewer-title")).to_have_text(document["title"])
+    expect(viewer.locator(".bqa-viewer-title")).to_have_text(long_document["title"])
     text = viewer.locator(".bqa-doc-text")
     expect(text).to_be_visible()
-    assert text.text_content() == document["text"]
+    assert text.text_content() == long_document["text"]
     sentence = text.locator("mark.bqa-sentence")
+    expect(sentence).to_have_count(1)
     expect(sentence).to_have_text(expected["sentence"])
+    assert long_document["text"][expected["sentence_start"]:expected["sentence_end"]] == expected["sentence"]
+    # the mark starts exactly at the cited offset of the document
+    offset = text.evaluate(
+        "(box) => { const r = document.createRange(); r.selectNodeContents(box);"
+        " r.setEndBefore(box.querySelector('mark.bqa-sentence')); return r.toString().length; }"
+    )
+    assert offset == expected["sentence_start"]
     expect(sentence.locator("mark.bqa-span")).to_have_text(expected["text"])
+    body = viewer.locator(".bqa-viewer-body")
     expect(sentence).to_be_in_viewport()
-    body, mark = viewer.locator(".bqa-viewer-body").bounding_box(), sentence.bounding_box()
-    assert body["y"] <= mark["y"] and mark["y"] < body["y"] + body["height"], "the sentence is scrolled out of view"
+    assert body.evaluate("e => e.scrollHeight > e.clientHeight"), "the document fits; nothing to scroll to"
+    assert body.evaluate("e => e.scrollTop") > 0, "the viewer did not scroll to the sentence"
+    box, mark = body.bounding_box(), sentence.bounding_box()
+    assert box["y"] <= mark["y"] and mark["y"] + mark["height"] <= box["y"] + box["height"], "sentence out of view"
+    page.screenshot(path=str(artifacts / "chat-document.png"))
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
     expect(opener).to_be_focused()
@@ -211,20 +276,36 @@ def test_client_error_shows_server_detail(api_server, open_page):
     bubble = ask(page, question)
     expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
     expect(bubble).to_have_attribute("role", "alert")
-    expect(bubble.locator(".bqa-error-detail")).to_have_text(detail if isinstance(detail, str) else re.compile(".+"))
+    assert isinstance(detail, str) and detail
+    expect(bubble.locator(".bqa-error-detail")).to_have_text(detail)
 
 
-def test_unreachable_server_shows_network_error(api_server, open_page):
-    """When the server cannot be reached the chat says so instead of failing silently."""
+def test_server_down_shows_network_error(api_server, host_site, dead_endpoint, open_page):
+    """A chat whose server is down (nothing listens on its port) says the server cannot be reached."""
+    (host_site.root / "down.html").write_text(
+        DOWN_PAGE.format(api=api_server.url, endpoint=dead_endpoint), encoding="utf-8"
+    )
     page = open_page()
-    page.goto(api_server.url + "/")
-    page.route("**/ask", lambda route: route.abort("connectionrefused"))
+    page.goto(f"{host_site.origin}/down.html")
     bubble = ask(page, EN_QUESTION)
     expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
-    expect(bubble).to_contain_text("Cannot reach the server")
+    expect(bubble).to_have_attribute("role", "alert")
+    expect(bubble.locator(".bqa-notice-title")).to_have_text("Cannot reach the server.")
+    expect(bubble.locator("mark")).to_have_count(0)
     expect(page.locator(".bqa-send")).to_be_disabled()  # empty input
     page.locator(".bqa-input").fill("again")
     expect(page.locator(".bqa-send")).to_be_enabled()
+
+
+def test_server_failure_shows_status(api_server, open_page):
+    """A 5xx response shows an error naming the status in the interface language, not an empty bubble."""
+    page = open_page(locale="ru-RU")
+    page.goto(api_server.url + "/")
+    page.route("**/ask", lambda route: route.fulfill(status=503, body="Service Unavailable"))
+    bubble = ask(page, RU_QUESTION)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
+    title = bubble.locator(".bqa-notice-title")
+    expect(title).to_have_text(re.compile(r"Сервер не смог ответить \(HTTP 503\)"))
 
 
 def test_empty_state_keyboard_and_accessibility(api_server, open_page):
@@ -288,7 +369,8 @@ def test_widget_on_another_origin(api_server, host_site, open_page):
     assert style[0] not in ("rgb(255, 0, 0)", "rgb(200, 0, 0)"), style
     assert "serif" != style[1].strip().lower() and not style[1].lower().startswith("serif"), style
     assert style[2] != "40px" and style[3] in ("normal", "0px"), style
-    mark_bg = bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span").evaluate("e => getComputedStyle(e).backgroundColor")
+    mark = bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span")
+    mark_bg = mark.evaluate("e => getComputedStyle(e).backgroundColor")
     assert mark_bg != "rgb(0, 255, 0)"
     send_bg = widget.locator(".bqa-send").evaluate("e => getComputedStyle(e).backgroundColor")
     assert send_bg != "rgb(255, 0, 0)"
@@ -305,22 +387,63 @@ def test_widget_on_another_origin(api_server, host_site, open_page):
     expect(widget.locator(".bqa-launcher")).to_have_attribute("aria-expanded", "false")
 
 
+PHONE = {"width": 375, "height": 740}
+
+
+def assert_fits(page: Page, scope: Locator, bubble: Locator, width: int) -> None:
+    """Nothing of the chat reaches past the screen's width and nothing scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+    overflow = scope.locator(".bqa-log").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0, f"horizontal overflow of {overflow}px"
+    for part in (bubble, scope.locator(".bqa-input"), scope.locator(".bqa-send")):
+        box = part.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+
+
+def test_page_fits_a_phone(api_server, open_page):
+    """At 375px the full page answers without horizontal scrolling, in Russian for a Russian browser."""
+    page = open_page(locale="ru-RU", **PHONE)
+    page.goto(api_server.url + "/")
+    expect(page.locator(".bqa-input")).to_have_attribute("placeholder", "Задайте вопрос…")
+    bubble = ask(page, RU_QUESTION)
+    expect(bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span")).to_have_count(1)
+    confidence = bubble.locator(".bqa-candidate--primary .bqa-confidence-text")
+    expect(confidence).to_have_text(re.compile(r"^Уверенность \d+%$"))
+    assert_fits(page, page.locator("body"), bubble, PHONE["width"])
+
+
 def test_widget_fits_a_phone(api_server, host_site, open_page, artifacts):
-    """At 360px the panel fills the screen without horizontal scrolling; no data-endpoint means the script's origin."""
-    page = open_page(width=360, height=740)
+    """At 375px the Russian widget panel fills the screen without horizontal scrolling; no data-endpoint needed."""
+    page = open_page(locale="ru-RU", **PHONE)
     widget = open_widget(page, api_server, host_site, "phone.html", endpoint=False)
+    launcher = widget.locator(".bqa-launcher")
+    expect(launcher).to_have_attribute("aria-label", "Открыть чат вопросов по документам")
+    expect(widget.locator(".bqa-panel")).to_have_attribute("aria-label", "Вопросы по документам")
     bubble = ask(widget, RU_QUESTION)
     expect(bubble.locator(".bqa-candidate--primary .bqa-sentence-text mark.bqa-span")).to_have_count(1)
-    box = widget.locator(".bqa-panel").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
-    overflow = widget.locator(".bqa-log").evaluate("e => e.scrollWidth - e.clientWidth")
-    assert overflow <= 0, f"horizontal overflow of {overflow}px"
-    bubble_box = bubble.bounding_box()
-    assert bubble_box["x"] + bubble_box["width"] <= 360
-    page.screenshot(path=str(artifacts / "widget-360.png"))
-    widget.locator(".bqa-close").click()
+    panel = widget.locator(".bqa-panel").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= PHONE["width"]
+    assert panel["width"] >= PHONE["width"] - 2, "the panel should use the whole width of a phone"
+    assert_fits(page, widget, bubble, PHONE["width"])
+    page.screenshot(path=str(artifacts / "widget-375.png"))
+    close = widget.locator(".bqa-close")
+    expect(close).to_have_attribute("aria-label", "Закрыть чат")
+    close.click()
     expect(widget.locator(".bqa-panel")).to_be_hidden()
-    expect(widget.locator(".bqa-launcher")).to_be_visible()
+    expect(widget.locator(".bqa-launcher")).to_be_focused()
+
+
+def test_widget_on_an_origin_not_allowed(api_server, host_site, open_page):
+    """CORS: the widget on a site whose origin is not configured cannot use the API and says so."""
+    origin = host_site.other_origin
+    direct = api_server.client.post("/ask", json={"question": EN_QUESTION}, headers={"origin": origin})
+    assert direct.status_code == 200 and "access-control-allow-origin" not in direct.headers
+    page = open_page()
+    widget = open_widget(page, api_server, host_site, "refused.html", origin=origin)
+    bubble = ask(widget, EN_QUESTION)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
+    expect(bubble.locator(".bqa-notice-title")).to_have_text("Cannot reach the server.")
+    expect(bubble.locator("mark")).to_have_count(0)
 
 
 # ---------- safety ----------
@@ -328,6 +451,7 @@ def test_widget_fits_a_phone(api_server, host_site, open_page, artifacts):
 
 @pytest.fixture
 def xss_document(api_server):
+    """A document whose title and text carry markup that would run if it were inserted as HTML."""
     response = api_server.client.post("/documents", json=XSS_DOC)
     assert response.status_code == 201, response.text
     yield XSS_DOC
@@ -393,7 +517,7 @@ def test_page_security_headers(api_server):
 
 
 def test_screenshot_of_an_answered_chat(api_server, open_page, artifacts):
-    """Saves tests/artifacts/chat.png: the full page after a Russian and an English question."""
+    """Saves tests/artifacts/chat.png: the full page answering a Russian question, span and citation in view."""
     page = open_page(width=1280, height=900)
     page.emulate_media(reduced_motion="reduce")
     page.goto(api_server.url + "/")
@@ -407,6 +531,9 @@ def test_screenshot_of_an_answered_chat(api_server, open_page, artifacts):
         " log.scrollTo({top: rows[rows.length - 1].offsetTop - 16}); }"
     )
     page.wait_for_timeout(300)
+    primary = bubble.locator(".bqa-candidate--primary")
+    for part in (".bqa-sentence-text mark.bqa-span", ".bqa-confidence-text", ".bqa-source-title", ".bqa-open"):
+        expect(primary.locator(part)).to_be_in_viewport()  # all in the picture
     path = artifacts / "chat.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
