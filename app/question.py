@@ -31,11 +31,12 @@ _PATTERNS: list[tuple[AnswerType, re.Pattern]] = [
         r"(как(ая|ие|ой|ую|им|ими) (организаци|ведомств|структур|учреждени|служб|министерств|орган)|"
         r"кто (организовал|финансир|провел|провёл)|кем (был[аио]? )?(организован|финансир|проведен))", re.I)),
     (AnswerType.PERSON, re.compile(
-        r"\b(who|whom|whose|which person|which official|name of the)\b|"
+        r"\b(who|whom|whose|which (person|people|official|officials)|name of the (person|official|head|chief))\b|"
         r"(^|\s)(кто|кем|кого|кому|чей|чья|чьи|как зовут|какой чиновник|какое должностное)", re.I)),
     (AnswerType.PLACE, re.compile(
         r"\b(where|in which (city|town|country|region|province|village|place)|"
-        r"what (city|town|country|region|province|village|place)|which (city|town|country|region|province))\b|"
+        r"(what|which)( \w+){0,2} (city|cities|town|towns|country|countries|region|regions|province|provinces|"
+        r"village|villages|place|places))\b|"
         r"(где|куда|откуда|в каком (городе|месте|регионе|селе|поселке|посёлке)|в какой (стране|области)|"
         r"как(ой|ая|ие) (город|стран|регион|област))", re.I)),
 ]

@@ -110,23 +110,40 @@ def _english_word(word: str) -> bool:
     return all(simplemma.is_known(part, lang="en") for part in word.split("-") if part)
 
 
+def _runs(sentence: str):
+    """Capitalised runs; "Lithuania and Kazakhstan" is two names, "Ministry of Labour and Social Protection" one."""
+    for match in _CAPITALISED_RUN.finditer(sentence):
+        words = {w.lower().strip(".,'’") for w in match.group().split()}
+        if words & _ORG_WORDS:
+            yield match.start(), match.end()
+            continue
+        at = match.start()
+        for part in re.finditer(r"\s+and\s+", match.group()):
+            yield at, match.start() + part.start()
+            at = match.start() + part.end()
+        yield at, match.end()
+
+
 def _english_entities(sentence: str) -> list[Entity]:
     """PER / LOC / ORG guesses from capitalised runs (no packaged English NER model is available)."""
-    out = []
-    for match in _CAPITALISED_RUN.finditer(sentence):
-        words = [re.sub(r"['’]s$", "", w.lower()).strip(".,'’") for w in match.group().split()]
-        start, end = match.span()
+    out: list[Entity] = []
+    for start, end in _runs(sentence):
+        text = sentence[start:end]
+        words = [re.sub(r"['’]s$", "", w.lower()).strip(".,'’") for w in text.split()]
         if start == 0 and len(words) == 1:
             continue  # a capitalised sentence opener carries no signal
         if words[0] in ("the", "a", "an", "on", "in", "at", "since", "thus", "this", "these", "today"):
-            start += len(match.group().split()[0]) + 1
+            start += len(text.split()[0]) + 1
             words = words[1:]
             if not words:
                 continue
+        listed = out and _LIST_GLUE.fullmatch(sentence[out[-1][1][1] : start]) and start > out[-1][1][1]
         if any(w in _ORG_WORDS for w in words) or (len(words) == 1 and sentence[start:end].isupper()):
             kind = "ORG"
         elif _PLACE_BEFORE.search(sentence[:start]) or words[-1] in ("province", "region", "oblast", "city", "district"):
             kind = "LOC"
+        elif listed:
+            kind = out[-1][0]  # "from Latvia, Lithuania and Estonia": a list keeps its first item's type
         elif words[0] in _TITLES or _TITLE_BEFORE.search(sentence[:start]) or (
             len(words) >= 2 and not all(_english_word(w) for w in words)
         ):
@@ -194,7 +211,21 @@ def candidates(sentence: str, kind: AnswerType, found: list[Entity] | None = Non
     if wanted is None:
         return []
     found = entities([sentence])[0] if found is None else found
-    return [span for label, span in found if label == wanted]
+    return _merge_lists(sentence, sorted(span for label, span in found if label == wanted))
+
+
+_LIST_GLUE = re.compile(r"\s*(?:,|;)?\s*(?:\b(?:and|и)\b)?\s*")
+
+
+def _merge_lists(sentence: str, spans: list[Span]) -> list[Span]:
+    """Adjacent entities of one type joined by commas or and/и form one answer: "Latvia, Lithuania"."""
+    merged: list[Span] = []
+    for start, end in spans:
+        if merged and start > merged[-1][1] and _LIST_GLUE.fullmatch(sentence[merged[-1][1] : start]):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _positions(sentence: str, question_terms: set[str]) -> list[int]:

@@ -45,3 +45,13 @@ def test_case_insensitive():
     """Upper-case questions are typed like lower-case ones."""
     assert answer_type("WHEN DID IT HAPPEN?") is AnswerType.DATE
     assert answer_type("СКОЛЬКО УЧАСТНИКОВ?") is AnswerType.NUMBER
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which two Baltic countries sent participants?", AnswerType.PLACE),
+    ("What is the full name of the body abbreviated BS SCNS?", AnswerType.OTHER),
+    ("Which officials opened the meeting?", AnswerType.PERSON),
+])
+def test_plural_and_qualified_wordings(question, expected):
+    """Qualified plurals ("which two Baltic countries") and "full name of a body" are typed as a reader would."""
+    assert answer_type(question) is expected

@@ -127,3 +127,16 @@ def test_spans_are_within_the_sentence():
             for start, end in candidates(sentence, kind):
                 assert 0 <= start < end <= len(sentence)
                 assert sentence[start:end].strip() == sentence[start:end]
+
+
+def test_lists_of_names_are_one_answer():
+    """"Latvia, Lithuania and Kazakhstan" answers "which countries" whole; two people stay two names."""
+    sentence = "Participants came from Latvia, Lithuania and Kazakhstan."
+    assert texts(sentence, AnswerType.PLACE) == ["Latvia, Lithuania and Kazakhstan"]
+    assert texts("Sergey Kapinos met Ivan Petrov in Bishkek.", AnswerType.PERSON) == ["Sergey Kapinos", "Ivan Petrov"]
+
+
+def test_dictionary_words_are_not_a_person():
+    """A capitalised run of ordinary words ("Politico-Military Dimension") is not taken for a name."""
+    sentence = "It is a project of the Politico-Military Dimension department of the OSCE Centre."
+    assert texts(sentence, AnswerType.PERSON) == []
