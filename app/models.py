@@ -18,25 +18,6 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A ``[start, end)`` slice of a document."""
-
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A few consecutive sentences of one document, the unit of retrieval."""
-
-    chunk_id: int
-    doc_id: str
-    start: int
-    end: int
-    sentences: tuple[int, ...]  # row ids into the sentence table
-
-
-@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with its fused score and the signals behind it."""
 
