@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Exit code 1 means some files were reported and skipped: the rest is indexed and can be served.
 ingest: install
-	$(BIN)/python -m app ingest --corpus $(CORPUS) --index $(INDEX)
+	$(BIN)/python -m app ingest --corpus $(CORPUS) --index $(INDEX) || [ $$? -eq 1 ]
 
 run: ingest
 	$(BIN)/python -m app serve --index $(INDEX) --host $(HOST) --port $(PORT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,10 @@ from rich.table import Table
 
 from app.confidence import CALIBRATION_FILE
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.evaluation import AskClient
+    from app.pipeline import Pipeline
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -30,7 +34,9 @@ def _settings(index: Optional[Path], encoder: Optional[str] = None) -> Settings:
 
 @cli.command()
 def ingest(
-    corpus: Path = typer.Option(Path("corpus"), "--corpus", "-c", help="Folder of .txt/.md/.html/.pdf files."),
+    corpus: Optional[Path] = typer.Option(
+        None, "--corpus", "-c", help="Folder of .txt/.md/.html/.pdf files (default: RAG_CORPUS_DIR)."
+    ),
     index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index folder (default: RAG_INDEX_DIR)."),
     encoder: Optional[str] = typer.Option(None, help="Encoder for a new index (default: RAG_ENCODER)."),
     rebuild: bool = typer.Option(False, help="Ignore the existing index and embed everything again."),
@@ -39,10 +45,11 @@ def ingest(
     from app.pipeline import Pipeline
     from app.snapshot import IndexMismatch
 
+    settings = _settings(index, encoder)
+    corpus = corpus or settings.corpus_dir
     if not corpus.is_dir():
         console.print(f"[red]error:[/] corpus folder '{corpus}' does not exist")
         raise typer.Exit(2)
-    settings = _settings(index, encoder)
     pipeline = Pipeline(settings)
     with Progress(
         TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -96,9 +103,8 @@ def ask(
 ) -> None:
     """Ask one question against the index."""
     from app.api.schemas import AskResponse
-    from app.pipeline import Pipeline
 
-    pipeline = Pipeline(_settings(index))
+    pipeline = _open_pipeline(_settings(index))
     result = pipeline.ask(question, top_k=top_k)
     if as_json:
         print(AskResponse.from_result(result).model_dump_json(indent=2))
@@ -111,7 +117,9 @@ def ask(
                      f"  confidence {a.confidence:.2f}\n")
 
 
-def _temporary_pipeline(corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]):
+def _temporary_pipeline(
+    corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]
+) -> Pipeline:
     """A pipeline over a fresh index in a temporary folder, filled from a folder or from texts."""
     import tempfile
 
@@ -130,17 +138,33 @@ def _temporary_pipeline(corpus: Optional[Path], documents: Optional[dict[str, st
     return pipeline
 
 
-def _client(index, corpus, endpoint, squad_docs, encoder):
-    from app.evaluation import HttpClient, InProcessClient
+def _open_pipeline(settings: Settings) -> Pipeline:
+    """A pipeline over an existing index, or exit 2 with the reason it cannot serve (before loading a model)."""
+    from app.encoders.factory import UnknownEncoder
     from app.pipeline import Pipeline
+    from app.snapshot import IndexMismatch
+
+    pipeline = Pipeline(settings)
+    try:
+        pipeline.check()
+    except (IndexMismatch, UnknownEncoder) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+    return pipeline
+
+
+def _client(
+    index: Optional[Path], corpus: Optional[Path], endpoint: Optional[str],
+    squad_docs: Optional[dict[str, str]], encoder: Optional[str],
+) -> AskClient:
+    from app.evaluation import HttpClient, InProcessClient
 
     if endpoint:
         return HttpClient(endpoint)
     if corpus is not None or squad_docs is not None:
         pipeline = _temporary_pipeline(corpus, squad_docs, encoder)
     else:
-        pipeline = Pipeline(_settings(index, encoder))
-        pipeline.check()
+        pipeline = _open_pipeline(_settings(index, encoder))
     pipeline.warm_up()  # as the server does at start-up: latency percentiles measure warm questions
     return InProcessClient(pipeline)
 

@@ -13,8 +13,8 @@ from app.snapshot import Snapshot
 from app.span import best_span
 from app.terms import query_terms, terms
 
-# Weights tuned on eval/dev.jsonl (answer-sentence containment; cross-language 0.19 → 0.57, same-language
-# 0.82 kept). Word overlap (≈0.5 of the cosine) keeps sentence choice from drifting to merely topical
+# Weights chosen on eval/dev.jsonl for answer-sentence containment (cross-language 0.57 with them against 0.19
+# with overlap counted across languages and a weak passage term; same-language 0.82 either way). Word overlap (≈0.5 of the cosine) keeps sentence choice from drifting to merely topical
 # sentences; only its gap within a language counts (OVERLAP_ABSOLUTE = 0), since an English question
 # overlaps every English sentence a little and a Russian answer not at all.
 OVERLAP_WEIGHT = 0.5

@@ -15,8 +15,8 @@ def blend(
     BM25 therefore enters mostly as the gap to the best chunk of the same language (it orders a
     language's chunks, and each language's best competes on meaning), plus a small absolute share
     (``lexical_absolute``) so a strong exact match still counts across languages.
-    Measured on the gold set (projected vectors, dense weight 0.8): cross-language document hit@1 0.39
-    with raw BM25, 0.68 with this blend; same-language 0.97 → 0.98.
+    On the gold set (projected vectors, dense weight 0.8) cross-language document hit@1 is 0.68 with this
+    blend against 0.39 with raw BM25; same-language 0.98 against 0.97.
     """
     relative = np.zeros_like(lexical)
     for lang in np.unique(langs):

@@ -12,15 +12,18 @@ from app.chunker import chunk_sentences
 from app.dense import DenseIndex
 from app.encoders.base import Encoder
 from app.lexical import LexicalIndex
-from app.models import Document
+from app.models import ENTITY_LABELS, Document
 from app.projection import LanguageProjection
 from app.sentences import split_sentences
-from app.span import LABELS, entities
+from app.span import entities
 from app.settings import Settings
 from app.snapshot import FORMAT_VERSION, Snapshot
 from app.terms import terms
 
 EMBED_BATCH = 32
+# Bump when sentence splitting, chunking or entity extraction changes: every document is then processed
+# again instead of mixing old and new tables in one index.
+PROCESSING_VERSION = 2
 Progress = Callable[[int], None]  # called with the number of texts just embedded
 
 
@@ -53,6 +56,24 @@ class Indexer:
         self.settings = settings
         self.embedded = 0
 
+    @property
+    def processing(self) -> dict:
+        """What a document's stored tables depend on besides its text and the encoder."""
+        return {
+            "version": PROCESSING_VERSION,
+            "chunk_sentences": self.settings.chunk_sentences,
+            "chunk_overlap": self.settings.chunk_overlap,
+            "chunk_chars": self.settings.chunk_chars,
+        }
+
+    def can_reuse(self, previous: Snapshot | None) -> bool:
+        """Whether unchanged documents of ``previous`` may keep their vectors and tables."""
+        return (
+            previous is not None
+            and previous.encoder == self.encoder.spec
+            and previous.manifest.get("processing") == self.processing
+        )
+
     def count_texts(self, documents: Iterable[Document]) -> int:
         """Texts that embedding ``documents`` will take (for a progress bar)."""
         total = 0
@@ -84,7 +105,7 @@ class Indexer:
             ns, nc = len(sentences), len(chunks)
             found = entities([doc.text[s:e] for s, e in sentences])
             table = np.array(
-                [(i, LABELS.index(label), a, b) for i, spans in enumerate(found) for label, (a, b) in spans],
+                [(i, ENTITY_LABELS.index(label), a, b) for i, spans in enumerate(found) for label, (a, b) in spans],
                 dtype=np.int32,
             ).reshape(-1, 4)
             parts[doc.doc_id] = _Parts(
@@ -118,7 +139,7 @@ class Indexer:
     ) -> Snapshot:
         """A snapshot of exactly ``documents``; vectors of documents whose hash is unchanged are reused."""
         started = time.perf_counter()
-        reusable = previous is not None and previous.encoder == self.encoder.spec
+        reusable = self.can_reuse(previous)
         fresh = [
             d for d in documents
             if not (reusable and d.doc_id in previous.documents and previous.documents[d.doc_id].sha == d.sha)
@@ -161,6 +182,7 @@ class Indexer:
         manifest = {
             "format_version": FORMAT_VERSION,
             "encoder": self.encoder.spec,
+            "processing": self.processing,
             "model": self.encoder.model,
             "dim": dim,
             "dense_index": dense.kind,

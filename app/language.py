@@ -28,10 +28,13 @@ def script_language(text: str) -> str:
     return "ru" if cyr > lat else "en"
 
 
-@lru_cache(maxsize=4096)
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language; falls back to the script when the model is unsure."""
-    sample = text[:2000]
+    return _detect(text[:2000])  # cached by the sample, never by a whole (possibly huge) document
+
+
+@lru_cache(maxsize=4096)
+def _detect(sample: str) -> str:
     if not (_CYRILLIC.search(sample) or _LATIN.search(sample)):
         return "und"
     language = _detector().detect_language_of(sample)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# Named-entity labels stored per sentence in the index: person, place, organisation, other name.
+ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
+
 
 @dataclass(frozen=True)
 class Document:

@@ -35,7 +35,9 @@ def corpus_files(folder: Path) -> dict[str, Path]:
     return {
         path.relative_to(folder).as_posix(): path
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.suffix.lower() in SUPPORTED and not path.name.startswith(".")
+        # Hidden files and folders (.git, .DS_Store, editors' temp files) are not documents.
+        if path.is_file() and path.suffix.lower() in SUPPORTED
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     }
 
 
@@ -52,11 +54,28 @@ class Pipeline:
         self.store = IndexStore(settings.index_dir)
         self._encoder = encoder
         self._write_lock = threading.Lock()
-        self.snapshot: Snapshot | None = self.store.load(settings.hnsw_ef_search)
+        self._reload_lock = threading.Lock()
+        # Loaded on first use, so that `ingest --rebuild` can replace an index this version cannot read.
+        self._snapshot: Snapshot | None = None
+        self._version: str | None = None
         self.retriever = HybridRetriever(settings.candidates, settings.dense_weight, settings.lexical_absolute)
         self._extractor: AnswerExtractor | None = None
 
     # -- components -------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The served snapshot; reloaded when another process (a CLI ingest) has swapped in a new version.
+
+        Raises ``IndexMismatch`` for an index of another format version.
+        """
+        version = self.store.version()
+        if version != self._version:
+            with self._reload_lock:
+                if version != self._version:
+                    self._snapshot = self.store.load(self.settings.hnsw_ef_search)
+                    self._version = version
+        return self._snapshot
+
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
@@ -106,10 +125,15 @@ class Pipeline:
         started = time.perf_counter()
         report = IngestReport()
         with self._write_lock, self.store.lock():
-            previous = None if rebuild else self.store.load(self.settings.hnsw_ef_search)
-            if previous is not None:
-                previous.check_encoder(self.settings.encoder)
-            old = previous.documents if previous else {}
+            if rebuild:
+                # Everything is embedded again; uploaded documents are carried over (re-read as records).
+                previous = None
+                old = {d.doc_id: d for d in self.store.stored_documents() if d.origin != "corpus"}
+            else:
+                previous = self.store.load(self.settings.hnsw_ef_search)
+                if previous is not None:
+                    previous.check_encoder(self.settings.encoder)
+                old = previous.documents if previous else {}
             documents: dict[str, Document] = {d.doc_id: d for d in old.values() if d.origin != "corpus"}
             files = corpus_files(Path(folder))
             for doc_id, path in files.items():
@@ -128,7 +152,9 @@ class Pipeline:
                 documents[doc_id] = make_document(doc_id, text, title)
                 (report.updated if doc_id in old else report.added).append(doc_id)
             report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
-            if report.changed or previous is None:
+            # Other chunk settings or processing code than the index was built with: process everything again.
+            stale = previous is not None and not Indexer(self.encoder, self.settings).can_reuse(previous)
+            if report.changed or previous is None or stale:
                 self._commit(list(documents.values()), previous, report, on_total, on_progress)
             else:
                 report.chunks = len(previous.chunks)
@@ -171,18 +197,27 @@ class Pipeline:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _commit(self, documents, previous, report, on_total=None, on_progress=None) -> None:
+    def _commit(
+        self,
+        documents: list[Document],
+        previous: Snapshot | None,
+        report: IngestReport,
+        on_total: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Build a snapshot of ``documents`` (reusing ``previous`` where possible), persist it and serve it."""
         indexer = Indexer(self.encoder, self.settings)
         if on_total:
-            reused = previous.documents if previous and previous.encoder == self.encoder.spec else {}
-            on_total(indexer.count_texts([d for d in documents if reused.get(d.doc_id, None) != d]))
+            reused = previous.documents if indexer.can_reuse(previous) else {}
+            on_total(indexer.count_texts([d for d in documents if reused.get(d.doc_id) != d]))
         set_threads(self.settings.batch_threads)
         try:
             snapshot = indexer.build(documents, previous, on_progress)
         finally:
             set_threads(self.settings.threads)
-        self.store.write(snapshot)
-        self.snapshot = snapshot  # readers holding the old one finish with it
+        with self._reload_lock:
+            self._version = self.store.write(snapshot).name
+            self._snapshot = snapshot  # readers holding the old one finish with it
         report.chunks = len(snapshot.chunks)
         report.embedded = indexer.embedded
 
@@ -191,7 +226,7 @@ class Pipeline:
         snap = self.snapshot
         if snap is None:
             return None, lang or question_language(question), None, []
-        snap.check_encoder(self.encoder.spec)
+        snap.check_encoder(self.encoder.spec, self.encoder.dim)
         if doc_ids is not None:
             missing = [d for d in doc_ids if d not in snap.documents]
             if missing:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,13 +15,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
     index_dir: Path = Field(Path("index"), description="Folder holding the persisted index versions.")
-    corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by `make run`.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder `python -m app ingest` reads by default.")
     encoder: str = Field(
         "e5-small",
         description="Dense encoder: 'e5-small', 'use-m3' or 'sentence-transformers:<name or path>'.",
     )
     threads: int = Field(1, ge=1, description="FAISS threads for single queries; 1 is fastest on 2 cores.")
     batch_threads: int = Field(2, ge=1, description="FAISS threads for index builds.")
+
     encoder_threads: int = Field(
         2, ge=1, description="Encoder threads (e5: 2 is faster than 1 even per query; torch wants 1)."
     )
@@ -48,7 +49,6 @@ class Settings(BaseSettings):
     min_confidence: float | None = Field(
         None, ge=0.0, le=1.0, description="Below this the service abstains; default: the encoder's calibrated threshold."
     )
-    max_question_chars: int = Field(2000, ge=10)
 
     # HTTP
     host: str = "127.0.0.1"
@@ -60,7 +60,13 @@ class Settings(BaseSettings):
             "(RAG_CORS_ORIGINS='[\"https://intranet.example\"]'); empty (default): same origin only."
         ),
     )
-    max_upload_bytes: int = Field(20_000_000, ge=1)
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest POST /documents body.")
+    max_request_bytes: int = Field(65_536, ge=1024, description="Largest body of any other request.")
+
+    @field_validator("encoder")
+    @classmethod
+    def _strip_encoder(cls, value: str) -> str:
+        return value.strip()  # " e5-small" names the same model as the index manifest
 
 
 @lru_cache

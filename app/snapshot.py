@@ -10,9 +10,8 @@ import numpy as np
 
 from app.dense import DenseIndex
 from app.lexical import LexicalIndex
-from app.models import Document
+from app.models import ENTITY_LABELS, Document
 from app.projection import LanguageProjection
-from app.span import LABELS
 
 # 2: vectors are compared after removing language directions (projection.npy).
 # 3: named entities of every sentence are stored (entities.npy).
@@ -37,7 +36,7 @@ class Snapshot:
     dense: DenseIndex
     lexical: LexicalIndex
     projection: LanguageProjection
-    # entities[i] = (sentence_row, label index in span.LABELS, start, end within the sentence), by row
+    # entities[i] = (sentence_row, label index in models.ENTITY_LABELS, start, end within the sentence), by row
     entities: np.ndarray
     doc_order: list[str] = field(init=False)
     chunk_langs: np.ndarray = field(init=False)
@@ -75,7 +74,7 @@ class Snapshot:
     def sentence_entities(self, row: int) -> list[tuple[str, tuple[int, int]]]:
         """The named entities found in sentence ``row`` at ingest."""
         a, b = self._entity_bounds[row], self._entity_bounds[row + 1]
-        return [(LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
+        return [(ENTITY_LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""

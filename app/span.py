@@ -14,8 +14,7 @@ from app.question import AnswerType
 from app.terms import WORD, STOPWORDS, stem
 
 Span = tuple[int, int]
-Entity = tuple[str, Span]  # ("PER" | "LOC" | "ORG" | "MISC", span within the sentence)
-LABELS = ("PER", "LOC", "ORG", "MISC")
+Entity = tuple[str, Span]  # (one of models.ENTITY_LABELS, span within the sentence)
 
 _APPROX = (
     r"(?:(?:more than|less than|fewer than|over|about|around|some|nearly|almost|up to|at least|approximately|"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.models import Document
 from app.snapshot import Snapshot
 
 KEEP_VERSIONS = 2
@@ -42,16 +44,41 @@ class IndexStore:
         self.versions = self.root / "versions"
 
     def current(self) -> Path | None:
-        """Folder of the served version, or None if nothing was ever written."""
+        """Folder of the served version, or None if nothing was ever written.
+
+        If ``CURRENT`` names a folder that is missing or incomplete (a power loss between the version's
+        rename reaching the disk and the pointer's), the newest complete version is served instead.
+        """
         pointer = self.root / "CURRENT"
         if not pointer.exists():
             return None
         folder = self.versions / pointer.read_text().strip()
-        return folder if (folder / "manifest.json").exists() else None
+        if (folder / "manifest.json").exists():
+            return folder
+        complete = sorted(
+            p for p in self.versions.glob("*") if not p.name.startswith(".") and (p / "manifest.json").exists()
+        ) if self.versions.exists() else []
+        return complete[-1] if complete else None
+
+    def version(self) -> str | None:
+        """Name of the served version (cheap: one small read), to notice writes by other processes."""
+        try:
+            return (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
 
     def load(self, ef_search: int = 160) -> Snapshot | None:
         folder = self.current()
         return Snapshot.load(folder, ef_search) if folder else None
+
+    def stored_documents(self) -> list[Document]:
+        """The documents of the served version, read without its vectors (also from an older format)."""
+        folder = self.current()
+        if folder is None or not (folder / "documents.jsonl").exists():
+            return []
+        fields = set(Document.__dataclass_fields__)
+        with open(folder / "documents.jsonl", encoding="utf-8") as lines:
+            return [Document(**{k: v for k, v in json.loads(line).items() if k in fields}) for line in lines]
 
     @contextmanager
     def lock(self):
@@ -75,6 +102,7 @@ class IndexStore:
         _fsync_tree(staging)
         final = self.versions / name
         os.rename(staging, final)
+        _fsync_dir(self.versions)  # the rename must be durable before CURRENT may name it
         pointer = self.root / "CURRENT.tmp"
         pointer.write_text(name)
         with open(pointer, "rb") as handle:

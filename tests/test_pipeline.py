@@ -150,6 +150,59 @@ def test_blank_upload_title_falls_back_to_the_first_line(workspace):
     assert workspace.pipeline.document("memo.txt").title == "Dostuk checkpoint memo"
 
 
+def test_rebuild_keeps_uploaded_documents(workspace):
+    """ingest --rebuild embeds everything again and carries uploaded documents over."""
+    pipeline = workspace.pipeline
+    pipeline.upsert("memo.txt", "Memo\n\nThe checkpoint at Dostuk reopened on 2 March after repairs.")
+    report = pipeline.ingest_folder(workspace.corpus, rebuild=True)
+    assert set(report.added) == set(SEED_DOCS)
+    assert pipeline.document("memo.txt").origin == "upload"
+    assert pipeline.ask("When did the Dostuk checkpoint reopen?").answer.doc_id == "memo.txt"
+
+
+def test_rebuild_replaces_an_index_of_another_format(workspace):
+    """An index this version cannot read is refused with a rebuild hint, and --rebuild replaces it."""
+    import json
+
+    from app.store import IndexStore
+
+    folder = IndexStore(workspace.index).current()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    stale = Pipeline(workspace.settings, encoder=workspace.pipeline.encoder)
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        stale.check()
+    report = stale.ingest_folder(workspace.corpus, rebuild=True)
+    assert set(report.added) == set(SEED_DOCS) and not report.failed
+    stale.check()
+
+
+def test_a_write_by_another_process_is_served(workspace):
+    """A pipeline (a running server) serves the version another writer (a CLI ingest) swapped in."""
+    server = Pipeline(workspace.settings, encoder=workspace.pipeline.encoder)
+    assert "new.txt" not in server.snapshot.documents
+    (workspace.corpus / "new.txt").write_text("Patrol report\n\nA joint patrol crossed the Dostuk checkpoint.")
+    Pipeline(workspace.settings, encoder=workspace.pipeline.encoder).ingest_folder(workspace.corpus)
+    assert "new.txt" in server.snapshot.documents
+    assert server.document("new.txt").title == "Patrol report"
+
+
+def test_hidden_files_and_folders_are_not_documents(tmp_path):
+    """.git/, .cache/ and dot-files are skipped; visible subfolders are read."""
+    for name in (".git/notes.md", ".cache/a.txt", ".hidden.txt", "reports/2024.txt", "a.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("Border text.")
+    assert sorted(corpus_files(tmp_path)) == ["a.txt", "reports/2024.txt"]
+
+
+def test_changed_chunking_settings_process_documents_again(workspace):
+    """An index built with other chunk settings is not reused piecemeal: every document is re-processed."""
+    settings = make_settings(workspace.index, chunk_sentences=2)
+    report = Pipeline(settings, encoder=workspace.pipeline.encoder).ingest_folder(workspace.corpus)
+    assert report.embedded > 0 and set(report.unchanged) == set(SEED_DOCS)
+    assert Pipeline(settings, encoder=workspace.pipeline.encoder).ingest_folder(workspace.corpus).embedded == 0
+
+
 # -- encoder mismatch ----------------------------------------------------------------------------------------
 
 

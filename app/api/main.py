@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app import __version__
+from app.api.limits import BodySizeLimit
 from app.api.routers import ask, documents, health, ui
 from app.pipeline import Pipeline, UnknownDocument
 from app.reader import UnreadableDocument
@@ -54,6 +55,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.pipeline = pipeline or Pipeline(settings)
 
+    def body_limit(scope) -> int:
+        # Uploads may be large; questions and searches are a few kilobytes at most.
+        limits = app.state.pipeline.settings
+        is_upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents"
+        return limits.max_upload_bytes if is_upload else limits.max_request_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=body_limit)
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -74,6 +83,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @app.exception_handler(UnreadableDocument)
     async def unreadable_document(_: Request, exc: UnreadableDocument):
         return _error(422, f"unreadable document: {exc}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        # Clients always get JSON with a "detail"; the traceback goes to the server log.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     @app.exception_handler(IndexMismatch)
     async def index_mismatch(_: Request, exc: IndexMismatch):

@@ -20,8 +20,13 @@ def check_doc_id(doc_id: str) -> str:
         raise ValueError("doc_id must not be empty")
     if len(doc_id) > 300:
         raise ValueError("doc_id must be at most 300 characters")
-    if _BAD_ID.search(doc_id) or doc_id.startswith("/") or ".." in doc_id.split("/"):
-        raise ValueError("doc_id must be a relative path without control characters or '..'")
+    parts = doc_id.split("/")
+    if _BAD_ID.search(doc_id) or "\\" in doc_id or doc_id.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        # Ids are URL paths (GET /documents/{doc_id}): only forms a client can fetch back verbatim.
+        raise ValueError(
+            "doc_id must be a relative path like 'reports/2024.txt': no control characters, backslashes, "
+            "empty, '.' or '..' segments"
+        )
     return doc_id
 
 
@@ -41,6 +46,10 @@ class QueryIn(BaseModel):
 
 
 def _question(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate such as \\ud800)") from None
     if not value.strip():
         raise ValueError("must not be empty or whitespace")
     if len(value) > MAX_QUESTION_CHARS:

@@ -464,3 +464,58 @@ def test_english_docs_have_english_titles(client):
     listing = {d["doc_id"]: d for d in client.get("/documents").json()}
     for doc_id in ENGLISH_DOCS:
         assert listing[doc_id]["title"].startswith("OSCE")
+
+
+def test_lone_surrogate_question_is_422(client):
+    """A question with a lone UTF-16 surrogate (valid JSON, invalid text) is refused, not a 500."""
+    for path, field in (("/ask", "question"), ("/search", "query")):
+        response = client.post(path, content=b'{"%s": "\\ud800 border"}' % field.encode(),
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert "surrogate" in response.json()["detail"]
+
+
+def test_chunked_body_over_the_limit_is_413(workspace_client):
+    """A body without Content-Length is counted as it arrives: over the limit it is refused with 413."""
+    c = workspace_client
+    c.workspace.pipeline.settings.max_upload_bytes = 1000
+
+    def chunks():
+        yield b'{"doc_id": "big.txt", "text": "'
+        for _ in range(50):
+            yield b"x" * 100
+        yield b'"}'
+
+    response = c.post("/documents", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "1000" in response.json()["detail"]
+    assert "big.txt" not in c.workspace.pipeline.snapshot.documents
+
+
+def test_ask_body_is_small(client):
+    """/ask bodies over max_request_bytes (64 KiB) are refused with 413 before parsing."""
+    response = client.post("/ask", json={"question": "Кто?", "doc_ids": ["x" * 200] * 400})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("files,data", [
+    ({"file": ("a.txt", b"Border text."), "doc_id": ("fake.txt", b"zz")}, {}),
+    ([("file", ("a.txt", b"One.")), ("file", ("b.txt", b"Two."))], {}),
+    ({"doc_id": ("fake.txt", b"zz")}, {}),
+], ids=["doc_id-as-file", "two-files", "no-file"])
+def test_malformed_multipart_is_422(workspace_client, files, data):
+    """A multipart upload needs exactly one file, and doc_id/title as text fields."""
+    response = workspace_client.post("/documents", files=files, data=data)
+    assert response.status_code == 422, response.text
+    assert "UploadFile" not in "".join(workspace_client.workspace.pipeline.snapshot.documents)
+
+
+@pytest.mark.parametrize("doc_id", ["./a.txt", "a//b.txt", "dir/", "..\\x.txt", "a/./b.txt"])
+def test_unfetchable_doc_ids_are_refused(workspace_client, doc_id):
+    """Ids that a URL client would normalise (./, //, trailing /, backslashes) are refused with 422."""
+    response = workspace_client.post("/documents", json={"doc_id": doc_id, "text": "Border guards met."})
+    assert response.status_code == 422 and "doc_id" in response.json()["detail"]
+
+
+def test_head_health(client):
+    """HEAD /health answers 200 for load balancers that probe with HEAD."""
+    assert client.head("/health").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
@@ -11,8 +12,8 @@ from pydantic import ValidationError
 from app.api.dependencies import get_pipeline
 from app.api.schemas import DocumentIn, DocumentOut, DocumentSummary, IngestOut, check_doc_id
 from app.models import Document, IngestReport
-from app.pipeline import Pipeline
-from app.reader import SUPPORTED, UnreadableDocument, read_bytes
+from app.pipeline import Pipeline, UnknownDocument
+from app.reader import SUPPORTED, read_bytes
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -37,14 +38,9 @@ _UPLOAD_DOC = {
 }
 
 
-def _summary(pipeline: Pipeline, doc: Document) -> dict:
-    snap = pipeline.snapshot
+def _summary(doc: Document, chunks: int) -> dict:
     return {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "lang": doc.lang,
-        "chars": len(doc.text),
-        "chunks": int(len(snap.chunk_rows(doc.doc_id))) if snap else 0,
+        "doc_id": doc.doc_id, "title": doc.title, "lang": doc.lang, "chars": len(doc.text), "chunks": chunks,
         "origin": doc.origin,
     }
 
@@ -61,21 +57,18 @@ def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
     snap = pipeline.snapshot
     if snap is None:
         return []
-    counts: dict[int, int] = {}
-    for doc_index in snap.chunks[:, 0].tolist():
-        counts[doc_index] = counts.get(doc_index, 0) + 1
-    return [
-        {"doc_id": d.doc_id, "title": d.title, "lang": d.lang, "chars": len(d.text),
-         "chunks": counts.get(i, 0), "origin": d.origin}
-        for i, d in enumerate(snap.documents.values())
-    ]
+    counts = np.bincount(snap.chunks[:, 0], minlength=len(snap.documents))
+    return [_summary(d, int(counts[i])) for i, d in enumerate(snap.documents.values())]
 
 
 @router.get("/{doc_id:path}", response_model=DocumentOut, summary="A document's metadata and full text")
 def get_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dict:
     """Offsets returned by /ask and /search index into ``text``."""
-    doc = pipeline.document(doc_id)
-    return {**_summary(pipeline, doc), "text": doc.text}
+    snap = pipeline.snapshot  # one snapshot for the whole request: a concurrent delete cannot split it
+    if snap is None or doc_id not in snap.documents:
+        raise UnknownDocument(doc_id)
+    doc = snap.documents[doc_id]
+    return {**_summary(doc, len(snap.chunk_rows(doc_id))), "text": doc.text}
 
 
 @router.post("", response_model=IngestOut, status_code=201, summary="Add or replace a document",
@@ -83,14 +76,15 @@ def get_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dic
 async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
     """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?}``; it is indexed at once."""
     content_type = request.headers.get("content-type", "")
-    limit = pipeline.settings.max_upload_bytes
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise HTTPException(413, f"upload larger than {limit} bytes")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, "multipart upload needs a 'file' field")
+        form = await request.form()  # the body size is limited by the BodySizeLimit middleware
+        files = form.getlist("file")
+        if len(files) != 1 or isinstance(files[0], str):
+            raise HTTPException(422, "multipart upload needs exactly one 'file' field holding a file")
+        for field in ("doc_id", "title"):
+            if len(form.getlist(field)) > 1 or not isinstance(form.get(field) or "", str):
+                raise HTTPException(422, f"multipart field '{field}' must be given once, as text")
+        upload = files[0]
         data = await upload.read()
         name = str(form.get("doc_id") or PurePosixPath(upload.filename or "").name)
         try:
@@ -115,6 +109,6 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
 @router.delete("/{doc_id:path}", response_model=IngestOut, summary="Remove a document from the index")
 def delete_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
     report = pipeline.delete(doc_id)
-    return IngestOut(doc_id=doc_id, status="removed", chunks=len(pipeline.snapshot.chunks), seconds=round(report.seconds, 3))
+    return IngestOut(doc_id=doc_id, status="removed", chunks=report.chunks, seconds=round(report.seconds, 3))
 
 

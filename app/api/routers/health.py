@@ -11,6 +11,7 @@ from app.pipeline import Pipeline
 router = APIRouter(tags=["status"])
 
 
+@router.head("/health", include_in_schema=False)  # load balancers probe with HEAD
 @router.get("/health", response_model=HealthOut)
 def health(pipeline: Pipeline = Depends(get_pipeline)) -> HealthOut:
     snap = pipeline.snapshot
