@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from pathlib import Path
 
+import charset_normalizer
+
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+# Legacy code pages of Russian and English files; others are refused rather than guessed.
+_LEGACY_ENCODINGS = ["cp1251", "koi8_r", "cp1252"]
 
 # Markdown image links (also found in plain-text exports of web pages) carry no answerable text.
 _IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -25,17 +30,23 @@ def content_hash(data: bytes | str) -> str:
 
 
 def decode(data: bytes) -> str:
-    """Decode bytes as UTF-8 (BOM allowed), falling back to Windows-1251 for legacy Russian files."""
+    """Decode UTF-8 or UTF-16 (by BOM), else the legacy encoding charset-normalizer finds (cp1251, koi8-r...)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnreadableDocument(f"undecodable: broken UTF-16 at offset {exc.start}") from exc
     if b"\x00" in data[:8192]:
         raise UnreadableDocument("binary file (contains NUL bytes)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    text = data.decode("cp1251", errors="replace")
+    match = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
+    text = str(match) if match is not None else ""
     letters = sum(ch.isalpha() for ch in text)
-    # cp1251 maps almost every byte to something: only accept text that reads as words.
-    if letters and letters / max(len(text.strip()), 1) > 0.6 and "\ufffd" not in text:
+    # Single-byte code pages map almost every byte to something: only accept text that reads as words.
+    if letters and letters / max(len(text.strip()), 1) > 0.6:
         return text
     raise UnreadableDocument(
         f"undecodable: not UTF-8 text (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start})"

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest POST /documents body.")
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest body of any other request.")
+    max_queued_writes: int = Field(
+        4, ge=1, description="Uploads/deletions waiting for the index at once; more get 503 and Retry-After."
+    )
 
     @field_validator("encoder")
     @classmethod

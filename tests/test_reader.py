@@ -107,6 +107,15 @@ def test_cp1251_russian_text_is_decoded(tmp_path):
     assert title == source
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "koi8_r"])
+def test_utf16_and_koi8_files_are_decoded(tmp_path, encoding):
+    """UTF-16 with a BOM (Windows Notepad) and KOI8-R (old Unix mail) are read, not rejected as binary."""
+    source = "Пограничники Кыргызстана и Таджикистана провели совместное патрулирование 12 мая на участке границы."
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(source.encode(encoding))
+    assert read_file(path)[0] == source
+
+
 def test_markdown_markup_and_images_are_dropped():
     """Markdown keeps heading, paragraph, list and link text, drops markup, image alt text and link targets."""
     source = (

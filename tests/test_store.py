@@ -16,7 +16,7 @@ from tests.conftest import PYTHON, SEED_DOCS, TASHKENT
 
 SNAPSHOT_FILES = {
     "manifest.json", "documents.jsonl", "sentences.npy", "chunks.npy", "sentence_vectors.npy",
-    "chunk_vectors.npy", "dense.faiss", "lexical",
+    "chunk_vectors.npy", "dense.faiss", "lexical", "projection.npy", "entities.npy",
 }
 
 
@@ -232,3 +232,42 @@ def test_write_lock_is_exclusive_across_processes(tmp_path):
     with store.lock():
         assert subprocess.run([PYTHON, "-c", probe], timeout=60).returncode == 3
     assert subprocess.run([PYTHON, "-c", probe], timeout=60).returncode == 0
+
+
+_INGEST = (
+    "import sys\n"
+    "from app.pipeline import Pipeline\n"
+    "from app.settings import Settings\n"
+    "Pipeline(Settings(index_dir=sys.argv[1], _env_file=None)).ingest_folder(sys.argv[2])\n"
+    "print('done', flush=True)\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fraction", [0.5, 0.9])
+def test_kill_9_during_ingest_leaves_a_loadable_index(workspace, fraction):
+    """A process killed with SIGKILL at any point of an ingest leaves the old or the new index, never a broken one."""
+    import shutil
+    import signal
+    import time
+
+    extra = "\n\n".join(f"Report {i}. Border guards of post {i} inspected {i * 3} trucks near Osh." for i in range(60))
+    (workspace.corpus / "reports.txt").write_text("Weekly reports\n\n" + extra, encoding="utf-8")
+    before = sorted(IndexStore(workspace.index).load().documents)
+    # A full run on a copy measures how long an ingest takes here, to kill the real one part-way.
+    copy = workspace.root / "copy"
+    shutil.copytree(workspace.index, copy)
+    started = time.monotonic()
+    subprocess.run([PYTHON, "-c", _INGEST, str(copy), str(workspace.corpus)], check=True, timeout=600)
+    duration = time.monotonic() - started
+
+    process = subprocess.Popen([PYTHON, "-c", _INGEST, str(workspace.index), str(workspace.corpus)])
+    time.sleep(duration * fraction)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    snapshot = IndexStore(workspace.index).load()
+    assert sorted(snapshot.documents) in (before, sorted(before + ["reports.txt"]))
+    assert snapshot.dense.index.ntotal == len(snapshot.chunks) == len(snapshot.chunk_vectors)
+    # The next ingest completes from whatever was left.
+    subprocess.run([PYTHON, "-c", _INGEST, str(workspace.index), str(workspace.corpus)], check=True, timeout=600)
+    assert "reports.txt" in IndexStore(workspace.index).load().documents

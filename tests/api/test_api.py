@@ -519,3 +519,18 @@ def test_unfetchable_doc_ids_are_refused(workspace_client, doc_id):
 def test_head_health(client):
     """HEAD /health answers 200 for load balancers that probe with HEAD."""
     assert client.head("/health").status_code == 200
+
+
+def test_writes_beyond_the_queue_get_503(workspace_client):
+    """With the write queue full, an upload is refused with 503 and Retry-After instead of waiting."""
+    c = workspace_client
+    c.workspace.pipeline.settings.max_queued_writes = 1
+    c.app.state.writes = 1  # one write in progress
+    try:
+        response = c.post("/documents", json={"doc_id": "q.txt", "text": "Border guards met in Osh."})
+        assert response.status_code == 503 and response.headers["retry-after"] == "10"
+        assert "queued" in response.json()["detail"]
+        assert c.delete(f"/documents/{BISHKEK}").status_code == 503
+    finally:
+        c.app.state.writes = 0
+    assert c.post("/documents", json={"doc_id": "q.txt", "text": "Border guards met in Osh."}).status_code == 201

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -102,13 +103,28 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
         doc_id, text, title = body.doc_id, body.text, body.title
     else:
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
-    report = await run_in_threadpool(pipeline.upsert, doc_id, text, title)
+    async with _write_slot(request, pipeline):
+        report = await run_in_threadpool(pipeline.upsert, doc_id, text, title)
     return IngestOut(doc_id=doc_id, status=_status(report), chunks=report.chunks, seconds=round(report.seconds, 3))
 
 
 @router.delete("/{doc_id:path}", response_model=IngestOut, summary="Remove a document from the index")
-def delete_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
-    report = pipeline.delete(doc_id)
+async def delete_document(doc_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
+    async with _write_slot(request, pipeline):
+        report = await run_in_threadpool(pipeline.delete, doc_id)
     return IngestOut(doc_id=doc_id, status="removed", chunks=report.chunks, seconds=round(report.seconds, 3))
 
 
+@asynccontextmanager
+async def _write_slot(request: Request, pipeline: Pipeline):
+    """Writes run one at a time; beyond a few waiting ones, refuse (503) rather than tie up every worker thread."""
+    state = request.app.state
+    waiting = getattr(state, "writes", 0)
+    if waiting >= pipeline.settings.max_queued_writes:
+        raise HTTPException(503, f"{waiting} index updates are already queued; retry later",
+                            headers={"Retry-After": "10"})
+    state.writes = waiting + 1  # the event loop runs this code in one thread: no lock needed
+    try:
+        yield
+    finally:
+        state.writes -= 1
