@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 # Kazakh and Ukrainian share the Cyrillic script with Russian; without them in the model every
@@ -23,7 +23,7 @@ def _detector():
 
 def script_language(text: str) -> str:
     """Cheap guess from the script alone: 'ru' for mostly Cyrillic, else 'en'."""
-    cyr = len(_CYRILLIC.findall(text))
+    cyr = len(CYRILLIC.findall(text))
     lat = len(_LATIN.findall(text))
     return "ru" if cyr > lat else "en"
 
@@ -35,7 +35,7 @@ def detect_language(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _detect(sample: str) -> str:
-    if not (_CYRILLIC.search(sample) or _LATIN.search(sample)):
+    if not (CYRILLIC.search(sample) or _LATIN.search(sample)):
         return "und"
     language = _detector().detect_language_of(sample)
     if language is None:
@@ -49,6 +49,6 @@ def question_language(text: str) -> str:
     Questions are short, and a full detector calls "Кто такой Марат Маралбаев?" Kazakh or an English
     question about Windows German; users ask in Russian or English, so the script decides.
     """
-    if not (_CYRILLIC.search(text) or _LATIN.search(text)):
+    if not (CYRILLIC.search(text) or _LATIN.search(text)):
         return "und"
     return script_language(text)

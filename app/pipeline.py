@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from app.confidence import Calibrator
 from app.dense import set_threads
 from app.encoders import Encoder, create_encoder
@@ -222,7 +224,10 @@ class Pipeline:
         report.embedded = indexer.embedded
 
     # -- read side ----------------------------------------------------------------------------
-    def _prepare(self, question: str, lang: str | None, doc_ids: list[str] | None):
+    def _prepare(
+        self, question: str, lang: str | None, doc_ids: list[str] | None
+    ) -> tuple[Snapshot | None, str, np.ndarray | None, list[tuple[str, ...]]]:
+        """The snapshot to read, the question's language, its vector and its term groups."""
         snap = self.snapshot
         if snap is None:
             return None, lang or question_language(question), None, []

@@ -88,11 +88,6 @@ def _ner_tagger():
     return NewsNERTagger(NewsEmbedding())
 
 
-def warm_up() -> None:
-    """Load the NER model now rather than on the first Russian document."""
-    entities(["Встреча прошла в Ташкенте."])
-
-
 def _russian_entities(sentences: list[str]) -> list[list[Entity]]:
     # slovnet tokenises and tags raw texts in batches: ~4x faster than one natasha Doc per sentence.
     return [

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,7 +82,7 @@ class IndexStore:
             return [Document(**{k: v for k, v in json.loads(line).items() if k in fields}) for line in lines]
 
     @contextmanager
-    def lock(self):
+    def lock(self) -> Iterator[None]:
         """Exclusive write lock across processes (CLI ingest and a running server)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as handle:

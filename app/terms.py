@@ -8,7 +8,8 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
 
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+from app.language import CYRILLIC
+
 _STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
 # Single letters and digits carry meaning here ("3-я", "5 апреля"), so words of one character are kept.
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -24,7 +25,7 @@ STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_RUSSIAN) | QUESTION_WO
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Stem one lower-cased word with the Snowball stemmer of its script (mixed corpora need both)."""
-    return _STEMMERS["ru" if _CYRILLIC.search(word) else "en"].stemWord(word)
+    return _STEMMERS["ru" if CYRILLIC.search(word) else "en"].stemWord(word)
 
 
 def terms(text: str) -> list[str]:
@@ -40,7 +41,7 @@ _NAME = re.compile(r"\b[A-ZА-ЯЁ][a-zа-яё]{3,}(?:-[A-ZА-ЯЁa-zа-яё]+)?
 @lru_cache(maxsize=50_000)
 def _transliterate(word: str) -> str:
     """The same name in the other script: "Bishkek" ↔ "Бишкек", "Kapinos" ↔ "Капинос"."""
-    if _CYRILLIC.search(word):
+    if CYRILLIC.search(word):
         import iuliia
 
         return iuliia.WIKIPEDIA.translate(word)

@@ -28,9 +28,10 @@ def _error(status: int, message: str) -> JSONResponse:
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
-        if error.get("type") == "json_invalid":  # loc is ("body", <character position>)
+        if error.get("type") == "json_invalid":  # loc is ("body", <character position>) from FastAPI
             reason = (error.get("ctx") or {}).get("error", "JSON decode error")
-            parts.append(f"body: invalid JSON at character {error['loc'][-1]}: {reason}")
+            where = f" at character {error['loc'][-1]}" if error.get("loc") else ""
+            parts.append(f"body: invalid JSON{where}: {reason}")
             continue
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.api.dependencies import get_pipeline
@@ -99,7 +100,8 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
         try:
             body = DocumentIn.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())) from exc
+            # Same message format as every other invalid request (the app's RequestValidationError handler).
+            raise RequestValidationError(exc.errors()) from exc
         doc_id, text, title = body.doc_id, body.text, body.title
     else:
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
