@@ -50,6 +50,26 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 PYTHON = sys.executable
 
 
+def wait_healthy(process, url: str, log: Path, timeout: float = 300) -> None:
+    """Wait until a started `app serve` answers /health, failing with its log if it exits or hangs."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"server did not become healthy:\n{log.read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def seed(tmp_path_factory):
     """A copy of corpus/ ingested once into a temporary index with the default encoder (e5-small)."""

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import time
 
-import httpx
 import pytest
 
 from app.evaluation import HttpClient, InProcessClient, evaluate, failed_thresholds, score, summarise
 from app.gold import GoldQuestion, load_gold
 from tests.api.test_server import start_server, stop
-from tests.conftest import BISHKEK, BOROVOE, ROOT
+from tests.conftest import BISHKEK, BOROVOE, ROOT, wait_healthy
 
 LANGS = {BOROVOE: "ru", BISHKEK: "en"}
 BOROVOE_Q = GoldQuestion("b", "Сколько человек участвовало?", "ru", BOROVOE, ["более 50 человек"])
@@ -73,15 +71,7 @@ def test_http_client_gives_the_same_numbers(tmp_path, seed, pipeline):
     shutil.copytree(seed.index, tmp_path / "index")
     process, url = start_server(tmp_path / "index", tmp_path / "server.log")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "server.log").read_text()
-            time.sleep(0.2)
+        wait_healthy(process, url, tmp_path / "server.log", timeout=120)
         questions = load_gold(ROOT / "eval" / "gold.jsonl")[:20]
         over_http = evaluate(HttpClient(url), questions)
         in_process = evaluate(InProcessClient(pipeline), questions)

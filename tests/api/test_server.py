@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import BISHKEK, BOROVOE, PYTHON, ROOT, TASHKENT, free_port, subprocess_env
+from tests.conftest import BISHKEK, BOROVOE, PYTHON, ROOT, TASHKENT, free_port, subprocess_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -41,18 +40,7 @@ def server(tmp_path_factory, seed):
     log = root / "server.log"
     process, url = start_server(root / "index", log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not become healthy:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
+        wait_healthy(process, url, log, timeout=120)
         with httpx.Client(base_url=url, timeout=60) as client:
             yield client
     finally:
