@@ -8,12 +8,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-# On the 100k-chunk corpus of `python -m app bench` (each real chunk vector ~100 times, perturbed as a real
-# encoder places varied copies of a text), recall@10 against exact search at efSearch 160 is 0.96 with M 48
-# and 0.94 with M 32, for 0.1 ms more per query; its misses are near-duplicates within 0.003 cosine of the
-# tenth hit. A higher efConstruction (400) gained less than a higher M and doubled the build time.
+# On the 100k-chunk corpus of `python -m app bench` (~100 varied copies of each real chunk) recall@10 against
+# exact search at efSearch 160 is 0.945 with M 48 against 0.898 with M 32, at the same query time (~1.1 ms);
+# efSearch 400 reaches 0.990 for ~1.5 ms more. The misses are near-duplicates: every tenth hit is within
+# 0.002 cosine of the true tenth. efConstruction 400 gained less than a higher M and doubled the build time.
 HNSW_M = 48
 HNSW_EF_CONSTRUCTION = 200
+
+
+_threads = 0  # OpenMP threads asked for FAISS by set_threads; 0: the library's default
 
 
 def set_threads(n: int) -> None:
@@ -21,8 +24,17 @@ def set_threads(n: int) -> None:
 
     numpy's own BLAS is held at one thread whatever ``n`` (see ``single_threaded_numpy_blas``).
     """
-    faiss.omp_set_num_threads(max(1, n))
+    global _threads
+    _threads = max(1, n)
+    faiss.omp_set_num_threads(_threads)
     single_threaded_numpy_blas()
+
+
+def _apply_threads() -> None:
+    """Give the calling thread the count from ``set_threads``: OpenMP keeps it per thread, and a server answers
+    on worker threads that never called it (they would run FAISS on every core)."""
+    if _threads and faiss.omp_get_max_threads() != _threads:
+        faiss.omp_set_num_threads(_threads)
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +84,7 @@ class DenseIndex:
         k = min(k, self.index.ntotal)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        _apply_threads()
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

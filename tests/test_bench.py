@@ -170,7 +170,8 @@ def test_small_run_end_to_end(tmp_path, monkeypatch):
     assert sample["chunks"] >= 40 and sample["reingest_embedded"] == 0
     assert sample["texts_embedded"] == sample["texts_encoder_alone"] and sample["encoder_alone_texts_match"]
     assert sample["ingest_chunks_per_s"] > 0 and sample["encoder_chunks_per_s"] > 0
-    assert [p["threads"] for p in report["encoder_threads"]] == [1, 2]
+    assert [(p["threads"], p["wait_policy"]) for p in report["encoder_threads"]] == [(1, "default"), (2, "default"),
+                                                                                      (2, "passive")]
     scale = report["scales"]["300"]
     build, index = scale["build"], scale["index"]
     assert build["chunks"] >= 300 and build["reingest_embedded"] == 0 and build["vectors"]["aligned_share"] > 0.8

@@ -127,7 +127,8 @@ class TextVariator:
         title = self.vary(rng.choice(self.titles[lang]), rng)
         paragraphs = []
         for _ in range(rng.randint(3, 7)):
-            paragraphs.append(" ".join(self.vary(rng.choice(self.sentences[lang]), rng) for _ in range(rng.randint(1, 4))))
+            sentences = [self.vary(rng.choice(self.sentences[lang]), rng) for _ in range(rng.randint(1, 4))]
+            paragraphs.append(" ".join(sentences))
         return "\n\n".join([title] + paragraphs)
 
     def replica(self, text: str, spans: list[tuple[int, int]], rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
@@ -169,7 +170,9 @@ def count_chunks(text: str, settings: Settings) -> int:
     return len(chunk_sentences(spans, settings.chunk_sentences, settings.chunk_overlap, settings.chunk_chars))
 
 
-def write_sample_corpus(folder: Path, seed_corpus: Path, variator: TextVariator, target: int, settings: Settings) -> dict:
+def write_sample_corpus(
+    folder: Path, seed_corpus: Path, variator: TextVariator, target: int, settings: Settings
+) -> dict:
     """The seed files plus generated documents, until about ``target`` chunks."""
     from app.pipeline import corpus_files
 

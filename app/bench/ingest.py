@@ -15,6 +15,7 @@ from app.bench.log import log
 from app.bench.vectors import CHUNK, SENTENCE, VectorReuse
 from app.encoders.base import Encoder
 from app.indexer import EMBED_BATCH
+from app.models import IngestReport
 from app.pipeline import Pipeline
 from app.settings import Settings
 from app.snapshot import Snapshot
@@ -29,7 +30,7 @@ def embedded_texts(snap: Snapshot) -> list[str]:
     return texts
 
 
-def _ingest(pipeline: Pipeline, corpus: Path):
+def _ingest(pipeline: Pipeline, corpus: Path) -> IngestReport:
     # on_total makes ingest count its texts up front, as the CLI's progress bar does.
     return pipeline.ingest_folder(corpus, on_total=lambda n: None, on_progress=lambda n: None)
 
@@ -60,8 +61,8 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     for doc_id, path in corpus_files(corpus).items():
         text, title = read_file(path)
         doc = Document(doc_id=doc_id, title=title, lang=script_language(text), text=text, sha="")
-        sentences, chunks = _split(doc, settings)
-        texts += [text[s:e] for s, e in sentences] + [text[s:e] for s, e, _, _ in chunks]
+        sentence_spans, chunk_spans = _split(doc, settings)
+        texts += [text[s:e] for s, e in sentence_spans] + [text[s:e] for s, e, _, _ in chunk_spans]
     batches = [texts[at : at + EMBED_BATCH] for at in range(0, len(texts), EMBED_BATCH)]
     encoder.passages(batches[0])  # first-call costs belong to neither side
     before = _encode(encoder, batches[0::2])

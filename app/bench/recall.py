@@ -57,7 +57,8 @@ def hnsw_quality(snap: Snapshot, vectors: np.ndarray, candidates: int, ef_search
             "latency_ms": _single_query_latency(index, vectors, candidates),
         })
     index.hnsw.efSearch = ef_search
-    rows = np.random.default_rng(0).choice(len(snap.sentences), min(SENTENCE_QUERIES, len(snap.sentences)), replace=False)
+    count = min(SENTENCE_QUERIES, len(snap.sentences))
+    rows = np.random.default_rng(0).choice(len(snap.sentences), count, replace=False)
     sentences = np.ascontiguousarray(snap.sentence_matrix(np.sort(rows)), dtype=np.float32)
     sentence_recall = recall(index.search(sentences, 10)[1], exact.search(sentences, 10)[1])
     chosen = next(row for row in sweep if row["ef_search"] == ef_search)

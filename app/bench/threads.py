@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from itertools import zip_longest
 
 import numpy as np
 
@@ -38,8 +39,8 @@ def faiss_threads(pipeline: Pipeline, vectors: np.ndarray) -> dict:
 
 
 def blas_threads(pipeline: Pipeline, texts: list[str], sentences: list[str]) -> dict | None:
-    """numpy's BLAS with 1 and 2 threads: in-process ``/ask`` latency, and NER over Russian ``sentences`` as
-    ingest runs it (one document's sentences per call). None without threadpoolctl to set the threads."""
+    """numpy's BLAS with 1 and 2 threads, in turn: in-process ``/ask`` latency, and NER over Russian
+    ``sentences`` as ingest runs it (a document's sentences per call). None without threadpoolctl."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -48,20 +49,23 @@ def blas_threads(pipeline: Pipeline, texts: list[str], sentences: list[str]) -> 
 
     batches = [sentences[at : at + 8] for at in range(0, len(sentences), 8)]
     entities(batches[0] if batches else ["Встреча прошла в Ташкенте."])  # load the model outside the timing
-    out = {}
-    for threads in (1, 2):
-        with threadpool_limits(limits={"libscipy_openblas": threads}):
-            timings = []
-            for text in texts:
+    ask: dict[int, list[float]] = {1: [], 2: []}
+    ner: dict[int, float] = {1: 0.0, 2: 0.0}
+    for i, (text, batch) in enumerate(zip_longest(texts, batches)):
+        for threads in (1, 2) if i % 2 == 0 else (2, 1):  # neither goes first on the same input every time
+            with threadpool_limits(limits={"libscipy_openblas": threads}):
                 started = time.perf_counter()
-                pipeline.ask(text)
-                timings.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            for batch in batches:
-                entities(batch)
-            ner = time.perf_counter() - started
-        out[str(threads)] = {"ask_ms": summarize(timings),
-                             "ner_ms_per_sentence": round(ner * 1000 / max(len(sentences), 1), 3)}
+                if text is not None:
+                    pipeline.ask(text)
+                    ask[threads].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                if batch is not None:
+                    entities(batch)
+                    ner[threads] += time.perf_counter() - started
+    out: dict = {
+        str(t): {"ask_ms": summarize(ask[t]), "ner_ms_per_sentence": round(ner[t] * 1000 / max(len(sentences), 1), 3)}
+        for t in (1, 2)
+    }
     out["ner_sentences"] = len(sentences)
     return out
 
@@ -84,9 +88,9 @@ def encoder_worker(backend: str, threads: int) -> None:
 
 
 class _Worker:
-    def __init__(self, backend: str, threads: int):
+    def __init__(self, backend: str, threads: int, env: dict[str, str]):
         code = f"from app.bench.threads import encoder_worker; encoder_worker({backend!r}, {threads})"
-        self.process = subprocess.Popen([sys.executable, "-c", code], env=child_env(), text=True,
+        self.process = subprocess.Popen([sys.executable, "-c", code], env=child_env(**env), text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._read()
 
@@ -106,31 +110,38 @@ class _Worker:
         self.process.wait(timeout=60)
 
 
-def encoder_threads(backend: str, passages: list[str], batch: int = 32) -> list[dict]:
-    """Query latency and passage throughput with 1 and 2 encoder threads.
+# Encoder set-ups compared: (threads, OpenMP wait policy). With the default policy, threads waiting at a
+# barrier spin; "passive" puts them to sleep, which matters when another process wants the same cores.
+ENCODER_SETUPS = ((1, None), (2, None), (2, "passive"))
 
-    Engines fix their thread count when loaded, so each count runs in its own process; requests alternate
-    between the two, so that both see the same load from anything else running on the machine.
+
+def encoder_threads(backend: str, passages: list[str], batch: int = 32) -> list[dict]:
+    """Query latency and passage throughput of each encoder set-up in ``ENCODER_SETUPS``.
+
+    Engines fix their threads when loaded, so each set-up runs in its own process; requests go to them in
+    turn, so that all see the same load from anything else running on the machine.
     """
-    workers = {threads: _Worker(backend, threads) for threads in (1, 2)}
+    workers = [_Worker(backend, threads, {"OMP_WAIT_POLICY": policy.upper()} if policy else {})
+               for threads, policy in ENCODER_SETUPS]
     try:
         asked = questions(len(QUESTIONS) * 2, round_offset=11)
-        for worker in workers.values():
+        for worker in workers:
             worker.ask({"query": asked[0]})
-        query: dict[int, list[float]] = {t: [] for t in workers}
+        query: list[list[float]] = [[] for _ in workers]
         for text in asked:
-            for threads, worker in workers.items():
-                query[threads].append(worker.ask({"query": text}))
-        embed: dict[int, float] = {t: 0.0 for t in workers}
+            for i, worker in enumerate(workers):
+                query[i].append(worker.ask({"query": text}))
+        embed = [0.0 for _ in workers]
         for at in range(0, len(passages), batch):
-            for threads, worker in workers.items():
-                embed[threads] += worker.ask({"passages": passages[at : at + batch]})
+            for i, worker in enumerate(workers):
+                embed[i] += worker.ask({"passages": passages[at : at + batch]})
     finally:
-        for worker in workers.values():
+        for worker in workers:
             worker.close()
     out = []
-    for threads in workers:
-        out.append({"threads": threads, "query_ms": summarize(query[threads]),
-                    "passages_per_s": round(len(passages) / max(embed[threads], 1e-9), 2), "passages": len(passages)})
-        log(f"encoder threads {threads}: query p50 {out[-1]['query_ms']['p50']} ms, {out[-1]['passages_per_s']} passages/s")
+    for (threads, policy), timings, seconds in zip(ENCODER_SETUPS, query, embed):
+        out.append({"threads": threads, "wait_policy": policy or "default", "query_ms": summarize(timings),
+                    "passages_per_s": round(len(passages) / max(seconds, 1e-9), 2), "passages": len(passages)})
+        log(f"encoder {threads} thread(s), {out[-1]['wait_policy']} wait: query p50 {out[-1]['query_ms']['p50']} ms, "
+            f"{out[-1]['passages_per_s']} passages/s")
     return out
