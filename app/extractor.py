@@ -60,10 +60,10 @@ class AnswerExtractor:
             owners += [passage] * len(fresh)
         if not rows:
             return []
-        cosines = snap.sentence_matrix(rows) @ query_vector
+        cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query_vector)
+        sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
         overlaps = np.array([
-            sum(w for g, w in weights.items() if not set(terms(snap.sentence_text(r))).isdisjoint(g)) / total
-            for r in rows
+            sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms
         ])
         langs = np.array([o.lang for o in owners], dtype=object)
         # Word overlap, like BM25, only exists within the question's language: it ranks sentences of a

@@ -53,6 +53,22 @@ class LanguageProjection:
         projected /= np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-12)
         return projected[0] if single else projected
 
+    def cosines(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """``self.apply(vectors) @ query`` for a projected ``query``, without building the projected matrix.
+
+        With B the basis and P(x) = (x − BᵀBx) / ‖x − BᵀBx‖: P(x)·q = (x·q − Bx·Bq) / √(‖x‖² − ‖Bx‖²).
+        One product with [q; B] replaces a projection, a subtraction and a renormalisation of every row:
+        about twice as fast for the several hundred sentences of a question's candidate chunks.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if not self.directions:
+            return vectors @ query
+        products = vectors @ np.vstack([query, self.basis]).T  # (n, 1 + directions): x·q, then Bx
+        along = products[:, 1:]
+        norms = np.einsum("ij,ij->i", vectors, vectors) - np.einsum("ij,ij->i", along, along)
+        # The same floor as ``apply`` puts under the norm.
+        return (products[:, 0] - along @ (self.basis @ query)) / np.maximum(np.sqrt(np.maximum(norms, 0.0)), 1e-12)
+
     def save(self, path: Path) -> None:
         np.save(path, self.basis)
 

@@ -50,6 +50,18 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 PYTHON = sys.executable
 
 
+def stop(process) -> None:
+    """Terminate a started server, killing it if it does not exit within 20 s."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_healthy(process, url: str, log: Path, timeout: float = 300) -> None:
     """Wait until a started `app serve` answers /health, failing with its log if it exits or hangs."""
     import time

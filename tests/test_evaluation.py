@@ -8,8 +8,8 @@ import pytest
 
 from app.evaluation import HttpClient, InProcessClient, evaluate, failed_thresholds, score, summarise
 from app.gold import GoldQuestion, load_gold
-from tests.api.test_server import start_server, stop
-from tests.conftest import BISHKEK, BOROVOE, ROOT, wait_healthy
+from tests.api.test_server import start_server
+from tests.conftest import BISHKEK, BOROVOE, ROOT, stop, wait_healthy
 
 LANGS = {BOROVOE: "ru", BISHKEK: "en"}
 BOROVOE_Q = GoldQuestion("b", "Сколько человек участвовало?", "ru", BOROVOE, ["более 50 человек"])

@@ -53,3 +53,17 @@ def test_projection_round_trips_through_disk(tmp_path):
     np.testing.assert_array_equal(loaded.basis, basis)
     assert LanguageProjection.load(tmp_path / "missing.npy", 4).directions == 0
     assert LanguageProjection(basis).apply(np.array([1.0, 1.0, 0.0, 0.0])).tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_cosines_equal_projecting_then_multiplying():
+    """cosines() gives apply(vectors) @ query without materialising the projected rows."""
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(30, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    langs = np.array(["en"] * 15 + ["ru"] * 15, dtype=object)
+    vectors[15:, 0] += 1.0
+    projection = LanguageProjection.fit(vectors, langs)
+    query = projection.apply(rng.normal(size=16).astype(np.float32))
+    np.testing.assert_allclose(projection.cosines(vectors, query), projection.apply(vectors) @ query, atol=1e-5)
+    identity = LanguageProjection(np.zeros((0, 16), dtype=np.float32))
+    np.testing.assert_allclose(identity.cosines(vectors, query), vectors @ query, atol=1e-6)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BISHKEK, BOROVOE, PYTHON, ROOT, TASHKENT, free_port, subprocess_env, wait_healthy
+from tests.conftest import BISHKEK, BOROVOE, PYTHON, ROOT, TASHKENT, free_port, stop, subprocess_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +21,6 @@ def start_server(index: Path, log: Path, **env: str) -> tuple[subprocess.Popen, 
         cwd=ROOT, env=subprocess_env(**env), stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     return process, f"http://127.0.0.1:{port}"
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")

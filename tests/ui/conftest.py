@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_healthy
+from tests.conftest import ROOT, free_port, stop, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -89,12 +89,7 @@ def api_server(tmp_path_factory, host_site):
         wait_healthy(process, url, log_path)
         yield SimpleNamespace(url=url, log=log_path, client=httpx.Client(base_url=url, timeout=60))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 
