@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from app.confidence import CALIBRATION_FILE
+from app.answer.confidence import CALIBRATION_FILE
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from app.evaluation import AskClient
+    from app.evaluation.evaluate import AskClient
     from app.pipeline import Pipeline
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
@@ -43,7 +43,7 @@ def ingest(
 ) -> None:
     """Build or update the index from a folder; exit code 1 if any file failed."""
     from app.pipeline import Pipeline
-    from app.snapshot import IndexMismatch
+    from app.index.snapshot import IndexMismatch
 
     settings = _settings(index, encoder)
     corpus = corpus or settings.corpus_dir
@@ -142,7 +142,7 @@ def _open_pipeline(settings: Settings) -> Pipeline:
     """A pipeline over an existing index, or exit 2 with the reason it cannot serve (before loading a model)."""
     from app.encoders.factory import UnknownEncoder
     from app.pipeline import Pipeline
-    from app.snapshot import IndexMismatch
+    from app.index.snapshot import IndexMismatch
 
     pipeline = Pipeline(settings)
     try:
@@ -157,7 +157,7 @@ def _client(
     index: Optional[Path], corpus: Optional[Path], endpoint: Optional[str],
     squad_docs: Optional[dict[str, str]], encoder: Optional[str],
 ) -> AskClient:
-    from app.evaluation import HttpClient, InProcessClient
+    from app.evaluation.evaluate import HttpClient, InProcessClient
 
     if endpoint:
         return HttpClient(endpoint)
@@ -188,8 +188,8 @@ def evaluate_command(
 ) -> None:
     """Score the service on gold questions; exit code 1 if a --min-* threshold is not met."""
 
-    from app.evaluation import evaluate, failed_thresholds, plot_report, write_report
-    from app.gold import load_gold, load_squad
+    from app.evaluation.evaluate import evaluate, failed_thresholds, plot_report, write_report
+    from app.evaluation.gold import load_gold, load_squad
 
     if (gold is None) == (squad is None):
         console.print("[red]error:[/] give exactly one of --gold or --squad")
@@ -263,9 +263,9 @@ def calibrate(
         console.print("[red]error:[/] calibrate needs scikit-learn: pip install 'border-qa[calibrate]'")
         raise typer.Exit(2)
 
-    from app.confidence import FEATURES, save_calibration
-    from app.gold import load_gold
-    from app.metrics import contains
+    from app.answer.confidence import FEATURES, save_calibration
+    from app.evaluation.gold import load_gold
+    from app.evaluation.metrics import contains
 
     questions = load_gold(gold)
     pipeline = _temporary_pipeline(corpus, None, encoder)
@@ -302,7 +302,7 @@ def calibrate(
 
 
 def _scales(values: Optional[list[str]]) -> list[int]:
-    from app.bench import DEFAULT_SCALES
+    from app.evaluation.bench import DEFAULT_SCALES
 
     if not values:
         return list(DEFAULT_SCALES)
@@ -329,7 +329,7 @@ def bench(
     ),
 ) -> None:
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
-    from app.bench import run_bench
+    from app.evaluation.bench import run_bench
 
     run_bench(_scales(scale), backend or Settings().encoder, queries, out, sample_chunks=sample_chunks,
               workdir=workdir)

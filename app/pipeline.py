@@ -13,19 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
-from app.confidence import Calibrator
-from app.dense import set_threads
+from app.answer.confidence import Calibrator
+from app.index.dense import set_threads
 from app.encoders import Encoder, create_encoder
-from app.extractor import AnswerExtractor
-from app.indexer import Indexer
-from app.language import detect_language, question_language
+from app.answer.extractor import AnswerExtractor
+from app.ingest.indexer import Indexer
+from app.text.language import detect_language, question_language
 from app.models import AskResult, Document, IngestReport, Passage
-from app.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
-from app.retriever import HybridRetriever
+from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
+from app.answer.retriever import HybridRetriever
 from app.settings import Settings
-from app.snapshot import Snapshot
-from app.store import IndexStore
-from app.terms import query_terms
+from app.index.snapshot import Snapshot
+from app.index.store import IndexStore
+from app.text.terms import query_terms
 
 
 class UnknownDocument(KeyError):

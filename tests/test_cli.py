@@ -46,7 +46,7 @@ def test_ingest_fresh_index_from_scratch(tmp_path, seed):
     shutil.copy(seed.corpus / BISHKEK, corpus / BISHKEK)
     result = run("ingest", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert result.returncode == 0, result.stderr
-    from app.store import IndexStore
+    from app.index.store import IndexStore
 
     assert list(IndexStore(tmp_path / "index").load().documents) == [BISHKEK]
 
@@ -130,7 +130,7 @@ def test_eval_writes_report_chart_and_gates_on_thresholds(tmp_path, seed):
 
 def test_eval_on_squad_builds_its_own_index(tmp_path):
     """`eval --squad` ingests one document per paragraph into a temporary index and scores v2 abstentions."""
-    from tests.test_gold import SQUAD_V2
+    from tests.evaluation.test_gold import SQUAD_V2
 
     squad = tmp_path / "squad.json"
     squad.write_text(json.dumps(SQUAD_V2), encoding="utf-8")
@@ -149,7 +149,7 @@ def test_eval_needs_exactly_one_question_source(tmp_path):
 
 def test_calibrate_fits_and_stores_a_threshold(tmp_path):
     """`calibrate` fits weights for every signal and an abstention threshold that the service can load."""
-    from app.confidence import FEATURES, Calibrator
+    from app.answer.confidence import FEATURES, Calibrator
 
     out = tmp_path / "calibration.json"
     result = run("calibrate", "--gold", str(ROOT / "eval" / "dev.jsonl"), "--corpus", str(ROOT / "corpus"),

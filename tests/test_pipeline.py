@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
-from app.indexer import Indexer
+from app.ingest.indexer import Indexer
 from app.pipeline import Pipeline, UnknownDocument, corpus_files
-from app.snapshot import IndexMismatch
-from app.terms import STOPWORDS, WORD, query_terms, stem
+from app.index.snapshot import IndexMismatch
+from app.text.terms import STOPWORDS, WORD, query_terms, stem
 from tests.conftest import (
     BISHKEK, BOROVOE, ENGLISH_DOCS, ISSYK_KUL, RUSSIAN_DOCS, SEED_DOCS, TASHKENT, UNODC, make_settings,
 )
@@ -164,7 +164,7 @@ def test_rebuild_replaces_an_index_of_another_format(workspace):
     """An index this version cannot read is refused with a rebuild hint, and --rebuild replaces it."""
     import json
 
-    from app.store import IndexStore
+    from app.index.store import IndexStore
 
     folder = IndexStore(workspace.index).current()
     manifest = json.loads((folder / "manifest.json").read_text())

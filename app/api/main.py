@@ -14,9 +14,9 @@ from app import __version__
 from app.api.limits import BodySizeLimit
 from app.api.routers import ask, documents, health, ui
 from app.pipeline import Pipeline, UnknownDocument
-from app.reader import UnreadableDocument
+from app.ingest.reader import UnreadableDocument
 from app.settings import Settings, get_settings
-from app.snapshot import IndexMismatch
+from app.index.snapshot import IndexMismatch
 
 log = logging.getLogger("app")
 

@@ -7,11 +7,11 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.pipeline import Pipeline
-from app.snapshot import IndexMismatch
+from app.index.snapshot import IndexMismatch
 from tests.conftest import (
     BISHKEK, BOROVOE, ENGLISH_DOCS, ISSYK_KUL, RUSSIAN_DOCS, SEED_DOCS, TASHKENT, UNODC, make_settings,
 )
-from tests.test_reader import fpdf_document, handmade_pdf
+from tests.ingest.test_reader import fpdf_document, handmade_pdf
 
 ASK_KEYS = {"question", "lang", "answer", "answers", "passages", "took_ms"}
 ANSWER_KEYS = {"text", "sentence", "confidence", "doc_id", "title", "lang", "start", "end", "sentence_start",

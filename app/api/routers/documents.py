@@ -15,7 +15,7 @@ from app.api.dependencies import get_pipeline
 from app.api.schemas import DocumentIn, DocumentOut, DocumentSummary, IngestOut, check_doc_id
 from app.models import Document, IngestReport
 from app.pipeline import Pipeline, UnknownDocument
-from app.reader import SUPPORTED, read_bytes
+from app.ingest.reader import SUPPORTED, read_bytes
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 

@@ -1,0 +1,1 @@
+"""The read side: retrieve passages, fuse scores, extract the answering sentence and span, score confidence."""

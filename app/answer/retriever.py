@@ -1,0 +1,84 @@
+"""Hybrid retrieval: FAISS and BM25 candidates, rescored exactly and fused."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.answer.fusion import blend, dense_score
+from app.models import Passage
+from app.index.snapshot import Snapshot
+
+
+class HybridRetriever:
+    """Finds the chunks that best match a question, in any language of the corpus."""
+
+    def __init__(self, candidates: int = 100, dense_weight: float = 0.8, lexical_absolute: float = 0.2):
+        self.candidates = candidates
+        self.dense_weight = dense_weight
+        self.lexical_absolute = lexical_absolute
+
+    def retrieve(
+        self,
+        snap: Snapshot,
+        query_vector: np.ndarray,
+        query_terms: list[tuple[str, ...]],
+        top_k: int,
+        doc_ids: list[str] | None = None,
+    ) -> list[Passage]:
+        """The ``top_k`` best passages, optionally restricted to ``doc_ids``."""
+        if len(snap.chunks) == 0:
+            return []
+        lexical = snap.lexical.scores(query_terms)
+        if doc_ids is not None:
+            allowed = np.flatnonzero(np.isin(snap.chunks[:, 0], [snap.doc_order.index(d) for d in doc_ids]))
+            # A filtered search is exact over the allowed chunks: the ANN index cannot filter cheaply.
+            candidates = allowed
+        else:
+            dense_ids, _ = snap.dense.search(query_vector, self.candidates)
+            # The best BM25 chunks, among those the question's terms reach at all.
+            if np.count_nonzero(lexical) > self.candidates:
+                top_lexical = np.argpartition(-lexical, self.candidates - 1)[: self.candidates]
+            else:
+                top_lexical = np.flatnonzero(lexical)
+            candidates = np.union1d(dense_ids, top_lexical)
+        if len(candidates) == 0:
+            return []
+        candidates = candidates.astype(np.int64)
+        # Exact cosines for every candidate (HNSW scores are approximate; BM25-only hits have none), from
+        # the vectors FAISS holds: already in the index's language-neutral space.
+        chunk_cos = snap.dense.vectors(candidates) @ query_vector
+        best_sentence = self._best_sentence_cosines(snap, candidates, query_vector)
+        dense = dense_score(chunk_cos, best_sentence)
+        fused = blend(dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute)
+        order = np.argsort(-fused)[:top_k]
+        passages = []
+        for i in order:
+            chunk_id = int(candidates[i])
+            doc = snap.document_of_chunk(chunk_id)
+            _, start, end, _, _ = snap.chunks[chunk_id]
+            passages.append(
+                Passage(
+                    chunk_id=chunk_id,
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    lang=doc.lang,
+                    text=doc.text[start:end],
+                    start=int(start),
+                    end=int(end),
+                    score=round(float(fused[i]), 4),
+                    dense=float(dense[i]),
+                    lexical=float(lexical[chunk_id]),
+                )
+            )
+        return passages
+
+    @staticmethod
+    def _best_sentence_cosines(snap: Snapshot, chunk_ids: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+        firsts, lasts = snap.chunks[chunk_ids, 3], snap.chunks[chunk_ids, 4]
+        counts = lasts - firsts
+        bounds = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # Every chunk's contiguous run of sentence rows, laid end to end.
+        rows = np.arange(counts.sum()) + np.repeat(firsts - bounds, counts)
+        # np.asarray: index the mapped file as a plain array (numpy.memmap adds overhead to every slice).
+        cos = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query_vector)
+        return np.maximum.reduceat(cos, bounds)  # max per chunk over its run

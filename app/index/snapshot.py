@@ -1,0 +1,137 @@
+"""One immutable version of the index: documents, sentence and chunk tables, vectors, FAISS and BM25."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.index.dense import DenseIndex
+from app.index.lexical import LexicalIndex
+from app.models import ENTITY_LABELS, Document
+from app.index.projection import LanguageProjection
+
+# 2: vectors are compared after removing language directions (projection.npy).
+# 3: named entities of every sentence are stored (entities.npy).
+FORMAT_VERSION = 3
+
+
+class IndexMismatch(RuntimeError):
+    """The index was built by another encoder than the one configured."""
+
+
+@dataclass
+class Snapshot:
+    """Everything a query needs. Never mutated after construction: writers build a new one and swap it in."""
+
+    manifest: dict
+    documents: dict[str, Document]
+    # sentences[i] = (doc_index, start, end); chunks[i] = (doc_index, start, end, first_sentence, last_sentence)
+    sentences: np.ndarray
+    chunks: np.ndarray
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
+    dense: DenseIndex
+    lexical: LexicalIndex
+    projection: LanguageProjection
+    # entities[i] = (sentence_row, label index in models.ENTITY_LABELS, start, end within the sentence), by row
+    entities: np.ndarray
+    doc_order: list[str] = field(init=False)
+    chunk_langs: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doc_order = list(self.documents)
+        doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
+        self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
+        self._entity_bounds = np.searchsorted(self.entities[:, 0], np.arange(len(self.sentences) + 1))
+
+    # -- lookups ---------------------------------------------------------------------------
+    @property
+    def encoder(self) -> str:
+        return self.manifest["encoder"]
+
+    def document_of_chunk(self, chunk_id: int) -> Document:
+        return self.documents[self.doc_order[int(self.chunks[chunk_id, 0])]]
+
+    def chunk_text(self, chunk_id: int) -> str:
+        _, start, end, _, _ = self.chunks[chunk_id]
+        return self.document_of_chunk(chunk_id).text[start:end]
+
+    def sentence_text(self, sentence_id: int) -> str:
+        doc_index, start, end = self.sentences[sentence_id]
+        return self.documents[self.doc_order[int(doc_index)]].text[start:end]
+
+    def chunk_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Chunk vectors of ``rows`` in the language-neutral space queries are compared in."""
+        return self.projection.apply(self.chunk_vectors[rows])
+
+    def sentence_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Sentence vectors of ``rows`` in the language-neutral space."""
+        return self.projection.apply(self.sentence_vectors[rows])
+
+    def sentence_entities(self, row: int) -> list[tuple[str, tuple[int, int]]]:
+        """The named entities found in sentence ``row`` at ingest."""
+        a, b = self._entity_bounds[row], self._entity_bounds[row + 1]
+        return [(ENTITY_LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
+
+    def chunk_rows(self, doc_id: str) -> np.ndarray:
+        """Chunk ids of one document."""
+        return np.flatnonzero(self.chunks[:, 0] == self.doc_order.index(doc_id))
+
+    def check_encoder(self, spec: str, dim: int | None = None) -> None:
+        """Refuse to serve queries embedded by another model than the index was built with."""
+        built = self.manifest["encoder"]
+        if built != spec or (dim is not None and dim != self.manifest["dim"]):
+            raise IndexMismatch(
+                f"the index was built with encoder '{built}' (dim {self.manifest['dim']}), "
+                f"but '{spec}' is configured; set RAG_ENCODER='{built}' or rebuild the index "
+                f"with `python -m app ingest --rebuild`"
+            )
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write every part into an empty folder."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "documents.jsonl", "w", encoding="utf-8") as out:
+            for doc in self.documents.values():
+                out.write(json.dumps(doc.__dict__, ensure_ascii=False) + "\n")
+        np.save(folder / "sentences.npy", self.sentences)
+        np.save(folder / "chunks.npy", self.chunks)
+        np.save(folder / "sentence_vectors.npy", self.sentence_vectors)
+        np.save(folder / "chunk_vectors.npy", self.chunk_vectors)
+        np.save(folder / "entities.npy", self.entities)
+        self.dense.save(folder / "dense.faiss")
+        self.projection.save(folder / "projection.npy")
+        (folder / "lexical").mkdir(exist_ok=True)
+        self.lexical.save(folder / "lexical")
+        # The manifest goes last: a folder without one is an unfinished write.
+        (folder / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path, ef_search: int = 160) -> Snapshot:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index format {manifest.get('format_version')} is not supported (expected {FORMAT_VERSION}); "
+                "rebuild it with `python -m app ingest --rebuild`"
+            )
+        documents = {}
+        with open(folder / "documents.jsonl", encoding="utf-8") as lines:
+            for line in lines:
+                doc = Document(**json.loads(line))
+                documents[doc.doc_id] = doc
+        return cls(
+            manifest=manifest,
+            documents=documents,
+            sentences=np.load(folder / "sentences.npy"),
+            chunks=np.load(folder / "chunks.npy"),
+            # Sentence vectors are only read for a few candidates per query: map them, don't load them.
+            sentence_vectors=np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
+            chunk_vectors=np.load(folder / "chunk_vectors.npy", mmap_mode="r"),
+            dense=DenseIndex.load(folder / "dense.faiss", ef_search),
+            lexical=LexicalIndex.load(folder / "lexical"),
+            projection=LanguageProjection.load(folder / "projection.npy", manifest["dim"]),
+            entities=np.load(folder / "entities.npy"),
+        )

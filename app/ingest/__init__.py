@@ -1,0 +1,1 @@
+"""The write side: read files, split and chunk them, embed and build a snapshot."""

@@ -1,0 +1,1 @@
+"""Language tools shared by ingest and questions: language, sentences, terms, question types, entities."""

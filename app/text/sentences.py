@@ -1,0 +1,80 @@
+"""Sentence splitting with character offsets: razdel for Cyrillic text, pysbd for the rest."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from app.text.language import script_language
+
+_LINE = re.compile(r"[^\n]+")
+# Sentences longer than this (tables, lists without punctuation) are cut at a space so that
+# every sentence stays quotable and fits the encoder.
+MAX_SENTENCE_CHARS = 600
+
+
+@lru_cache(maxsize=8)
+def _pysbd(lang: str):
+    import pysbd
+
+    return pysbd.Segmenter(language=lang, clean=False, char_span=False)
+
+
+def _razdel(line: str) -> list[tuple[int, int]]:
+    from razdel import sentenize
+
+    return [(s.start, s.stop) for s in sentenize(line)]
+
+
+def _pysbd_spans(line: str, lang: str) -> list[tuple[int, int]]:
+    # pysbd's own char spans drift on repeated text; locate each sentence from a moving cursor.
+    spans, cursor = [], 0
+    for sentence in _pysbd(lang if lang in ("en", "de", "fr") else "en").segment(line):
+        piece = sentence.strip()
+        if not piece:
+            continue
+        start = line.find(piece, cursor)
+        if start < 0:
+            continue
+        spans.append((start, start + len(piece)))
+        cursor = start + len(piece)
+    return spans
+
+
+def _cap(start: int, end: int, text: str) -> list[tuple[int, int]]:
+    out = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():  # "a  b" cut at its second space
+            piece_end -= 1
+        out.append((start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        out.append((start, end))
+    return out
+
+
+def split_sentences(text: str, lang: str | None = None) -> list[tuple[int, int]]:
+    """``[start, end)`` offsets of the sentences of ``text``; line breaks always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if not line.strip():
+            continue
+        line_lang = lang if lang in ("ru", "en") else script_language(line)
+        if script_language(line) == "ru":
+            line_lang = "ru"
+        pieces = _razdel(line) if line_lang == "ru" else _pysbd_spans(line, line_lang)
+        for start, end in pieces:
+            # Trim whitespace so that every sentence is a clean verbatim slice.
+            while start < end and line[start].isspace():
+                start += 1
+            while end > start and line[end - 1].isspace():
+                end -= 1
+            if end > start:
+                spans.extend(_cap(match.start() + start, match.start() + end, text))
+    return spans
