@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from app.text.question import AnswerType
+
 # Named-entity labels stored per sentence in the index: person, place, organisation, other name.
 ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
 
@@ -18,6 +22,24 @@ class Document:
     text: str
     sha: str
     origin: str = "corpus"  # "corpus" (folder sync may remove it) or "upload" (kept until deleted)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question analysed once per request; retrieval, fusion and extraction read it and recompute nothing."""
+
+    text: str
+    lang: str  # the question's language ('ru', 'en'; 'und' without letters)
+    vector: np.ndarray  # the question's embedding in the index's language-neutral space
+    terms: list[tuple[str, ...]]  # lexical term groups (a name also in the other script), see text.terms
+    kind: AnswerType  # the kind of answer asked for
+    top_k: int  # answers and passages to return
+    doc_ids: tuple[str, ...] | None = None  # only these documents, when given
+
+    @property
+    def term_set(self) -> set[str]:
+        """Every stemmed term of the question, alternatives included."""
+        return {t for group in self.terms for t in group}
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,8 @@ class AskResult:
     answers: list[Answer]
     passages: list[Passage]
     took_ms: float = 0.0
+    # Milliseconds per stage (embed, retrieve, extract): what the bench and the metrics read.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

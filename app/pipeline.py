@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,15 +17,18 @@ import numpy as np
 from app.answer.confidence import Calibrator
 from app.index.dense import set_threads
 from app.encoders import Encoder, create_encoder
+from app.encoders.queued import QueuedEncoder
+from app.inference import InferenceQueue
 from app.answer.extractor import AnswerExtractor
 from app.ingest.indexer import Indexer
 from app.text.language import detect_language, question_language
-from app.models import AskResult, Document, IngestReport, Passage
+from app.models import AskResult, Document, IngestReport, Passage, Query
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
 from app.answer.retriever import HybridRetriever
 from app.settings import Settings
 from app.index.snapshot import Snapshot
 from app.index.store import IndexStore
+from app.text.question import answer_type
 from app.text.terms import query_terms
 
 
@@ -54,7 +58,9 @@ class Pipeline:
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self._encoder = encoder
+        self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
+        self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
+        self._encoder_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         # Loaded on first use, so that `ingest --rebuild` can replace an index this version cannot read.
@@ -80,16 +86,20 @@ class Pipeline:
 
     @property
     def encoder(self) -> Encoder:
+        """The encoder, created on (and always called through) the inference thread."""
         if self._encoder is None:
-            set_threads(self.settings.threads)
-            self._encoder = create_encoder(self.settings.encoder, self.settings.encoder_threads)
+            with self._encoder_lock:
+                if self._encoder is None:
+                    set_threads(self.settings.threads)
+                    inner = self.inference.call(create_encoder, self.settings.encoder, self.settings.encoder_threads)
+                    self._encoder = QueuedEncoder(inner, self.inference)
         return self._encoder
 
     @property
     def extractor(self) -> AnswerExtractor:
         if self._extractor is None:
             calibrator = Calibrator.for_encoder(self.encoder.spec)
-            self._extractor = AnswerExtractor(calibrator, self.settings.answer_passages)
+            self._extractor = AnswerExtractor(calibrator)
         return self._extractor
 
     @property
@@ -224,39 +234,56 @@ class Pipeline:
         report.embedded = indexer.embedded
 
     # -- read side ----------------------------------------------------------------------------
-    def _prepare(
-        self, question: str, lang: str | None, doc_ids: list[str] | None
-    ) -> tuple[Snapshot | None, str, np.ndarray | None, list[tuple[str, ...]]]:
-        """The snapshot to read, the question's language, its vector and its term groups."""
+    def query(
+        self, text: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None, embed: bool = True
+    ) -> tuple[Snapshot | None, Query]:
+        """The snapshot to read and the question analysed once: language, terms, answer kind, vector."""
         snap = self.snapshot
+        query = Query(
+            text=text,
+            lang=lang or question_language(text),
+            vector=np.zeros(0, dtype=np.float32),
+            terms=query_terms(text),
+            kind=answer_type(text),
+            top_k=top_k,
+            doc_ids=tuple(doc_ids) if doc_ids is not None else None,
+        )
         if snap is None:
-            return None, lang or question_language(question), None, []
+            return None, query
         snap.check_encoder(self.encoder.spec, self.encoder.dim)
-        if doc_ids is not None:
-            missing = [d for d in doc_ids if d not in snap.documents]
-            if missing:
-                raise UnknownDocument(", ".join(missing))
-        vector = snap.projection.apply(self.encoder.query(question))  # into the index's language-neutral space
-        return snap, lang or question_language(question), vector, query_terms(question)
+        missing = [d for d in query.doc_ids or () if d not in snap.documents]
+        if missing:
+            raise UnknownDocument(", ".join(missing))
+        if embed:
+            # Into the index's language-neutral space, where every stored vector is compared.
+            query = replace(query, vector=snap.projection.apply(self.encoder.query(text)))
+        return snap, query
 
     def search(self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
         """The best passages for ``query``."""
-        snap, _, vector, query_terms = self._prepare(query, lang, doc_ids)
+        snap, q = self.query(query, top_k, lang, doc_ids)
         if snap is None:
             return []
-        return self.retriever.retrieve(snap, vector, query_terms, top_k, doc_ids)
+        return self.retriever.retrieve(snap, q, top_k)
 
     def ask(self, question: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> AskResult:
         """An extractive answer with citations, or ``answer=None`` when confidence is too low."""
         started = time.perf_counter()
-        snap, lang, vector, query_terms = self._prepare(question, lang, doc_ids)
-        if snap is None or not query_terms:
+        stages: dict[str, float] = {}
+        snap, query = self.query(question, top_k, lang, doc_ids, embed=False)
+        if snap is None or not query.terms:
             # No index, or a question with no content words ("???", "What is it?"): nothing to match.
-            return AskResult(question, lang, None, [], [], round((time.perf_counter() - started) * 1000, 2))
-        passages = self.retriever.retrieve(
-            snap, vector, query_terms, max(top_k, self.settings.answer_passages), doc_ids
-        )
-        answers = self.extractor.extract(snap, question, vector, passages, top_k, lang)
+            return AskResult(question, query.lang, None, [], [], _ms(started))
+        at = time.perf_counter()
+        query = replace(query, vector=snap.projection.apply(self.encoder.query(question)))
+        stages["embed"] = _ms(at)
+        at = time.perf_counter()
+        # The answer is looked for in at least `answer_passages` passages, however few are shown.
+        passages = self.retriever.retrieve(snap, query, max(top_k, self.settings.answer_passages))
+        stages["retrieve"] = _ms(at)
+        at = time.perf_counter()
+        answers = self.extractor.extract(snap, query, passages)
+        stages["extract"] = _ms(at)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
         threshold = self.min_confidence
         if not answers or answers[0].confidence < threshold:
@@ -264,11 +291,12 @@ class Pipeline:
         answers = [a for a in answers if a.confidence >= threshold]
         return AskResult(
             question=question,
-            lang=lang,
+            lang=query.lang,
             answer=answers[0] if answers else None,
             answers=answers,
             passages=passages[:top_k],
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=_ms(started),
+            stages=stages,
         )
 
     def document(self, doc_id: str) -> Document:
@@ -276,3 +304,8 @@ class Pipeline:
         if snap is None or doc_id not in snap.documents:
             raise UnknownDocument(doc_id)
         return snap.documents[doc_id]
+
+
+def _ms(since: float) -> float:
+    """Milliseconds from ``since`` (a ``perf_counter`` reading) to now, rounded for reports."""
+    return round((time.perf_counter() - since) * 1000, 2)

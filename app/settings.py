@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         2, ge=1, description="Encoder threads (e5: 2 is faster than 1 even per query; torch wants 1)."
     )
 
+    max_queued_questions: int = Field(
+        32, ge=1, description="Questions waiting for the encoder at once; more get 503 and Retry-After at once."
+    )
+    question_batch: int = Field(
+        8, ge=1, description="Waiting questions embedded together in one encoder call (1: never batch)."
+    )
+
     # Chunking
     chunk_sentences: int = Field(4, ge=1, description="Maximum sentences per chunk.")
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by consecutive chunks.")

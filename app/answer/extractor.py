@@ -6,12 +6,11 @@ import numpy as np
 
 from app.answer.confidence import Calibrator, Signals
 from app.answer.fusion import blend
-from app.text.language import question_language
-from app.models import Answer, Passage
-from app.text.question import AnswerType, answer_type
-from app.index.snapshot import Snapshot
 from app.answer.span import best_span
-from app.text.terms import query_terms, terms
+from app.index.snapshot import Snapshot
+from app.models import Answer, Passage, Query
+from app.text.question import AnswerType
+from app.text.terms import terms
 
 # Weights chosen on eval/dev.jsonl for answer-sentence containment (cross-language 0.57 with them against 0.19
 # with overlap counted across languages and a weak passage term; same-language 0.82 either way). Word overlap (≈0.5 of the cosine) keeps sentence choice from drifting to merely topical
@@ -27,32 +26,20 @@ TYPED_BONUS = 0.1
 class AnswerExtractor:
     """Scores every sentence of the top passages against the question and picks spans."""
 
-    def __init__(self, calibrator: Calibrator, passages: int = 5):
+    def __init__(self, calibrator: Calibrator):
         self.calibrator = calibrator
-        self.passages = passages
 
-    def extract(
-        self,
-        snap: Snapshot,
-        question: str,
-        query_vector: np.ndarray,
-        passages: list[Passage],
-        top_k: int,
-        lang: str | None = None,
-    ) -> list[Answer]:
-        """Best sentence per passage, ranked; each with a span and a calibrated confidence."""
-        lang = lang or question_language(question)
-        groups = query_terms(question)
-        question_terms = {t for g in groups for t in g}
-        kind = answer_type(question)
-        weights = {g: min(snap.lexical.idf(t) for t in g) for g in groups}
+    def extract(self, snap: Snapshot, query: Query, passages: list[Passage]) -> list[Answer]:
+        """Best sentence of each of ``passages``, ranked; the first ``query.top_k``, each with a span and a
+        calibrated confidence."""
+        weights = {g: min(snap.lexical.idf(t) for t in g) for g in query.terms}
         total = sum(weights.values()) or 1.0
 
         # Every sentence of the top passages (a sentence shared by overlapping chunks counts once).
         rows: list[int] = []
         owners: list[Passage] = []
         seen: set[int] = set()
-        for passage in passages[: max(self.passages, top_k)]:
+        for passage in passages:
             _, _, _, first, last = snap.chunks[passage.chunk_id]
             fresh = [r for r in range(int(first), int(last)) if r not in seen]
             seen.update(fresh)
@@ -60,7 +47,7 @@ class AnswerExtractor:
             owners += [passage] * len(fresh)
         if not rows:
             return []
-        cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query_vector)
+        cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query.vector)
         sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
         overlaps = np.array([
             sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms
@@ -81,30 +68,28 @@ class AnswerExtractor:
         )
 
         ranked = []
-        for score, row, passage, cosine, overlap in scored[:top_k]:
-            answer, typed = self._answer(snap, row, passage, cosine, overlap, kind, question_terms, lang)
+        for score, row, passage, cosine, overlap in scored[: query.top_k]:
+            answer, typed = self._answer(snap, query, row, passage, cosine, overlap)
             # For a typed question, a sentence holding an entity of that type beats one that does not.
-            ranked.append((score + (TYPED_BONUS if typed and kind is not AnswerType.OTHER else 0.0), answer))
+            ranked.append((score + (TYPED_BONUS if typed and query.kind is not AnswerType.OTHER else 0.0), answer))
         ranked.sort(key=lambda item: -item[0])
         return [answer for _, answer in ranked]
 
     def _answer(
         self,
         snap: Snapshot,
+        query: Query,
         row: int,
         passage: Passage,
         cosine: float,
         overlap: float,
-        kind: AnswerType,
-        question_terms: set[str],
-        lang: str,
     ) -> tuple[Answer, bool]:
         doc = snap.documents[passage.doc_id]
         _, s_start, s_end = (int(x) for x in snap.sentences[row])
         sentence = doc.text[s_start:s_end]
         span = (
-            best_span(sentence, kind, question_terms, snap.sentence_entities(row))
-            if kind is not AnswerType.OTHER
+            best_span(sentence, query.kind, query.term_set, snap.sentence_entities(row))
+            if query.kind is not AnswerType.OTHER
             else None
         )
         start, end = (s_start + span[0], s_start + span[1]) if span else (s_start, s_end)
@@ -114,10 +99,10 @@ class AnswerExtractor:
             passage=passage.score,
             lexical=passage.lexical,
             # Satisfied when the question wants no particular type, or a span of that type was found.
-            typed=1.0 if span or kind is AnswerType.OTHER else 0.0,
+            typed=1.0 if span or query.kind is AnswerType.OTHER else 0.0,
             # Word evidence is expected to be missing across languages (bar names): the model learns
             # a separate baseline for cross-language answers instead of reading that as doubt.
-            cross=1.0 if doc.lang != lang else 0.0,
+            cross=1.0 if doc.lang != query.lang else 0.0,
         )
         answer = Answer(
             text=doc.text[start:end],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from app.answer.fusion import blend, dense_score
-from app.models import Passage
 from app.index.snapshot import Snapshot
+from app.models import Passage, Query
 
 
 class HybridRetriever:
@@ -17,22 +17,15 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.lexical_absolute = lexical_absolute
 
-    def retrieve(
-        self,
-        snap: Snapshot,
-        query_vector: np.ndarray,
-        query_terms: list[tuple[str, ...]],
-        top_k: int,
-        doc_ids: list[str] | None = None,
-    ) -> list[Passage]:
-        """The ``top_k`` best passages, optionally restricted to ``doc_ids``."""
+    def retrieve(self, snap: Snapshot, query: Query, k: int) -> list[Passage]:
+        """The ``k`` best passages for ``query``, restricted to its ``doc_ids`` when it has them."""
         if len(snap.chunks) == 0:
             return []
-        lexical = snap.lexical.scores(query_terms)
-        if doc_ids is not None:
-            allowed = np.flatnonzero(np.isin(snap.chunks[:, 0], [snap.doc_order.index(d) for d in doc_ids]))
+        query_vector = query.vector
+        lexical = snap.lexical.scores(query.terms)
+        if query.doc_ids is not None:
             # A filtered search is exact over the allowed chunks: the ANN index cannot filter cheaply.
-            candidates = allowed
+            candidates = np.concatenate([snap.chunk_rows(d) for d in query.doc_ids] or [np.zeros(0, np.int64)])
         else:
             dense_ids, _ = snap.dense.search(query_vector, self.candidates)
             # The best BM25 chunks, among those the question's terms reach at all.
@@ -50,7 +43,7 @@ class HybridRetriever:
         best_sentence = self._best_sentence_cosines(snap, candidates, query_vector)
         dense = dense_score(chunk_cos, best_sentence)
         fused = blend(dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute)
-        order = np.argsort(-fused)[:top_k]
+        order = np.argsort(-fused)[:k]
         passages = []
         for i in order:
             chunk_id = int(candidates[i])

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from app import __version__
 from app.api.limits import BodySizeLimit
 from app.api.routers import ask, documents, health, ui
+from app.inference import Overloaded
 from app.pipeline import Pipeline, UnknownDocument
 from app.ingest.reader import UnreadableDocument
 from app.settings import Settings, get_settings
@@ -90,6 +91,13 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         # Clients always get JSON with a "detail"; the traceback goes to the server log.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(_: Request, exc: Overloaded):
+        # Shed load at once: a client retrying later is better served than one answered seconds late.
+        return JSONResponse(
+            status_code=503, content={"detail": str(exc)}, headers={"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(IndexMismatch)
     async def index_mismatch(_: Request, exc: IndexMismatch):

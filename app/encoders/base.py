@@ -23,6 +23,10 @@ class Encoder(Protocol):
         """Embed one question: shape ``(dim,)``."""
         ...
 
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Embed several questions in one call: shape ``(len(texts), dim)``."""
+        ...
+
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalisation as float32 (cosine = inner product)."""

@@ -27,3 +27,8 @@ class E5Encoder:
 
     def query(self, text: str) -> np.ndarray:
         return normalise(self._engine.query(text))  # "query: " prefix
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self._engine.query(list(texts)))  # one text per core

@@ -47,3 +47,8 @@ class SentenceTransformerEncoder:
 
     def query(self, text: str) -> np.ndarray:
         return normalise(self._model.encode([text], convert_to_numpy=True)[0])
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self._model.encode(list(texts), batch_size=32, convert_to_numpy=True))

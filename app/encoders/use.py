@@ -26,3 +26,6 @@ class UseEncoder:
 
     def query(self, text: str) -> np.ndarray:
         return normalise(self._engine.encode(text))
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.passages(texts)  # USE embeds questions and passages alike

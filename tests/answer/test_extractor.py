@@ -6,7 +6,6 @@ import pytest
 
 from app.answer.confidence import Calibrator
 from app.answer.extractor import AnswerExtractor
-from app.text.terms import query_terms
 from tests.conftest import BISHKEK, BOROVOE
 
 
@@ -17,9 +16,9 @@ def extract(pipeline):
     extractor = AnswerExtractor(Calibrator.for_encoder(pipeline.encoder.spec))
 
     def run(question: str, top_k: int = 5, lang: str | None = None):
-        vector = snap.projection.apply(pipeline.encoder.query(question))
-        passages = pipeline.retriever.retrieve(snap, vector, query_terms(question), 5)
-        return passages, extractor.extract(snap, question, vector, passages, top_k, lang)
+        _, query = pipeline.query(question, top_k=top_k, lang=lang)
+        passages = pipeline.retriever.retrieve(snap, query, 5)
+        return passages, extractor.extract(snap, query, passages)
 
     return run
 
@@ -64,5 +63,5 @@ def test_no_passages_no_answers(extract, pipeline):
     """An empty passage list gives no answers rather than an error."""
     snap = pipeline.snapshot
     extractor = AnswerExtractor(Calibrator.for_encoder(pipeline.encoder.spec))
-    vector = snap.projection.apply(pipeline.encoder.query("anything"))
-    assert extractor.extract(snap, "anything", vector, [], 5) == []
+    _, query = pipeline.query("anything")
+    assert extractor.extract(snap, query, []) == []

@@ -8,7 +8,6 @@ import pytest
 from app.answer.fusion import blend, dense_score
 from app.pipeline import UnknownDocument
 from app.answer.retriever import HybridRetriever
-from app.text.terms import query_terms
 from tests.conftest import BISHKEK, BOROVOE, ENGLISH_DOCS, ISSYK_KUL, RUSSIAN_DOCS, SEED_DOCS, TASHKENT, UNODC
 
 SAME_LANGUAGE = [
@@ -95,11 +94,12 @@ def test_unknown_doc_id_is_refused(pipeline):
         pipeline.search("border", doc_ids=[BISHKEK, "nope.txt"])
 
 
-def test_retriever_directly_on_the_snapshot(pipeline, encoder):
+def test_retriever_directly_on_the_snapshot(pipeline):
     """HybridRetriever over a snapshot finds the answering chunk with both signals in range."""
     question = "By how much did border incidents in Kyrgyzstan decrease?"
     retriever = HybridRetriever(candidates=10, dense_weight=0.8)
-    passages = retriever.retrieve(pipeline.snapshot, encoder.query(question), query_terms(question), 5)
+    snap, query = pipeline.query(question)
+    passages = retriever.retrieve(snap, query, 5)
     assert len(passages) == 5
     assert passages[0].doc_id == BISHKEK
     assert "22 per cent" in passages[0].text

@@ -77,6 +77,9 @@ class VectorReuse:
     def query(self, text: str) -> np.ndarray:
         raise NotImplementedError("questions are embedded by the real encoder")
 
+    def queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError("questions are embedded by the real encoder")
+
     def stats(self) -> dict:
         """How many texts were served from the table, and how close perturbed vectors stay to their source."""
         cos = np.asarray(self.cosines or [1.0])

@@ -1,0 +1,26 @@
+"""An encoder whose every call runs on the inference thread (see ``app.inference``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.encoders.base import Encoder
+from app.inference import InferenceQueue
+
+
+class QueuedEncoder:
+    """Wraps an encoder created on the inference thread; questions are queued (and batched), passages too."""
+
+    def __init__(self, inner: Encoder, queue: InferenceQueue):
+        self.inner = inner
+        self.queue = queue
+        self.spec, self.model, self.dim = inner.spec, inner.model, inner.dim
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.queue.call(self.inner.passages, texts)
+
+    def query(self, text: str) -> np.ndarray:
+        return self.queue.embed_question(self.inner, text)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.queue.call(self.inner.queries, texts)
