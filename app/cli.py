@@ -327,12 +327,14 @@ def bench(
     workdir: Optional[Path] = typer.Option(
         None, help="Keep corpora and indexes here and reuse them in later runs (default: a temporary folder)."
     ),
+    load: int = typer.Option(0, min=0, max=256, help="Instead: this many concurrent clients asking over HTTP."),
+    load_seconds: float = typer.Option(60.0, min=1, max=900, help="How long the load runs, per scale."),
 ) -> None:
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
     from app.evaluation.bench import run_bench
 
     run_bench(_scales(scale), backend or Settings().encoder, queries, out, sample_chunks=sample_chunks,
-              workdir=workdir)
+              workdir=workdir, load=load, load_seconds=load_seconds)
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:
         console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))

@@ -58,8 +58,12 @@ class Pipeline:
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
-        self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
+        # One inference thread per process: a pipeline given another's encoder shares its thread.
+        if isinstance(encoder, QueuedEncoder):
+            self.inference, self._encoder = encoder.queue, encoder
+        else:
+            self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
+            self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
         self._encoder_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -534,3 +536,25 @@ def test_writes_beyond_the_queue_get_503(workspace_client):
     finally:
         c.app.state.writes = 0
     assert c.post("/documents", json={"doc_id": "q.txt", "text": "Border guards met in Osh."}).status_code == 201
+
+
+def test_questions_beyond_the_inference_queue_get_503(workspace_client):
+    """With the encoder's queue full, /ask and /search are refused at once with 503 and Retry-After."""
+    c = workspace_client
+    queue = c.workspace.pipeline.inference
+    gate = threading.Event()
+    blocker = threading.Thread(target=queue.call, args=(gate.wait, 30))  # the model thread is busy
+    blocker.start()
+    saved = queue.max_waiting
+    queue.max_waiting = 0
+    try:
+        for path, body in (("/ask", {"question": "Who heads the OSCE Centre?"}), ("/search", {"query": "border"})):
+            response = c.post(path, json=body)
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "1"
+            assert "waiting" in response.json()["detail"]
+    finally:
+        queue.max_waiting = saved
+        gate.set()
+        blocker.join()
+    assert c.post("/ask", json={"question": "Who heads the OSCE Centre?"}).status_code == 200

@@ -15,6 +15,11 @@ TARGETS = {
     "http_ask_p50_ms": 25.0,
     "http_ask_p95_ms": 50.0,
     "ask_over_floor": 1.3,
+    "http_ask_over_floor": 1.3,
+    "server_took_over_in_process": 1.15,
+    "load_answers_per_s": 68.0,
+    "load_accepted_p95_ms": 600.0,
+    "load_errors": 0,
     "ingest_over_encoder": 1.2,
     "reingest_speedup": 50.0,
     "server_peak_rss_mb": 1024.0,
@@ -24,7 +29,8 @@ TARGETS = {
     "encoder_threads": None,
     "blas_threads": None,
 }
-HIGHER_IS_BETTER = {"reingest_speedup", "hnsw_recall_at_10"}
+HIGHER_IS_BETTER = {"reingest_speedup", "hnsw_recall_at_10", "load_answers_per_s"}
+LOAD_TARGET_SCALE = 1_000  # the throughput target is for the 1k-chunk index
 # A configured thread count passes if no other count is faster by more than this (timing noise).
 THREADS_TOLERANCE = 1.1
 
@@ -74,6 +80,8 @@ def verdicts(report: dict) -> list[dict]:
         out.append(_verdict("server_peak_rss_mb", s["server"]["after_queries"].get("vmhwm_mb"), where))
     for scale, s in scales.items():
         out.append(_verdict("ask_over_floor", s["ask_over_floor"]["p50"], f"{scale} chunks, p50"))
+        out.append(_verdict("http_ask_over_floor", s["http_over_floor"]["p50"], f"{scale} chunks, p50"))
+        out.append(_verdict("server_took_over_in_process", s["took_over_in_process"]["p50"], f"{scale} chunks, p50"))
     threshold = report.get("settings", {}).get("hnsw_threshold")
     if threshold is not None:
         expected = {k: "hnsw" if s["index"]["chunks"] > threshold else "flat" for k, s in scales.items()}
@@ -88,6 +96,22 @@ def verdicts(report: dict) -> list[dict]:
     else:
         out.append(_verdict("hnsw_recall_at_10", None, "no HNSW index at these scales"))
     return out + _thread_verdicts(report)
+
+
+def load_verdicts(report: dict) -> list[dict]:
+    """Throughput, accepted-request p95 and errors of each load run (throughput judged at 1k chunks)."""
+    out = []
+    runs = report.get("load", {})
+    # Throughput is judged at 1k chunks, or at the smallest scale measured (saying so).
+    judged = str(LOAD_TARGET_SCALE) if str(LOAD_TARGET_SCALE) in runs else min(runs, key=int, default=None)
+    for scale, run in runs.items():
+        where = f"{scale} chunks, {run['clients']} clients, {run['seconds']} s"
+        if scale == judged:
+            note = "" if scale == str(LOAD_TARGET_SCALE) else f" (target is for {LOAD_TARGET_SCALE})"
+            out.append(_verdict("load_answers_per_s", run["answered_per_s"], where + note))
+        out.append(_verdict("load_accepted_p95_ms", run["accepted_ms"].get("p95"), where))
+        out.append(_verdict("load_errors", run["errors"], where))
+    return out
 
 
 def _thread_verdicts(report: dict) -> list[dict]:
@@ -131,16 +155,38 @@ def summary_table(report: dict) -> Table:
     """The headline numbers by scale: size, memory, and latency percentiles with the floor."""
     table = _table("Latency by corpus size (ms, p50 / p95 / p99)",
                    ["chunks", "index", "size MB", "server peak RSS MB", "floor", "/search in process",
-                    "/ask in process", "/search HTTP", "/ask HTTP", "/ask ÷ floor (p50)"])
+                    "/ask in process", "/search HTTP", "/ask HTTP", "/ask ÷ floor (p50)", "HTTP ÷ floor (p50)",
+                    "took_ms ÷ in process (p50)"])
     for scale, r in report["scales"].items():
         table.add_row(
             f"{r['index']['chunks']:,}", r["index"]["kind"], f"{r['index']['size']['mb']:.0f}",
             f"{r['server']['after_queries'].get('vmhwm_mb', 0):.0f}",
             *(" / ".join(_ms(x)) for x in (r["floor_ms"]["floor"], r["in_process_ms"]["search"],
                                             r["in_process_ms"]["ask"], r["http_ms"]["search"], r["http_ms"]["ask"])),
-            f"{r['ask_over_floor']['p50']:.2f}×",
+            f"{r['ask_over_floor']['p50']:.2f}×", f"{r['http_over_floor']['p50']:.2f}×",
+            f"{r['took_over_in_process']['p50']:.2f}×",
         )
     return table
+
+
+def load_table(report: dict) -> Table:
+    """One row per load run: throughput, accepted latency, statuses, server memory."""
+    table = _table("Load over HTTP (accepted requests, ms)", [
+        "chunks", "clients", "seconds", "answers/s", "p50", "p95", "p99", "statuses", "RSS before → after MB"])
+    for scale, run in report.get("load", {}).items():
+        memory = run.get("server_memory", {})
+        table.add_row(scale, str(run["clients"]), f"{run['seconds']:.0f}", f"{run['answered_per_s']:.1f}",
+                      *_ms(run["accepted_ms"]), ", ".join(f"{k}: {v}" for k, v in run["statuses"].items()),
+                      f"{memory.get('before', {}).get('vmrss_mb')} → {memory.get('after', {}).get('vmrss_mb')}")
+    return table
+
+
+def _print_targets(report: dict, console: Console) -> None:
+    table = _table("Targets", ["target", "limit", "measured", "at", "status"])
+    for v in report["targets"]:
+        colour = {"pass": "green", "miss": "red"}.get(v["status"], "yellow")
+        table.add_row(v["target"], str(v["limit"]), str(v["value"]), v["at"], f"[{colour}]{v['status']}[/]")
+    console.print(table)
 
 
 def print_report(report: dict, console: Console | None = None) -> None:
@@ -150,6 +196,11 @@ def print_report(report: dict, console: Console | None = None) -> None:
                   f"{m['python']}; encoder {report['backend']}; {report['queries']} queries per measurement; "
                   f"load average {report.get('load_average', {}).get('start')} at start, "
                   f"{report.get('load_average', {}).get('end')} at end")
+
+    if report.get("load"):
+        console.print(load_table(report))
+        _print_targets(report, console)
+        return
 
     s = report["sample"]
     table = _table(f"Ingest: real sample of {s['chunks']} chunks ({s['documents']} documents, {s['texts_embedded']} "
@@ -194,9 +245,11 @@ def print_report(report: dict, console: Console | None = None) -> None:
                 ("  /ask took_ms (server)", r["server_took_ms"]["ask"])]
         for i, (name, stats) in enumerate(rows):
             table.add_row(scale if i == 0 else "", name, *_ms(stats))
-        ratio = r["ask_over_floor"]
-        table.add_row("", "/ask in process ÷ floor", f"{ratio['p50']:.2f}×", f"{ratio['p95']:.2f}×", "",
-                      end_section=True)
+        for label, key in (("/ask in process ÷ floor", "ask_over_floor"), ("/ask HTTP ÷ floor", "http_over_floor"),
+                           ("/ask took_ms ÷ in process", "took_over_in_process")):
+            ratio = r[key]
+            table.add_row("", label, f"{ratio['p50']:.2f}×", f"{ratio['p95']:.2f}×", "",
+                          end_section=key == "took_over_in_process")
     console.print(table)
 
     stage_names = list(next(iter(report["scales"].values()))["stages_ms"])
@@ -239,9 +292,5 @@ def print_report(report: dict, console: Console | None = None) -> None:
                           f"{row['latency_ms']['p50']:.3f}", f"{row['latency_ms']['p95']:.3f}")
         console.print(table)
 
-    table = _table("Targets", ["target", "limit", "measured", "at", "status"])
-    for v in report["targets"]:
-        colour = {"pass": "green", "miss": "red"}.get(v["status"], "yellow")
-        table.add_row(v["target"], str(v["limit"]), str(v["value"]), v["at"], f"[{colour}]{v['status']}[/]")
-    console.print(table)
+    _print_targets(report, console)
     console.print(f"[dim]{report['method']}[/]")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.evaluation.bench.corpus import SEED, TextVariator, seed_documents, write_sample_corpus
 from app.evaluation.bench.ingest import build_scale, embedded_texts, measure_sample
+from app.evaluation.bench.load import run_load
 from app.evaluation.bench.log import log
 from app.evaluation.bench.measure import (
     folder_size,
@@ -24,7 +25,7 @@ from app.evaluation.bench.measure import (
 )
 from app.evaluation.bench.questions import QUESTIONS, questions
 from app.evaluation.bench.recall import hnsw_quality
-from app.evaluation.bench.report import METHOD, print_report, verdicts, write_report
+from app.evaluation.bench.report import METHOD, load_verdicts, print_report, verdicts, write_report
 from app.evaluation.bench.server import Server
 from app.evaluation.bench.threads import blas_threads, encoder_threads, faiss_threads
 from app.evaluation.bench.vectors import MIX, NOISE, replica_cosines
@@ -88,8 +89,30 @@ def measure_scale(name: str, index: Path, encoder: Encoder, settings: Settings, 
     finally:
         server.stop()
     http = result["http_ms"]["ask"]
-    log(f"{name}: /ask over HTTP p50 {http['p50']} p95 {http['p95']} p99 {http['p99']} ms; "
-        f"server peak RSS {result['server']['after_queries'].get('vmhwm_mb')} MB")
+    took, in_process = result["server_took_ms"]["ask"], result["in_process_ms"]["ask"]
+    # The server's answer against the pipeline's own speed: what HTTP and serving threads add.
+    result["http_over_floor"] = {q: round(http[q] / base[q], 3) for q in ("p50", "p95")}
+    result["took_over_in_process"] = {q: round(took[q] / in_process[q], 3) for q in ("p50", "p95")}
+    log(f"{name}: /ask over HTTP p50 {http['p50']} p95 {http['p95']} p99 {http['p99']} ms "
+        f"({result['http_over_floor']['p50']}x the floor; server took_ms {result['took_over_in_process']['p50']}x "
+        f"in process); server peak RSS {result['server']['after_queries'].get('vmhwm_mb')} MB")
+    return result
+
+
+def measure_load(name: str, index: Path, backend: str, clients: int, seconds: float, workdir: Path) -> dict:
+    """``clients`` concurrent askers against a real server for ``seconds``: throughput, latency, shed requests."""
+    server = Server(index, backend, workdir / f"server-load-{name}.log")
+    try:
+        for text in questions(WARM_UP_QUESTIONS, round_offset=19):
+            server.post("/ask", {"question": text})
+        before = proc_memory(server.process.pid)
+        result = run_load(f"http://127.0.0.1:{server.port}", clients, seconds)
+        result["server_memory"] = {"before": before, "after": proc_memory(server.process.pid)}
+    finally:
+        server.stop()
+    a = result["accepted_ms"]
+    log(f"{name}: {clients} clients for {result['seconds']} s: {result['answered_per_s']} answers/s, accepted "
+        f"p50 {a.get('p50')} p95 {a.get('p95')} p99 {a.get('p99')} ms, statuses {result['statuses']}")
     return result
 
 
@@ -163,12 +186,15 @@ def run_bench(
     corpus: Path | None = None,
     thread_probes: bool = True,
     show: bool = True,
+    load: int = 0,
+    load_seconds: float = 60.0,
 ) -> dict:
     """Run the benchmark, write the JSON report to ``out`` and return it.
 
     With ``workdir`` the corpora and indexes are kept there, and a later run with the same folder and
     settings reuses them (with the ingest numbers measured when they were built) and measures the query side
-    again; without it everything goes in a temporary folder that is removed.
+    again; without it everything goes in a temporary folder that is removed. With ``load`` clients, each
+    scale is measured under that load for ``load_seconds`` instead.
     """
     scales = sorted({int(s) for s in scales})
     if not scales or scales[0] <= 0 or queries <= 0 or sample_chunks <= 0:
@@ -194,7 +220,7 @@ def run_bench(
         report["encoder"] = {"spec": encoder.spec, "model": encoder.model, "dim": encoder.dim}
         sample_result, sample, reused = _sample(root, sample_key, seed_corpus, variator, encoder, base, sample_chunks)
         report.update(sample_corpus=sample_result["corpus"], sample=sample_result["sample"], reused_sample=reused)
-        if thread_probes:
+        if thread_probes and not load:
             report["encoder_threads"] = encoder_threads(backend, embedded_texts(sample)[:96])
         in_sample = max(len(sample.chunks), sample_chunks)
         if scales[-1] > in_sample:
@@ -206,12 +232,16 @@ def run_bench(
             else:
                 index, build = _scale_index(root, build_key, scale, sample, variator, encoder, base)
             result = {"requested_chunks": scale, "build": build}
+            if load:
+                report.setdefault("load", {})[str(scale)] = measure_load(
+                    f"scale {scale}", index, backend, load, load_seconds, root)
+                continue
             result.update(measure_scale(f"scale {scale}", index, encoder, _settings_for(base, index), queries, root,
                                         profile=scale == scales[-1]))
             report["scales"][str(scale)] = result
         report["bench_process_memory"] = proc_memory()
         report["load_average"]["end"] = load_average()
-        report["targets"] = verdicts(report)
+        report["targets"] = verdicts(report) if report["scales"] else load_verdicts(report)
         report["seconds"] = round(time.perf_counter() - started, 1)
         write_report(report, Path(out))
         if show:
