@@ -254,50 +254,23 @@ def calibrate(
     out: Path = typer.Option(CALIBRATION_FILE, help="Calibration file to update (the one the service reads by default)."),
 ) -> None:
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
-    import numpy as np
-
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
-    except ImportError:
-        console.print("[red]error:[/] calibrate needs scikit-learn: pip install 'border-qa[calibrate]'")
-        raise typer.Exit(2)
-
     from app.answer.confidence import FEATURES, save_calibration
+    from app.evaluation.calibrate import MissingScikitLearn, fit
     from app.evaluation.gold import load_gold
-    from app.evaluation.metrics import contains
 
-    questions = load_gold(gold)
     pipeline = _temporary_pipeline(corpus, None, encoder)
-    pipeline.settings.min_confidence = 0.0  # see every top answer, confident or not
-    features, labels, top = [], [], []
-    for q in questions:
-        # Every candidate answer is a training example (confidence is shown for each); the threshold is
-        # then chosen on the top answers alone, which are the ones the service answers or withholds.
-        for rank, answer in enumerate(pipeline.ask(q.question, top_k=5).answers):
-            right = q.answerable and answer.doc_id == q.doc_id and contains(answer.sentence, q.answers)
-            features.append(answer.signals)
-            labels.append(int(right))
-            top.append(rank == 0)
-    x, y, top = np.array(features), np.array(labels), np.array(top)
-    scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(scaler.transform(x), y)
-    # Fold the standardisation into plain weights over raw signals.
-    weights = model.coef_[0] / scaler.scale_
-    bias = float(model.intercept_[0] - (model.coef_[0] * scaler.mean_ / scaler.scale_).sum())
-    probability = model.predict_proba(scaler.transform(x[top]))[:, 1]
-    y = y[top]
-    # The threshold that makes the most right decisions (answer when right, abstain when not).
-    candidates = np.unique(np.round(probability, 3))
-    accuracy = [float(((probability >= t) == y).mean()) for t in candidates]
-    threshold = float(candidates[int(np.argmax(accuracy))])
-    spec = pipeline.encoder.spec
-    console.print(f"{spec}: {len(y)} questions, {int(y.sum())} right top answers; "
-                  f"threshold {threshold:.3f} decides {max(accuracy):.1%} correctly")
-    for name, weight in zip(FEATURES, weights):
+    try:
+        result = fit(pipeline, load_gold(gold))
+    except MissingScikitLearn as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+    spec, model = pipeline.encoder.spec, result.calibrator
+    console.print(f"{spec}: {result.questions} questions, {result.right_top_answers} right top answers; "
+                  f"threshold {model.threshold:.3f} decides {result.accuracy:.1%} correctly")
+    for name, weight in zip(FEATURES, model.weights):
         console.print(f"  {name:>8} {weight:+.3f}")
-    save_calibration(spec, weights.tolist(), bias, threshold,
-                     {"fitted_on": str(gold), "questions": int(len(y)), "examples": int(len(x))}, out)
+    save_calibration(spec, model.weights, model.bias, model.threshold,
+                     {"fitted_on": str(gold), "questions": result.questions, "examples": result.examples}, out)
     console.print(f"written to {out}")
 
 

@@ -270,8 +270,16 @@ class Pipeline:
             return []
         return self.retriever.retrieve(snap, q, top_k)
 
-    def ask(self, question: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> AskResult:
-        """An extractive answer with citations, or ``answer=None`` when confidence is too low."""
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        lang: str | None = None,
+        doc_ids: list[str] | None = None,
+        min_confidence: float | None = None,
+    ) -> AskResult:
+        """An extractive answer with citations, or ``answer=None`` when confidence is below ``min_confidence``
+        (default: the configured or calibrated threshold)."""
         started = time.perf_counter()
         stages: dict[str, float] = {}
         snap, query = self.query(question, top_k, lang, doc_ids, embed=False)
@@ -289,7 +297,7 @@ class Pipeline:
         answers = self.extractor.extract(snap, query, passages)
         stages["extract"] = _ms(at)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
-        threshold = self.min_confidence
+        threshold = self.min_confidence if min_confidence is None else min_confidence
         if not answers or answers[0].confidence < threshold:
             answers = []
         answers = [a for a in answers if a.confidence >= threshold]
