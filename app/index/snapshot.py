@@ -39,12 +39,19 @@ class Snapshot:
     # entities[i] = (sentence_row, label index in models.ENTITY_LABELS, start, end within the sentence), by row
     entities: np.ndarray
     doc_order: list[str] = field(init=False)
+    doc_index: dict[str, int] = field(init=False)  # doc_id -> position in doc_order (and in the tables)
     chunk_langs: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.doc_order = list(self.documents)
+        self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_order)}
         doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
         self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
+        # Tables are written document by document, so each document owns one contiguous run of rows:
+        # bounds[i]..bounds[i + 1] (a lookup costs the document's rows, not a scan of the table).
+        positions = np.arange(len(self.doc_order) + 1)
+        self._chunk_bounds = np.searchsorted(self.chunks[:, 0], positions)
+        self._sentence_bounds = np.searchsorted(self.sentences[:, 0], positions)
         self._entity_bounds = np.searchsorted(self.entities[:, 0], np.arange(len(self.sentences) + 1))
 
     # -- lookups ---------------------------------------------------------------------------
@@ -78,7 +85,19 @@ class Snapshot:
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""
-        return np.flatnonzero(self.chunks[:, 0] == self.doc_order.index(doc_id))
+        i = self.doc_index[doc_id]
+        return np.arange(self._chunk_bounds[i], self._chunk_bounds[i + 1])
+
+    def sentence_rows(self, doc_id: str) -> np.ndarray:
+        """Sentence rows of one document."""
+        i = self.doc_index[doc_id]
+        return np.arange(self._sentence_bounds[i], self._sentence_bounds[i + 1])
+
+    def entity_rows(self, sentence_rows: np.ndarray) -> slice:
+        """Rows of the entity table found in a contiguous run of sentence rows."""
+        if len(sentence_rows) == 0:
+            return slice(0, 0)
+        return slice(int(self._entity_bounds[sentence_rows[0]]), int(self._entity_bounds[sentence_rows[-1] + 1]))
 
     def check_encoder(self, spec: str, dim: int | None = None) -> None:
         """Refuse to serve queries embedded by another model than the index was built with."""

@@ -117,14 +117,11 @@ class Indexer:
     @staticmethod
     def _old_parts(previous: Snapshot, doc_id: str) -> _Parts:
         """Reuse the tables and vectors of an unchanged document from the previous snapshot."""
-        doc_index = previous.doc_order.index(doc_id)
-        srows = np.flatnonzero(previous.sentences[:, 0] == doc_index)
-        crows = np.flatnonzero(previous.chunks[:, 0] == doc_index)
+        srows, crows = previous.sentence_rows(doc_id), previous.chunk_rows(doc_id)
         chunks = previous.chunks[crows, 1:].copy()
         first = srows[0] if len(srows) else 0
         chunks[:, 2:] -= first
-        rows = previous.entities[:, 0]
-        found = previous.entities[(rows >= first) & (rows < first + len(srows))].copy()
+        found = previous.entities[previous.entity_rows(srows)].copy()
         found[:, 0] -= first
         return _Parts(
             previous.sentences[srows, 1:].copy(),
@@ -171,7 +168,7 @@ class Indexer:
         sentence_vectors = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
         entity_table = np.concatenate(found).astype(np.int32) if found else np.zeros((0, 4), np.int32)
         docs = {d.doc_id: d for d in documents}
-        chunk_texts = [docs[documents[int(i)].doc_id].text[s:e] for i, s, e, _, _ in chunk_table]
+        chunk_texts = [documents[int(i)].text[s:e] for i, s, e, _, _ in chunk_table]
         chunk_langs = np.array([documents[int(i)].lang for i in chunk_table[:, 0]], dtype=object)
         projection = LanguageProjection.fit(chunk_vectors, chunk_langs)
         # FAISS holds projected vectors; the stored ones stay raw so the next build can refit.

@@ -153,3 +153,48 @@ def test_seed_snapshot_is_consistent(pipeline):
     """The session snapshot of the seed corpus passes the same consistency checks."""
     assert sorted(pipeline.snapshot.documents) == list(SEED_DOCS)
     check_consistent(pipeline.snapshot)
+
+
+class HashEncoder:
+    """A deterministic stand-in encoder (vectors from a hash of the text) for a corpus of thousands of documents."""
+
+    spec, model, dim = "hash", "hash", 16
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        out = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(self.dim) for t in texts]) \
+            if texts else np.zeros((0, self.dim))
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32) if len(texts) else out
+
+    def query(self, text: str) -> np.ndarray:
+        return self.passages([text])[0]
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.passages(texts)
+
+
+def test_thousands_of_documents_are_found_by_position_and_row_range(seed):
+    """At 3,000 documents every lookup goes through the doc_id map and row ranges, and one change re-embeds one
+    document while every other keeps its exact rows, vectors and entities."""
+    many = [
+        make_document(f"d{i:04d}.txt", f"Report {i} from Osh. Patrol {i} met officers in Bishkek.", f"Report {i}")
+        for i in range(3_000)
+    ]
+    indexer = Indexer(HashEncoder(), seed.settings)
+    base = indexer.build(many)
+    assert len(base.doc_index) == 3_000 and base.doc_index["d1234.txt"] == 1234
+    for doc_id in ("d0000.txt", "d1500.txt", "d2999.txt"):  # ranges equal a full scan of the tables
+        i = base.doc_index[doc_id]
+        assert list(base.chunk_rows(doc_id)) == list(np.flatnonzero(base.chunks[:, 0] == i))
+        assert list(base.sentence_rows(doc_id)) == list(np.flatnonzero(base.sentences[:, 0] == i))
+    changed = list(many)
+    changed[1500] = make_document("d1500.txt", "Customs officers inspected cargo in Tashkent.", "Changed")
+    again = Indexer(HashEncoder(), seed.settings)
+    update = again.build(changed, base)
+    assert again.embedded == len(update.sentence_rows("d1500.txt")) + len(update.chunk_rows("d1500.txt"))
+    for doc_id in ("d0000.txt", "d1499.txt", "d1501.txt", "d2999.txt"):
+        old_rows, new_rows = base.sentence_rows(doc_id), update.sentence_rows(doc_id)
+        np.testing.assert_array_equal(base.sentences[old_rows, 1:], update.sentences[new_rows, 1:])
+        np.testing.assert_array_equal(base.sentence_vectors[old_rows], update.sentence_vectors[new_rows])
+        assert [base.sentence_entities(r) for r in old_rows] == [update.sentence_entities(r) for r in new_rows]
+        assert any(base.sentence_entities(r) for r in old_rows)  # "Osh", "Bishkek": there is something to keep
+    check_consistent(update)
