@@ -7,7 +7,7 @@ CORPUS ?= corpus
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run ingest serve test test-quick eval bench calibrate clean
+.PHONY: install run ingest serve test test-quick lint format eval bench calibrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ test: install
 
 test-quick: install
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Lint, format check and types (configured in pyproject.toml).
+lint: install
+	$(BIN)/ruff check app
+	$(BIN)/ruff format --check app
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix app
+	$(BIN)/ruff format app
 
 eval: install
 	$(BIN)/python -m app eval --gold eval/gold.jsonl --corpus $(CORPUS)
