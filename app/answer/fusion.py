@@ -14,9 +14,8 @@ def blend(
     chunk that shares a generic word ("border", "conference") above the other-language chunk that answers.
     BM25 therefore enters mostly as the gap to the best chunk of the same language (it orders a
     language's chunks, and each language's best competes on meaning), plus a small absolute share
-    (``lexical_absolute``) so a strong exact match still counts across languages.
-    On the gold set (projected vectors, dense weight 0.8) cross-language document hit@1 is 0.68 with this
-    blend against 0.39 with raw BM25; same-language 0.98 against 0.97.
+    (``lexical_absolute``) so a strong exact match still counts across languages. README "How it works" has
+    the gold-set figures with and without it.
     """
     relative = np.zeros_like(lexical)
     for lang in np.unique(langs):
