@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ console = Console(stderr=True)
 
 
 def _settings(index: Optional[Path], encoder: Optional[str] = None) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if index is not None:
         overrides["index_dir"] = index
     if encoder is not None:
@@ -42,8 +42,8 @@ def ingest(
     rebuild: bool = typer.Option(False, help="Ignore the existing index and embed everything again."),
 ) -> None:
     """Build or update the index from a folder; exit code 1 if any file failed."""
-    from app.pipeline import Pipeline
     from app.index.snapshot import IndexMismatch
+    from app.pipeline import Pipeline
 
     settings = _settings(index, encoder)
     corpus = corpus or settings.corpus_dir
@@ -52,8 +52,12 @@ def ingest(
         raise typer.Exit(2)
     pipeline = Pipeline(settings)
     with Progress(
-        TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
+        TextColumn("[bold]embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("embed", total=None)
         try:
@@ -65,7 +69,7 @@ def ingest(
             )
         except IndexMismatch as exc:
             console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
     for doc_id, reason in report.failed.items():
         console.print(f"[red]failed[/] {doc_id}: {reason}")
     table = Table(title=f"Ingested {corpus} into {settings.index_dir}")
@@ -73,7 +77,9 @@ def ingest(
         table.add_column(column, justify="right")
     table.add_row(
         *(str(len(getattr(report, k))) for k in ("added", "updated", "unchanged", "removed", "failed")),
-        str(report.chunks), str(report.embedded), f"{report.seconds:.1f}",
+        str(report.chunks),
+        str(report.embedded),
+        f"{report.seconds:.1f}",
     )
     console.print(table)
     raise typer.Exit(1 if report.failed else 0)
@@ -113,8 +119,10 @@ def ask(
         console.print("[yellow]Not found in the documents.[/]")
         raise typer.Exit(0)
     a = result.answer
-    sys.stdout.write(f"{a.text}\n\n  “{a.sentence}”\n  — {a.title} [{a.doc_id}, {a.lang}, chars {a.start}-{a.end}]"
-                     f"  confidence {a.confidence:.2f}\n")
+    sys.stdout.write(
+        f"{a.text}\n\n  “{a.sentence}”\n  — {a.title} [{a.doc_id}, {a.lang}, chars {a.start}-{a.end}]"
+        f"  confidence {a.confidence:.2f}\n"
+    )
 
 
 def _temporary_pipeline(
@@ -131,6 +139,8 @@ def _temporary_pipeline(
         for doc_id, text in documents.items():
             (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
             (corpus / doc_id).write_text(text, encoding="utf-8")
+    if corpus is None:
+        raise ValueError("a temporary index needs a corpus folder or documents")
     pipeline = Pipeline(_settings(root / "index", encoder))
     with console.status(f"indexing {corpus} into a temporary index"):
         report = pipeline.ingest_folder(corpus)
@@ -141,21 +151,24 @@ def _temporary_pipeline(
 def _open_pipeline(settings: Settings) -> Pipeline:
     """A pipeline over an existing index, or exit 2 with the reason it cannot serve (before loading a model)."""
     from app.encoders.factory import UnknownEncoder
-    from app.pipeline import Pipeline
     from app.index.snapshot import IndexMismatch
+    from app.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
     try:
         pipeline.check()
     except (IndexMismatch, UnknownEncoder) as exc:
         console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     return pipeline
 
 
 def _client(
-    index: Optional[Path], corpus: Optional[Path], endpoint: Optional[str],
-    squad_docs: Optional[dict[str, str]], encoder: Optional[str],
+    index: Optional[Path],
+    corpus: Optional[Path],
+    endpoint: Optional[str],
+    squad_docs: Optional[dict[str, str]],
+    encoder: Optional[str],
 ) -> AskClient:
     from app.evaluation.evaluate import HttpClient, InProcessClient
 
@@ -172,7 +185,9 @@ def _client(
 @cli.command("eval")
 def evaluate_command(
     gold: Optional[Path] = typer.Option(None, help="Gold questions (JSONL)."),
-    squad: Optional[Path] = typer.Option(None, help="SQuAD v1.1/v2.0 JSON: one document per paragraph, temporary index."),
+    squad: Optional[Path] = typer.Option(
+        None, help="SQuAD v1.1/v2.0 JSON: one document per paragraph, temporary index."
+    ),
     limit: Optional[int] = typer.Option(None, help="With --squad: use only the first N paragraphs."),
     index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index to query in process."),
     corpus: Optional[Path] = typer.Option(None, help="Ingest this folder into a temporary index first."),
@@ -180,9 +195,12 @@ def evaluate_command(
     encoder: Optional[str] = typer.Option(None, help="Encoder for a temporary index."),
     report: Path = typer.Option(Path("eval/report.json"), help="Where to write the JSON report."),
     chart: Path = typer.Option(Path("eval/report.png"), help="Where to write the chart."),
-    min_hit1: Optional[float] = typer.Option(None), min_hit5: Optional[float] = typer.Option(None),
-    min_mrr: Optional[float] = typer.Option(None), min_containment: Optional[float] = typer.Option(None),
-    min_f1: Optional[float] = typer.Option(None), min_citation: Optional[float] = typer.Option(None),
+    min_hit1: Optional[float] = typer.Option(None),
+    min_hit5: Optional[float] = typer.Option(None),
+    min_mrr: Optional[float] = typer.Option(None),
+    min_containment: Optional[float] = typer.Option(None),
+    min_f1: Optional[float] = typer.Option(None),
+    min_citation: Optional[float] = typer.Option(None),
     min_abstention_precision: Optional[float] = typer.Option(None),
     min_abstention_recall: Optional[float] = typer.Option(None),
 ) -> None:
@@ -201,6 +219,7 @@ def evaluate_command(
     if squad:
         squad_docs, questions = load_squad(squad, limit)
     else:
+        assert gold is not None  # exactly one of --gold and --squad, checked above
         questions = load_gold(gold)
     client = _client(index, corpus, endpoint, squad_docs, encoder)
     with Progress(console=console, transient=True) as progress:
@@ -211,11 +230,19 @@ def evaluate_command(
     plot_report(result, chart)
     _print_report(result)
     console.print(f"report: {report}  chart: {chart}")
-    failures = failed_thresholds(result["overall"], {
-        "min_hit1": min_hit1, "min_hit5": min_hit5, "min_mrr": min_mrr, "min_containment": min_containment,
-        "min_f1": min_f1, "min_citation": min_citation, "min_abstention_precision": min_abstention_precision,
-        "min_abstention_recall": min_abstention_recall,
-    })
+    failures = failed_thresholds(
+        result["overall"],
+        {
+            "min_hit1": min_hit1,
+            "min_hit5": min_hit5,
+            "min_mrr": min_mrr,
+            "min_containment": min_containment,
+            "min_f1": min_f1,
+            "min_citation": min_citation,
+            "min_abstention_precision": min_abstention_precision,
+            "min_abstention_recall": min_abstention_recall,
+        },
+    )
     for failure in failures:
         console.print(f"[red]below threshold:[/] {failure}")
     raise typer.Exit(1 if failures else 0)
@@ -223,8 +250,21 @@ def evaluate_command(
 
 def _print_report(result: dict) -> None:
     """Metrics as rows, language pairs as columns, so the table fits a terminal."""
-    metrics = ["hit@1", "hit@5", "mrr@10", "containment", "exact_match", "f1", "citation", "answered_rate",
-               "answer_precision", "abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms"]
+    metrics = [
+        "hit@1",
+        "hit@5",
+        "mrr@10",
+        "containment",
+        "exact_match",
+        "f1",
+        "citation",
+        "answered_rate",
+        "answer_precision",
+        "abstention_precision",
+        "abstention_recall",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    ]
     # Answer metrics are averages over answerable questions: blank for a pair without any.
     everywhere = {"abstention_precision", "abstention_recall", "latency_p50_ms", "latency_p95_ms", "answer_precision"}
     columns = [("overall", result["overall"])] + list(result["by_pair"].items())
@@ -251,7 +291,9 @@ def calibrate(
     gold: Path = typer.Option(Path("eval/dev.jsonl"), help="Development questions (never the evaluation set)."),
     corpus: Path = typer.Option(Path("corpus"), help="Corpus the questions are about."),
     encoder: Optional[str] = typer.Option(None, help="Encoder to calibrate (default: RAG_ENCODER)."),
-    out: Path = typer.Option(CALIBRATION_FILE, help="Calibration file to update (the one the service reads by default)."),
+    out: Path = typer.Option(
+        CALIBRATION_FILE, help="Calibration file to update (the one the service reads by default)."
+    ),
 ) -> None:
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
     from app.answer.confidence import FEATURES, save_calibration
@@ -263,14 +305,22 @@ def calibrate(
         result = fit(pipeline, load_gold(gold))
     except MissingScikitLearn as exc:
         console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     spec, model = pipeline.encoder.spec, result.calibrator
-    console.print(f"{spec}: {result.questions} questions, {result.right_top_answers} right top answers; "
-                  f"threshold {model.threshold:.3f} decides {result.accuracy:.1%} correctly")
+    console.print(
+        f"{spec}: {result.questions} questions, {result.right_top_answers} right top answers; "
+        f"threshold {model.threshold:.3f} decides {result.accuracy:.1%} correctly"
+    )
     for name, weight in zip(FEATURES, model.weights):
         console.print(f"  {name:>8} {weight:+.3f}")
-    save_calibration(spec, model.weights, model.bias, model.threshold,
-                     {"fitted_on": str(gold), "questions": result.questions, "examples": result.examples}, out)
+    save_calibration(
+        spec,
+        model.weights,
+        model.bias,
+        model.threshold,
+        {"fitted_on": str(gold), "questions": result.questions, "examples": result.examples},
+        out,
+    )
     console.print(f"written to {out}")
 
 
@@ -282,7 +332,7 @@ def _scales(values: Optional[list[str]]) -> list[int]:
     try:
         scales = [int(part.replace("_", "")) for value in values for part in value.split(",") if part.strip()]
     except ValueError:
-        raise typer.BadParameter("chunk counts are integers, e.g. --scale 1000,10000", param_hint="--scale")
+        raise typer.BadParameter("chunk counts are integers, e.g. --scale 1000,10000", param_hint="--scale") from None
     if not scales or min(scales) <= 0:
         raise typer.BadParameter("chunk counts must be positive", param_hint="--scale")
     return scales
@@ -306,8 +356,16 @@ def bench(
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
     from app.evaluation.bench import run_bench
 
-    run_bench(_scales(scale), backend or Settings().encoder, queries, out, sample_chunks=sample_chunks,
-              workdir=workdir, load=load, load_seconds=load_seconds)
+    run_bench(
+        _scales(scale),
+        backend or Settings().encoder,
+        queries,
+        out,
+        sample_chunks=sample_chunks,
+        workdir=workdir,
+        load=load,
+        load_seconds=load_seconds,
+    )
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:
         console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))

@@ -88,7 +88,9 @@ class InferenceQueue:
                 self._ready.wait()
             if self._questions:  # questions are answered first: someone is waiting for each
                 batch = [self._questions.popleft()]
-                while self._questions and len(batch) < self.max_batch and self._questions[0].encoder is batch[0].encoder:
+                while (
+                    self._questions and len(batch) < self.max_batch and self._questions[0].encoder is batch[0].encoder
+                ):
                     batch.append(self._questions.popleft())
                 return batch
             return [self._work.popleft()]

@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from app.answer.confidence import Calibrator
-from app.index.dense import set_threads
+from app.answer.extractor import AnswerExtractor
+from app.answer.retriever import HybridRetriever
 from app.encoders import Encoder, create_encoder
 from app.encoders.queued import QueuedEncoder
-from app.inference import InferenceQueue
-from app.answer.extractor import AnswerExtractor
-from app.ingest.indexer import Indexer
-from app.text.language import detect_language, question_language
-from app.models import AskResult, Document, IngestReport, Passage, Query
-from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
-from app.answer.retriever import HybridRetriever
-from app.settings import Settings
+from app.index.dense import set_threads
 from app.index.snapshot import Snapshot
 from app.index.store import IndexStore
+from app.inference import InferenceQueue
+from app.ingest.indexer import Indexer
+from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
+from app.models import AskResult, Document, IngestReport, Passage, Query
+from app.settings import Settings
+from app.text.language import detect_language, question_language
 from app.text.question import answer_type
 from app.text.terms import query_terms
 
@@ -42,14 +42,17 @@ def corpus_files(folder: Path) -> dict[str, Path]:
         path.relative_to(folder).as_posix(): path
         for path in sorted(folder.rglob("*"))
         # Hidden files and folders (.git, .DS_Store, editors' temp files) are not documents.
-        if path.is_file() and path.suffix.lower() in SUPPORTED
+        if path.is_file()
+        and path.suffix.lower() in SUPPORTED
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     }
 
 
 def make_document(doc_id: str, text: str, title: str, origin: str = "corpus") -> Document:
     """A document record with its language and content hash."""
-    return Document(doc_id=doc_id, title=title, lang=detect_language(text), text=text, sha=content_hash(text), origin=origin)
+    return Document(
+        doc_id=doc_id, title=title, lang=detect_language(text), text=text, sha=content_hash(text), origin=origin
+    )
 
 
 class Pipeline:
@@ -60,7 +63,8 @@ class Pipeline:
         self.store = IndexStore(settings.index_dir)
         # One inference thread per process: a pipeline given another's encoder shares its thread.
         if isinstance(encoder, QueuedEncoder):
-            self.inference, self._encoder = encoder.queue, encoder
+            self.inference = encoder.queue
+            self._encoder: QueuedEncoder | None = encoder
         else:
             self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
             self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
@@ -191,6 +195,7 @@ class Pipeline:
             doc = make_document(doc_id, clean, ((title or "").strip() or derived_title)[:300], origin="upload")
             if existing is not None and existing.sha == doc.sha and existing.title == doc.title:
                 report.unchanged.append(doc_id)
+                assert previous is not None  # ``existing`` came from it
                 report.chunks = len(previous.chunks)
             else:
                 documents[doc_id] = doc
@@ -263,7 +268,9 @@ class Pipeline:
             query = replace(query, vector=snap.projection.apply(self.encoder.query(text)))
         return snap, query
 
-    def search(self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
+    def search(
+        self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None
+    ) -> list[Passage]:
         """The best passages for ``query``."""
         snap, q = self.query(query, top_k, lang, doc_ids)
         if snap is None:

@@ -57,6 +57,9 @@ def save_calibration(
     """Store fitted coefficients for one encoder, keeping the others."""
     table = json.loads(path.read_text()) if path.exists() else {}
     table[spec] = {
-        "weights": [round(w, 4) for w in weights], "bias": round(bias, 4), "threshold": round(threshold, 4), **extra
+        "weights": [round(w, 4) for w in weights],
+        "bias": round(bias, 4),
+        "threshold": round(threshold, 4),
+        **extra,
     }
     path.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")

@@ -12,10 +12,11 @@ from app.models import Answer, Passage, Query
 from app.text.question import AnswerType
 from app.text.terms import terms
 
-# Weights chosen on eval/dev.jsonl for answer-sentence containment (cross-language 0.57 with them against 0.19
-# with overlap counted across languages and a weak passage term; same-language 0.82 either way). Word overlap (≈0.5 of the cosine) keeps sentence choice from drifting to merely topical
-# sentences; only its gap within a language counts (OVERLAP_ABSOLUTE = 0), since an English question
-# overlaps every English sentence a little and a Russian answer not at all.
+# Weights chosen on eval/dev.jsonl for answer-sentence containment: counting overlap across languages with a
+# weak passage term did much worse on cross-language questions, same-language ones were unchanged. Word overlap
+# (≈0.5 of the cosine) keeps sentence choice from drifting to merely topical sentences; only its gap within a
+# language counts (OVERLAP_ABSOLUTE = 0), since an English question overlaps every English sentence a little and
+# a Russian answer not at all.
 OVERLAP_WEIGHT = 0.5
 OVERLAP_ABSOLUTE = 0.0
 # The passage's fused score: the retriever already weighed the whole passage fairly across languages.
@@ -49,9 +50,9 @@ class AnswerExtractor:
             return []
         cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query.vector)
         sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
-        overlaps = np.array([
-            sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms
-        ])
+        overlaps = np.array(
+            [sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms]
+        )
         langs = np.array([o.lang for o in owners], dtype=object)
         # Word overlap, like BM25, only exists within the question's language: it ranks sentences of a
         # language against each other, and mostly stays out of the comparison across languages.

@@ -42,7 +42,9 @@ class HybridRetriever:
         chunk_cos = snap.dense.vectors(candidates) @ query_vector
         best_sentence = self._best_sentence_cosines(snap, candidates, query_vector)
         dense = dense_score(chunk_cos, best_sentence)
-        fused = blend(dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute)
+        fused = blend(
+            dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute
+        )
         order = np.argsort(-fused)[:k]
         passages = []
         for i in order:

@@ -10,7 +10,7 @@ import re
 
 from app.text.entities import LIST_GLUE, PLACE_BEFORE, Entity, Span, entities
 from app.text.question import AnswerType
-from app.text.terms import WORD, STOPWORDS, stem
+from app.text.terms import STOPWORDS, WORD, stem
 
 _APPROX = (
     r"(?:(?:more than|less than|fewer than|over|about|around|some|nearly|almost|up to|at least|approximately|"

@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from app import __version__
 from app.api.limits import BodySizeLimit
 from app.api.routers import ask, documents, health, ui
-from app.inference import Overloaded
-from app.pipeline import Pipeline, UnknownDocument
-from app.ingest.reader import UnreadableDocument
-from app.settings import Settings, get_settings
 from app.index.snapshot import IndexMismatch
+from app.inference import Overloaded
+from app.ingest.reader import UnreadableDocument
+from app.pipeline import Pipeline, UnknownDocument
+from app.settings import Settings, get_settings
 
 log = logging.getLogger("app")
 

@@ -58,7 +58,11 @@ def _question(value: str) -> str:
 
 
 class AskIn(QueryIn):
-    question: StrictStr = Field(..., description="The question, in Russian or English.", examples=["Сколько человек участвовало в конференции в Боровом?"])
+    question: StrictStr = Field(
+        ...,
+        description="The question, in Russian or English.",
+        examples=["Сколько человек участвовало в конференции в Боровом?"],
+    )
 
     _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
 

@@ -23,8 +23,8 @@ def create_encoder(spec: str, threads: int = 1) -> Encoder:
         from app.encoders.use import UseEncoder
 
         return UseEncoder(threads)
-    if spec.startswith(PREFIX) and spec[len(PREFIX):].strip():
+    if spec.startswith(PREFIX) and spec[len(PREFIX) :].strip():
         from app.encoders.sentence_transformer import SentenceTransformerEncoder
 
-        return SentenceTransformerEncoder(spec[len(PREFIX):].strip(), threads)
+        return SentenceTransformerEncoder(spec[len(PREFIX) :].strip(), threads)
     raise UnknownEncoder(f"unknown encoder '{spec}'; choose one of: {', '.join(BACKENDS)}")

@@ -21,12 +21,14 @@ def resolve_model(name: str) -> str:
         package = importlib.import_module(name.replace("-", "_"))
     except ImportError:
         return name
+    if package.__file__ is None:  # a namespace package: no folder to bundle a model in
+        return name
     bundled = Path(package.__file__).parent / "model"
     return str(bundled) if bundled.is_dir() else name
 
 
 class SentenceTransformerEncoder:
-    """Wraps ``SentenceTransformer``; torch runs with few threads because it is pathologically slow on 2 cores otherwise."""
+    """Wraps ``SentenceTransformer``; torch runs with few threads: with more it is pathologically slow on 2 cores."""
 
     def __init__(self, name: str, threads: int = 1):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub at run time
@@ -38,7 +40,10 @@ class SentenceTransformerEncoder:
         self.model = resolve_model(name)
         self._model = SentenceTransformer(self.model, device="cpu")
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        dim = get_dim()
+        if dim is None:
+            raise RuntimeError(f"{self.model}: the model does not report its embedding dimension")
+        self.dim = int(dim)
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Protocol
 
 from app.evaluation.gold import GoldQuestion
-from app.text.language import detect_language
 from app.evaluation.metrics import contains, exact_match, first_rank, percentile, token_f1
+from app.text.language import detect_language
 
 RETRIEVAL_DEPTH = 10  # passages requested per question, for MRR@10
 
@@ -107,7 +107,7 @@ def score(gold: GoldQuestion, response: dict, latency_ms: float, doc_langs: dict
         containment=contains(sentence, gold.answers) if answered else 0.0,
         exact=exact_match(text, gold.answers) if answered else 0.0,
         f1=token_f1(text, gold.answers) if answered else 0.0,
-        citation=float(answered and answer["doc_id"] == gold.doc_id),
+        citation=float(answered and answer is not None and answer["doc_id"] == gold.doc_id),
         latency_ms=latency_ms,
         answer=text or None,
         sentence=sentence or None,
@@ -149,9 +149,7 @@ def summarise(outcomes: list[Outcome]) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
 
 
-def evaluate(
-    client: AskClient, questions: list[GoldQuestion], on_step: Callable[[], None] | None = None
-) -> dict:
+def evaluate(client: AskClient, questions: list[GoldQuestion], on_step: Callable[[], None] | None = None) -> dict:
     """Ask every question and return ``{"overall", "by_pair", "questions"}``."""
     doc_langs = client.document_languages()
     outcomes = []
@@ -217,9 +215,7 @@ def plot_report(report: dict, path: Path) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
     overall = report["overall"]
-    ax.set_title(
-        f"QA quality by question→document language (hit@1 {overall['hit@1']:.2f}, F1 {overall['f1']:.2f})"
-    )
+    ax.set_title(f"QA quality by question→document language (hit@1 {overall['hit@1']:.2f}, F1 {overall['f1']:.2f})")
     ax.legend(ncol=3, fontsize=8, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -14,7 +14,7 @@ _PUNCTUATION = set(string.punctuation) | {"«", "»", "“", "”", "„", "‘"
 
 
 def normalise_answer(text: str) -> str:
-    """SQuAD normalisation made Unicode-aware: case-fold, drop punctuation (any script), English articles, extra spaces."""
+    """SQuAD normalisation made Unicode-aware: case-fold, drop punctuation (any script), articles, extra spaces."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
     text = "".join(" " if ch in _PUNCTUATION or unicodedata.category(ch).startswith("P") else ch for ch in text)
     text = _ARTICLES.sub(" ", text)

@@ -9,11 +9,12 @@ import faiss
 import numpy as np
 
 # On the 100k-chunk corpus of `python -m app bench` (~100 varied copies of each real chunk) recall@10 against
-# exact search at efSearch 160 is 0.945 with M 48 against 0.898 with M 32, at the same query time (~1.1 ms);
-# efSearch 400 reaches 0.990 for ~1.5 ms more. The misses are near-duplicates: every tenth hit is within
-# 0.002 cosine of the true tenth. efConstruction 400 gained less than a higher M and doubled the build time.
+# exact search is 0.945 at efSearch 160 and 0.990 at efSearch 400 (README "Performance" has the sweep); M 48
+# beat M 32 at the same query time, and efConstruction 400 gained less than a higher M for twice the build time.
+# The default efSearch is the one that reaches recall 0.99; it is the RAG_HNSW_EF_SEARCH setting's default too.
 HNSW_M = 48
 HNSW_EF_CONSTRUCTION = 200
+EF_SEARCH = 400
 
 
 _threads = 0  # OpenMP threads asked for FAISS by set_threads; 0: the library's default
@@ -65,10 +66,11 @@ class DenseIndex:
         return "hnsw" if isinstance(self.index, faiss.IndexHNSW) else "flat"
 
     @classmethod
-    def build(cls, vectors: np.ndarray, hnsw_threshold: int = 50_000, ef_search: int = 160) -> DenseIndex:
+    def build(cls, vectors: np.ndarray, hnsw_threshold: int = 50_000, ef_search: int = EF_SEARCH) -> DenseIndex:
         """Exact search up to ``hnsw_threshold`` vectors, HNSW beyond."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         dim = vectors.shape[1]
+        index: faiss.Index
         if len(vectors) > hnsw_threshold:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -99,7 +101,11 @@ class DenseIndex:
 
     @cached_property
     def _stored(self) -> np.ndarray:
-        flat = self.index if isinstance(self.index, faiss.IndexFlat) else faiss.downcast_index(self.index.storage)
+        flat = self.index
+        if not isinstance(flat, faiss.IndexFlat):
+            assert isinstance(flat, faiss.IndexHNSW)  # the only other kind ``build`` makes
+            flat = faiss.downcast_index(flat.storage)
+            assert isinstance(flat, faiss.IndexFlat)  # an HNSWFlat index keeps its vectors in a flat index
         if flat.ntotal == 0:
             return np.zeros((0, flat.d), dtype=np.float32)
         # A view, not a copy; the index is never added to after it is built, so the buffer stays put.
@@ -113,7 +119,7 @@ class DenseIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path, ef_search: int = 160) -> DenseIndex:
+    def load(cls, path: Path, ef_search: int = EF_SEARCH) -> DenseIndex:
         dense = cls(faiss.read_index(str(path)))
         dense.set_ef_search(ef_search)
         return dense

@@ -27,12 +27,12 @@ class LanguageProjection:
     def fit(cls, vectors: np.ndarray, langs: np.ndarray) -> LanguageProjection:
         """Directions between the centroids of every language with at least ``MIN_CHUNKS`` vectors."""
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
-        labels, counts = np.unique(langs, return_counts=True) if len(langs) else ([], [])
+        labels, counts = np.unique(langs, return_counts=True) if len(langs) else (np.array([]), np.array([]))
         centroids = [vectors[langs == label].mean(axis=0) for label, n in zip(labels, counts) if n >= MIN_CHUNKS]
         if len(centroids) < 2:
             return cls(np.zeros((0, dim), dtype=np.float32))
-        centroids = np.asarray(centroids, dtype=np.float64)
-        differences = centroids[1:] - centroids[0]
+        means = np.asarray(centroids, dtype=np.float64)
+        differences = means[1:] - means[0]
         # Orthonormal basis of the differences; near-zero singular values are dropped.
         _, singular, vt = np.linalg.svd(differences, full_matrices=False)
         return cls(vt[singular > 1e-6 * singular.max()].astype(np.float32))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.index.dense import DenseIndex
+from app.index.dense import EF_SEARCH, DenseIndex
 from app.index.lexical import LexicalIndex
-from app.models import ENTITY_LABELS, Document
 from app.index.projection import LanguageProjection
+from app.models import ENTITY_LABELS, Document
 
 # 2: vectors are compared after removing language directions (projection.npy).
 # 3: named entities of every sentence are stored (entities.npy).
@@ -129,7 +129,7 @@ class Snapshot:
         (folder / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
 
     @classmethod
-    def load(cls, folder: Path, ef_search: int = 160) -> Snapshot:
+    def load(cls, folder: Path, ef_search: int = EF_SEARCH) -> Snapshot:
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMismatch(

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.models import Document
+from app.index.dense import EF_SEARCH
 from app.index.snapshot import Snapshot
+from app.models import Document
 
 KEEP_VERSIONS = 2
 
@@ -56,9 +57,11 @@ class IndexStore:
         folder = self.versions / pointer.read_text().strip()
         if (folder / "manifest.json").exists():
             return folder
-        complete = sorted(
-            p for p in self.versions.glob("*") if not p.name.startswith(".") and (p / "manifest.json").exists()
-        ) if self.versions.exists() else []
+        complete = (
+            sorted(p for p in self.versions.glob("*") if not p.name.startswith(".") and (p / "manifest.json").exists())
+            if self.versions.exists()
+            else []
+        )
         return complete[-1] if complete else None
 
     def version(self) -> str | None:
@@ -68,7 +71,7 @@ class IndexStore:
         except FileNotFoundError:
             return None
 
-    def load(self, ef_search: int = 160) -> Snapshot | None:
+    def load(self, ef_search: int = EF_SEARCH) -> Snapshot | None:
         folder = self.current()
         return Snapshot.load(folder, ef_search) if folder else None
 

@@ -14,11 +14,7 @@ def chunk_sentences(
     first = 0
     while True:
         last = first + 1
-        while (
-            last < len(spans)
-            and last - first < max_sentences
-            and spans[last][1] - spans[first][0] <= max_chars
-        ):
+        while last < len(spans) and last - first < max_sentences and spans[last][1] - spans[first][0] <= max_chars:
             last += 1
         ranges.append((first, last))
         if last >= len(spans):

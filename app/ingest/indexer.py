@@ -5,19 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
-from app.ingest.chunker import chunk_sentences
-from app.index.dense import DenseIndex
 from app.encoders.base import Encoder
+from app.index.dense import DenseIndex
 from app.index.lexical import LexicalIndex
-from app.models import ENTITY_LABELS, Document
 from app.index.projection import LanguageProjection
-from app.text.sentences import split_sentences
-from app.text.entities import entities
-from app.settings import Settings
 from app.index.snapshot import FORMAT_VERSION, Snapshot
+from app.ingest.chunker import chunk_sentences
+from app.models import ENTITY_LABELS, Document
+from app.settings import Settings
+from app.text.entities import entities
+from app.text.sentences import split_sentences
 from app.text.terms import terms
 
 EMBED_BATCH = 32
@@ -42,9 +43,7 @@ def _split(doc: Document, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     spans = split_sentences(doc.text, doc.lang)
     ranges = chunk_sentences(spans, settings.chunk_sentences, settings.chunk_overlap, settings.chunk_chars)
     sentences = np.array(spans, dtype=np.int64).reshape(-1, 2)
-    chunks = np.array(
-        [(spans[a][0], spans[b - 1][1], a, b) for a, b in ranges], dtype=np.int64
-    ).reshape(-1, 4)
+    chunks = np.array([(spans[a][0], spans[b - 1][1], a, b) for a, b in ranges], dtype=np.int64).reshape(-1, 4)
     return sentences, chunks
 
 
@@ -66,7 +65,7 @@ class Indexer:
             "chunk_chars": self.settings.chunk_chars,
         }
 
-    def can_reuse(self, previous: Snapshot | None) -> bool:
+    def can_reuse(self, previous: Snapshot | None) -> TypeGuard[Snapshot]:
         """Whether unchanged documents of ``previous`` may keep their vectors and tables."""
         return (
             previous is not None
@@ -108,9 +107,7 @@ class Indexer:
                 [(i, ENTITY_LABELS.index(label), a, b) for i, spans in enumerate(found) for label, (a, b) in spans],
                 dtype=np.int32,
             ).reshape(-1, 4)
-            parts[doc.doc_id] = _Parts(
-                sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc], table
-            )
+            parts[doc.doc_id] = _Parts(sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc], table)
             at += ns + nc
         return parts
 
@@ -138,12 +135,19 @@ class Indexer:
         started = time.perf_counter()
         reusable = self.can_reuse(previous)
         fresh = [
-            d for d in documents
-            if not (reusable and d.doc_id in previous.documents and previous.documents[d.doc_id].sha == d.sha)
+            d
+            for d in documents
+            if not (
+                reusable
+                and previous is not None
+                and d.doc_id in previous.documents
+                and previous.documents[d.doc_id].sha == d.sha
+            )
         ]
         parts = self._new_parts(fresh, progress)
         for doc in documents:
             if doc.doc_id not in parts:
+                assert previous is not None  # only unchanged documents of a reusable snapshot are left
                 parts[doc.doc_id] = self._old_parts(previous, doc.doc_id)
 
         sentences, chunks, svecs, cvecs, found = [], [], [], [], []
@@ -192,6 +196,14 @@ class Indexer:
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         return Snapshot(
-            manifest, docs, sentence_table, chunk_table, sentence_vectors, chunk_vectors, dense, lexical, projection,
+            manifest,
+            docs,
+            sentence_table,
+            chunk_table,
+            sentence_vectors,
+            chunk_vectors,
+            dense,
+            lexical,
+            projection,
             entity_table,
         )

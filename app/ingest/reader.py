@@ -146,7 +146,10 @@ def _unwrap(page: str) -> str:
     for line in lines:
         line = line.strip()
         wrapped = bool(
-            out and previous and line and not previous.endswith(_SENTENCE_END)
+            out
+            and previous
+            and line
+            and not previous.endswith(_SENTENCE_END)
             and (line[0].islower() or len(previous) >= 0.6 * width)
         )
         if wrapped:

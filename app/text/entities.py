@@ -18,10 +18,41 @@ _CAPITALISED_RUN = re.compile(
     rf"{_CAP}(?:\s+(?:(?:of|for|in|and|on|the|de)\s+)*{_CAP})*(?:\s+(?:province|region|oblast|city|district))?"
 )
 _ORG_WORDS = {
-    "service", "services", "centre", "center", "committee", "ministry", "organization", "organisation",
-    "programme", "program", "union", "office", "initiative", "agency", "republic", "council", "department",
-    "academy", "government", "forum", "commission", "police", "guard", "guards", "staff", "bureau", "unit",
-    "management", "security", "conference", "nations", "bank", "institute", "university", "mission",
+    "service",
+    "services",
+    "centre",
+    "center",
+    "committee",
+    "ministry",
+    "organization",
+    "organisation",
+    "programme",
+    "program",
+    "union",
+    "office",
+    "initiative",
+    "agency",
+    "republic",
+    "council",
+    "department",
+    "academy",
+    "government",
+    "forum",
+    "commission",
+    "police",
+    "guard",
+    "guards",
+    "staff",
+    "bureau",
+    "unit",
+    "management",
+    "security",
+    "conference",
+    "nations",
+    "bank",
+    "institute",
+    "university",
+    "mission",
 }
 _TITLES = {"mr", "mrs", "ms", "dr", "colonel", "general", "major", "captain", "ambassador", "minister", "president"}
 PLACE_BEFORE = re.compile(
@@ -40,10 +71,7 @@ def _ner_tagger():
 
 def _russian_entities(sentences: list[str]) -> list[list[Entity]]:
     # slovnet tokenises and tags raw texts in batches: ~4x faster than one natasha Doc per sentence.
-    return [
-        [(span.type, (span.start, span.stop)) for span in markup.spans]
-        for markup in _ner_tagger().map(sentences)
-    ]
+    return [[(span.type, (span.start, span.stop)) for span in markup.spans] for markup in _ner_tagger().map(sentences)]
 
 
 @lru_cache(maxsize=65536)
@@ -88,8 +116,10 @@ def _english_entities(sentence: str) -> list[Entity]:
             kind = "LOC"
         elif listed:
             kind = out[-1][0]  # "from Latvia, Lithuania and Estonia": a list keeps its first item's type
-        elif words[0] in _TITLES or _TITLE_BEFORE.search(sentence[:start]) or (
-            len(words) >= 2 and not all(_english_word(w) for w in words)
+        elif (
+            words[0] in _TITLES
+            or _TITLE_BEFORE.search(sentence[:start])
+            or (len(words) >= 2 and not all(_english_word(w) for w in words))
         ):
             # "Politico-Military Dimension" is made of dictionary words; "Sergey Kapinos" is not.
             kind = "PER"

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from app.api.dependencies import get_pipeline
 from app.api.schemas import DocumentIn, DocumentOut, DocumentSummary, IngestOut, check_doc_id
+from app.ingest.reader import SUPPORTED, read_bytes
 from app.models import Document, IngestReport
 from app.pipeline import Pipeline, UnknownDocument
-from app.ingest.reader import SUPPORTED, read_bytes
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -42,7 +42,11 @@ _UPLOAD_DOC = {
 
 def _summary(doc: Document, chunks: int) -> dict:
     return {
-        "doc_id": doc.doc_id, "title": doc.title, "lang": doc.lang, "chars": len(doc.text), "chunks": chunks,
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "lang": doc.lang,
+        "chars": len(doc.text),
+        "chunks": chunks,
         "origin": doc.origin,
     }
 
@@ -73,8 +77,9 @@ def get_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dic
     return {**_summary(doc, len(snap.chunk_rows(doc_id))), "text": doc.text}
 
 
-@router.post("", response_model=IngestOut, status_code=201, summary="Add or replace a document",
-             openapi_extra=_UPLOAD_DOC)
+@router.post(
+    "", response_model=IngestOut, status_code=201, summary="Add or replace a document", openapi_extra=_UPLOAD_DOC
+)
 async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
     """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?}``; it is indexed at once."""
     content_type = request.headers.get("content-type", "")
@@ -95,7 +100,7 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
             raise HTTPException(422, f"doc_id: {exc}") from exc
         suffix = PurePosixPath(upload.filename or doc_id).suffix
         text, derived = await run_in_threadpool(read_bytes, data, suffix)
-        title = str(form.get("title") or "").strip() or derived
+        title: str | None = str(form.get("title") or "").strip() or derived
     elif content_type.startswith("application/json"):
         try:
             body = DocumentIn.model_validate_json(await request.body())
@@ -123,8 +128,9 @@ async def _write_slot(request: Request, pipeline: Pipeline):
     state = request.app.state
     waiting = getattr(state, "writes", 0)
     if waiting >= pipeline.settings.max_queued_writes:
-        raise HTTPException(503, f"{waiting} index updates are already queued; retry later",
-                            headers={"Retry-After": "10"})
+        raise HTTPException(
+            503, f"{waiting} index updates are already queued; retry later", headers={"Retry-After": "10"}
+        )
     state.writes = waiting + 1  # the event loop runs this code in one thread: no lock needed
     try:
         yield

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from app.encoders.base import Encoder
 from app.evaluation.bench.corpus import TextVariator, replicas
 from app.evaluation.bench.log import log
 from app.evaluation.bench.vectors import CHUNK, SENTENCE, VectorReuse
-from app.encoders.base import Encoder
+from app.index.snapshot import Snapshot
 from app.ingest.indexer import EMBED_BATCH
 from app.models import IngestReport
 from app.pipeline import Pipeline
 from app.settings import Settings
-from app.index.snapshot import Snapshot
 
 
 def embedded_texts(snap: Snapshot) -> list[str]:
@@ -49,10 +49,10 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     sends them), so that a change of load on the machine weighs on both sides alike.
     """
     from app.ingest.indexer import _split
-    from app.text.language import script_language
+    from app.ingest.reader import read_file
     from app.models import Document
     from app.pipeline import corpus_files
-    from app.ingest.reader import read_file
+    from app.text.language import script_language
 
     # The texts ingest will embed, split by the indexer's own function, in its order: per document, its
     # sentences then its chunks. The script stands in for language detection, which would otherwise be
@@ -70,6 +70,7 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     pipeline = Pipeline(settings, encoder=encoder)
     first = _ingest(pipeline, corpus)
     snap = pipeline.snapshot
+    assert snap is not None, "ingest left no index"
     log(f"sample: {first.chunks} chunks, {first.embedded} texts embedded, ingest {first.seconds:.1f}s")
     encoder_seconds = before + _encode(encoder, batches[1::2])
     log(f"sample: encoder alone on the same {len(texts)} texts {encoder_seconds:.1f}s")
@@ -137,6 +138,8 @@ def build_scale(
     first = _ingest(pipeline, corpus)
     log(f"scale {scale}: {first.chunks} chunks ingested in {first.seconds:.1f}s; re-ingesting unchanged")
     again = _ingest(pipeline, corpus)
+    snap = pipeline.snapshot
+    assert snap is not None, "ingest left no index"
     result = {
         "replicas": count,
         "documents": len(first.added),
@@ -144,7 +147,7 @@ def build_scale(
         "text_generation_seconds": round(generated, 2),
         "ingest_seconds": round(first.seconds, 2),
         "ingest_chunks_per_s": round(first.chunks / max(first.seconds, 1e-9), 1),
-        "index_build_seconds": pipeline.snapshot.manifest.get("build_seconds"),
+        "index_build_seconds": snap.manifest.get("build_seconds"),
         "reingest_unchanged_seconds": round(again.seconds, 3),
         "reingest_embedded": again.embedded,
         "vectors": reuse.stats(),

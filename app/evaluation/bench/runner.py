@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.encoders import Encoder, create_encoder
 from app.evaluation.bench.corpus import SEED, TextVariator, seed_documents, write_sample_corpus
 from app.evaluation.bench.ingest import build_scale, embedded_texts, measure_sample
 from app.evaluation.bench.load import run_load
@@ -30,11 +31,10 @@ from app.evaluation.bench.server import Server
 from app.evaluation.bench.threads import blas_threads, encoder_threads, faiss_threads
 from app.evaluation.bench.vectors import MIX, NOISE, replica_cosines
 from app.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M, set_threads
-from app.encoders import Encoder, create_encoder
-from app.pipeline import Pipeline
-from app.settings import Settings
 from app.index.snapshot import FORMAT_VERSION, Snapshot
 from app.index.store import IndexStore
+from app.pipeline import Pipeline
+from app.settings import Settings
 
 DEFAULT_SCALES = (1_000, 10_000, 100_000)
 DEFAULT_QUERIES = 200
@@ -43,18 +43,38 @@ PROFILE_QUESTIONS = 60
 WARM_UP_QUESTIONS = 10
 NER_SENTENCES = 160
 BUILD_SETTINGS = ("chunk_sentences", "chunk_overlap", "chunk_chars", "hnsw_threshold")
-SETTINGS_REPORTED = ("threads", "batch_threads", "encoder_threads", "candidates", "hnsw_threshold",
-                     "hnsw_ef_search", "answer_passages", "chunk_sentences", "chunk_overlap", "chunk_chars")
+SETTINGS_REPORTED = (
+    "threads",
+    "batch_threads",
+    "encoder_threads",
+    "candidates",
+    "hnsw_threshold",
+    "hnsw_ef_search",
+    "answer_passages",
+    "chunk_sentences",
+    "chunk_overlap",
+    "chunk_chars",
+)
 
 
-def measure_scale(name: str, index: Path, encoder: Encoder, settings: Settings, queries: int, workdir: Path,
-                  profile: bool) -> dict:
+def measure_scale(
+    name: str, index: Path, encoder: Encoder, settings: Settings, queries: int, workdir: Path, profile: bool
+) -> dict:
     """Every query-side number for one index: in process (floor, stages, threads, HNSW), then over HTTP."""
-    result: dict = {"index": {"size": folder_size(IndexStore(index).current())}}
+    current = IndexStore(index).current()
+    if current is None:
+        raise RuntimeError(f"no index in {index}")
+    result: dict = {"index": {"size": folder_size(current)}}
     pipeline = Pipeline(settings, encoder=encoder)
     snap = pipeline.snapshot
-    result["index"].update(kind=snap.dense.kind, documents=len(snap.documents), chunks=len(snap.chunks),
-                           sentences=len(snap.sentences), vocabulary=len(snap.lexical.vocab))
+    assert snap is not None, "the bench needs a loaded index"
+    result["index"].update(
+        kind=snap.dense.kind,
+        documents=len(snap.documents),
+        chunks=len(snap.chunks),
+        sentences=len(snap.sentences),
+        vocabulary=len(snap.lexical.vocab),
+    )
     pipeline.warm_up()
     for text in questions(WARM_UP_QUESTIONS, round_offset=17):
         pipeline.ask(text)
@@ -63,12 +83,15 @@ def measure_scale(name: str, index: Path, encoder: Encoder, settings: Settings, 
     result["floor_ms"], result["in_process_ms"] = floor, calls
     ask, base = calls["ask"], floor["floor"]
     result["ask_over_floor"] = {"p50": round(ask["p50"] / base["p50"], 3), "p95": round(ask["p95"] / base["p95"], 3)}
-    log(f"{name}: floor p50 {base['p50']} ms; /ask in process p50 {ask['p50']} p95 {ask['p95']} ms "
-        f"({result['ask_over_floor']['p50']}x the floor)")
+    log(
+        f"{name}: floor p50 {base['p50']} ms; /ask in process p50 {ask['p50']} p95 {ask['p95']} ms "
+        f"({result['ask_over_floor']['p50']}x the floor)"
+    )
     result["stages_ms"] = stage_times(pipeline, questions(min(queries, 100), 3))
     result["faiss_threads"] = faiss_threads(pipeline, vectors)
-    result["blas_threads"] = blas_threads(pipeline, questions(min(queries, PROFILE_QUESTIONS), 4),
-                                          _russian_sentences(snap, NER_SENTENCES))
+    result["blas_threads"] = blas_threads(
+        pipeline, questions(min(queries, PROFILE_QUESTIONS), 4), _russian_sentences(snap, NER_SENTENCES)
+    )
     result["hnsw"] = hnsw_quality(snap, vectors, settings.candidates, settings.hnsw_ef_search)
     if result["hnsw"]:
         log(f"{name}: HNSW recall@10 {result['hnsw']['recall_at_10']} at efSearch {settings.hnsw_ef_search}")
@@ -79,8 +102,11 @@ def measure_scale(name: str, index: Path, encoder: Encoder, settings: Settings, 
 
     server = Server(index, encoder.spec, workdir / f"server-{name}.log")
     try:
-        result["server"] = {"startup_seconds": round(server.startup_seconds, 2), "health": server.health,
-                            "after_start": proc_memory(server.process.pid)}
+        result["server"] = {
+            "startup_seconds": round(server.startup_seconds, 2),
+            "health": server.health,
+            "after_start": proc_memory(server.process.pid),
+        }
         for text in questions(WARM_UP_QUESTIONS, round_offset=19):
             server.post("/ask", {"question": text})
         # took_ms is what the server reports for its own work: the rest is HTTP, validation and serialisation.
@@ -93,9 +119,11 @@ def measure_scale(name: str, index: Path, encoder: Encoder, settings: Settings, 
     # The server's answer against the pipeline's own speed: what HTTP and serving threads add.
     result["http_over_floor"] = {q: round(http[q] / base[q], 3) for q in ("p50", "p95")}
     result["took_over_in_process"] = {q: round(took[q] / in_process[q], 3) for q in ("p50", "p95")}
-    log(f"{name}: /ask over HTTP p50 {http['p50']} p95 {http['p95']} p99 {http['p99']} ms "
+    log(
+        f"{name}: /ask over HTTP p50 {http['p50']} p95 {http['p95']} p99 {http['p99']} ms "
         f"({result['http_over_floor']['p50']}x the floor; server took_ms {result['took_over_in_process']['p50']}x "
-        f"in process); server peak RSS {result['server']['after_queries'].get('vmhwm_mb')} MB")
+        f"in process); server peak RSS {result['server']['after_queries'].get('vmhwm_mb')} MB"
+    )
     return result
 
 
@@ -111,13 +139,15 @@ def measure_load(name: str, index: Path, backend: str, clients: int, seconds: fl
     finally:
         server.stop()
     a = result["accepted_ms"]
-    log(f"{name}: {clients} clients for {result['seconds']} s: {result['answered_per_s']} answers/s, accepted "
-        f"p50 {a.get('p50')} p95 {a.get('p95')} p99 {a.get('p99')} ms, statuses {result['statuses']}")
+    log(
+        f"{name}: {clients} clients for {result['seconds']} s: {result['answered_per_s']} answers/s, accepted "
+        f"p50 {a.get('p50')} p95 {a.get('p95')} p99 {a.get('p99')} ms, statuses {result['statuses']}"
+    )
     return result
 
 
 def _russian_sentences(snap: Snapshot, limit: int) -> list[str]:
-    out = []
+    out: list[str] = []
     for row, doc_index in enumerate(snap.sentences[:, 0]):
         if len(out) >= limit:
             break
@@ -139,14 +169,24 @@ def _store(path: Path, key: dict, result: dict) -> None:
     path.write_text(json.dumps({"key": key, "result": result}, ensure_ascii=False), encoding="utf-8")
 
 
-def _sample(root: Path, key: dict, seed_corpus: Path, variator: TextVariator, encoder: Encoder, base: Settings,
-            sample_chunks: int) -> tuple[dict, Snapshot, bool]:
+def _sample(
+    root: Path,
+    key: dict,
+    seed_corpus: Path,
+    variator: TextVariator,
+    encoder: Encoder,
+    base: Settings,
+    sample_chunks: int,
+) -> tuple[dict, Snapshot, bool]:
     """The real sample's ingest measurements and snapshot; from an earlier run in ``root`` if it matches."""
     folder = root / "sample"
     cached = _cached(folder / "sample.json", key) if (folder / "index").exists() else None
     if cached is not None:
         log("sample: reusing the index and ingest measurements of an earlier run in this folder")
-        return cached, IndexStore(folder / "index").load(), True
+        snap = IndexStore(folder / "index").load()
+        if snap is None:
+            raise RuntimeError(f"no index in {folder / 'index'}")
+        return cached, snap, True
     shutil.rmtree(folder, ignore_errors=True)
     corpus = write_sample_corpus(folder / "corpus", seed_corpus, variator, sample_chunks, base)
     log(f"sample corpus: {corpus}")
@@ -156,15 +196,23 @@ def _sample(root: Path, key: dict, seed_corpus: Path, variator: TextVariator, en
     return result, snap, False
 
 
-def _scale_index(root: Path, key: dict, scale: int, sample: Snapshot, variator: TextVariator, encoder: Encoder,
-                 base: Settings) -> tuple[Path, dict]:
+def _scale_index(
+    root: Path, key: dict, scale: int, sample: Snapshot, variator: TextVariator, encoder: Encoder, base: Settings
+) -> tuple[Path, dict]:
     """The index of a replicated corpus of about ``scale`` chunks and how its ingest went; built unless an
     earlier run in ``root`` left a matching one."""
     folder = root / f"scale-{scale}"
     build = _cached(folder / "build.json", key) if (folder / "index").exists() else None
     if build is None:
-        build = build_scale(scale, sample, root / "sample" / "corpus", variator, encoder,
-                            lambda index: _settings_for(base, index), folder)
+        build = build_scale(
+            scale,
+            sample,
+            root / "sample" / "corpus",
+            variator,
+            encoder,
+            lambda index: _settings_for(base, index),
+            folder,
+        )
         _store(folder / "build.json", key, build)
     else:
         log(f"scale {scale}: reusing the index of an earlier run in this folder")
@@ -205,14 +253,27 @@ def run_bench(
     root.mkdir(parents=True, exist_ok=True)
     settings = {k: getattr(base, k) for k in SETTINGS_REPORTED}
     # What an index kept in the work folder was built from: it is reused only if all of it still holds.
-    sample_key = {"seed": SEED, "format": FORMAT_VERSION, "backend": backend, "sample_chunks": sample_chunks,
-                  "corpus": str(seed_corpus.resolve()), **{k: settings[k] for k in BUILD_SETTINGS}}
+    sample_key = {
+        "seed": SEED,
+        "format": FORMAT_VERSION,
+        "backend": backend,
+        "sample_chunks": sample_chunks,
+        "corpus": str(seed_corpus.resolve()),
+        **{k: settings[k] for k in BUILD_SETTINGS},
+    }
     build_key = {**sample_key, "perturbation": [MIX, NOISE], "hnsw": [HNSW_M, HNSW_EF_CONSTRUCTION]}
 
     started = time.perf_counter()
-    report: dict = {"backend": backend, "queries": queries, "distinct_base_questions": len(QUESTIONS),
-                    "machine": machine(), "load_average": {"start": load_average()}, "settings": settings,
-                    "method": METHOD, "scales": {}}
+    report: dict = {
+        "backend": backend,
+        "queries": queries,
+        "distinct_base_questions": len(QUESTIONS),
+        "machine": machine(),
+        "load_average": {"start": load_average()},
+        "settings": settings,
+        "method": METHOD,
+        "scales": {},
+    }
     try:
         variator = TextVariator(seed_documents(seed_corpus))
         encoder = create_encoder(backend, base.encoder_threads)
@@ -234,10 +295,20 @@ def run_bench(
             result = {"requested_chunks": scale, "build": build}
             if load:
                 report.setdefault("load", {})[str(scale)] = measure_load(
-                    f"scale {scale}", index, backend, load, load_seconds, root)
+                    f"scale {scale}", index, backend, load, load_seconds, root
+                )
                 continue
-            result.update(measure_scale(f"scale {scale}", index, encoder, _settings_for(base, index), queries, root,
-                                        profile=scale == scales[-1]))
+            result.update(
+                measure_scale(
+                    f"scale {scale}",
+                    index,
+                    encoder,
+                    _settings_for(base, index),
+                    queries,
+                    root,
+                    profile=scale == scales[-1],
+                )
+            )
             report["scales"][str(scale)] = result
         report["bench_process_memory"] = proc_memory()
         report["load_average"]["end"] = load_average()

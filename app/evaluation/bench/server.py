@@ -37,9 +37,21 @@ class Server:
         started = time.perf_counter()
         with log_file.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app", "serve", "--index", str(index), "--host", "127.0.0.1",
-                 "--port", str(self.port)],
-                env=child_env(RAG_ENCODER=backend), stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "app",
+                    "serve",
+                    "--index",
+                    str(index),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                env=child_env(RAG_ENCODER=backend),
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         try:
             self.health = self._wait_healthy()
@@ -58,7 +70,7 @@ class Server:
             except (OSError, http.client.HTTPException):
                 self.conn = None
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not become healthy:\n{self._tail()}")
+                    raise RuntimeError(f"server did not become healthy:\n{self._tail()}") from None
                 time.sleep(0.2)
 
     def _tail(self) -> str:

@@ -21,6 +21,7 @@ from app.pipeline import Pipeline
 def faiss_threads(pipeline: Pipeline, vectors: np.ndarray) -> dict:
     """Raw FAISS latency with 1 and 2 OpenMP threads, one question at a time and all questions in one batch."""
     snap, k = pipeline.snapshot, pipeline.settings.candidates
+    assert snap is not None, "the bench needs a loaded index"
     out = {}
     for threads in (1, 2):
         set_threads(threads)
@@ -32,8 +33,10 @@ def faiss_threads(pipeline: Pipeline, vectors: np.ndarray) -> dict:
             timings.append(time.perf_counter() - started)
         started = time.perf_counter()
         snap.dense.index.search(vectors, k)
-        out[str(threads)] = {"single_ms": summarize(timings),
-                             "batch_ms_per_query": round((time.perf_counter() - started) * 1000 / len(vectors), 4)}
+        out[str(threads)] = {
+            "single_ms": summarize(timings),
+            "batch_ms_per_query": round((time.perf_counter() - started) * 1000 / len(vectors), 4),
+        }
     set_threads(pipeline.settings.threads)
     return out
 
@@ -90,22 +93,26 @@ def encoder_worker(backend: str, threads: int) -> None:
 class _Worker:
     def __init__(self, backend: str, threads: int, env: dict[str, str]):
         code = f"from app.evaluation.bench.threads import encoder_worker; encoder_worker({backend!r}, {threads})"
-        self.process = subprocess.Popen([sys.executable, "-c", code], env=child_env(**env), text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], env=child_env(**env), text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         self._read()
 
     def _read(self) -> dict:
+        assert self.process.stdout is not None  # opened with stdout=PIPE
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"encoder worker exited with {self.process.wait()}")
         return json.loads(line)
 
     def ask(self, request: dict) -> float:
+        assert self.process.stdin is not None  # opened with stdin=PIPE
         self.process.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
         self.process.stdin.flush()
         return self._read()["seconds"]
 
     def close(self) -> None:
+        assert self.process.stdin is not None  # opened with stdin=PIPE
         self.process.stdin.close()
         self.process.wait(timeout=60)
 
@@ -121,8 +128,10 @@ def encoder_threads(backend: str, passages: list[str], batch: int = 32) -> list[
     Engines fix their threads when loaded, so each set-up runs in its own process; requests go to them in
     turn, so that all see the same load from anything else running on the machine.
     """
-    workers = [_Worker(backend, threads, {"OMP_WAIT_POLICY": policy.upper()} if policy else {})
-               for threads, policy in ENCODER_SETUPS]
+    workers = [
+        _Worker(backend, threads, {"OMP_WAIT_POLICY": policy.upper()} if policy else {})
+        for threads, policy in ENCODER_SETUPS
+    ]
     try:
         asked = questions(len(QUESTIONS) * 2, round_offset=11)
         for worker in workers:
@@ -138,10 +147,19 @@ def encoder_threads(backend: str, passages: list[str], batch: int = 32) -> list[
     finally:
         for worker in workers:
             worker.close()
-    out = []
+    out: list[dict] = []
     for (threads, policy), timings, seconds in zip(ENCODER_SETUPS, query, embed):
-        out.append({"threads": threads, "wait_policy": policy or "default", "query_ms": summarize(timings),
-                    "passages_per_s": round(len(passages) / max(seconds, 1e-9), 2), "passages": len(passages)})
-        log(f"encoder {threads} thread(s), {out[-1]['wait_policy']} wait: query p50 {out[-1]['query_ms']['p50']} ms, "
-            f"{out[-1]['passages_per_s']} passages/s")
+        out.append(
+            {
+                "threads": threads,
+                "wait_policy": policy or "default",
+                "query_ms": summarize(timings),
+                "passages_per_s": round(len(passages) / max(seconds, 1e-9), 2),
+                "passages": len(passages),
+            }
+        )
+        log(
+            f"encoder {threads} thread(s), {out[-1]['wait_policy']} wait: query p50 {out[-1]['query_ms']['p50']} ms, "
+            f"{out[-1]['passages_per_s']} passages/s"
+        )
     return out

@@ -16,8 +16,8 @@ import zlib
 
 import numpy as np
 
-from app.evaluation.bench.corpus import SEED
 from app.encoders.base import Encoder
+from app.evaluation.bench.corpus import SEED
 
 MIX = 0.6  # the pull towards another real vector is uniform in [0, MIX), by text
 NOISE = 0.2  # norm of the added noise
@@ -103,7 +103,7 @@ def replica_cosines(encoder: Encoder, sample, variator, count: int = 24) -> dict
         found[SENTENCE] += replica.sentences[:1]
         found[CHUNK] += replica.chunks[:1]
     reuse = VectorReuse(encoder, sample.sentence_vectors, sample.chunk_vectors)
-    out = {}
+    out: dict = {}
     for kind, name in ((SENTENCE, "sentences"), (CHUNK, "chunks")):
         pairs = found[kind][:: max(1, len(found[kind]) // count)][:count]
         for text, row in pairs:
