@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.confidence import Calibrator
-from app.answer.extractor import AnswerExtractor
+from app.answer.confidence import READER_SUFFIX, Calibrator
+from app.answer.extractor import AnswerExtractor, Extractor
+from app.answer.neural_extractor import NeuralExtractor
 from app.answer.retriever import HybridRetriever
-from app.encoders import Encoder, create_encoder
+from app.encoders import Encoder
 from app.encoders.queued import QueuedEncoder
 from app.index.dense import set_threads
 from app.index.snapshot import Snapshot
@@ -26,6 +27,7 @@ from app.inference import InferenceQueue
 from app.ingest.indexer import Indexer
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
 from app.models import AskResult, Document, IngestReport, Passage, Query
+from app.neural import SHIPPED_WEIGHTS
 from app.settings import Settings
 from app.text.language import detect_language, question_language
 from app.text.question import answer_type
@@ -75,7 +77,7 @@ class Pipeline:
         self._snapshot: Snapshot | None = None
         self._version: str | None = None
         self.retriever = HybridRetriever(settings.candidates, settings.dense_weight, settings.lexical_absolute)
-        self._extractor: AnswerExtractor | None = None
+        self._extractor: Extractor | None = None
 
     # -- components -------------------------------------------------------------------------
     @property
@@ -99,16 +101,36 @@ class Pipeline:
             with self._encoder_lock:
                 if self._encoder is None:
                     set_threads(self.settings.threads)
-                    inner = self.inference.call(create_encoder, self.settings.encoder, self.settings.encoder_threads)
-                    self._encoder = QueuedEncoder(inner, self.inference)
+                    self._encoder = QueuedEncoder.create(
+                        self.settings.encoder, self.settings.encoder_threads, self.inference
+                    )
         return self._encoder
 
     @property
-    def extractor(self) -> AnswerExtractor:
+    def extractor(self) -> Extractor:
+        """The answer extractor the ``reader`` setting names; the neural reader is loaded on the inference thread."""
         if self._extractor is None:
-            calibrator = Calibrator.for_encoder(self.encoder.spec)
-            self._extractor = AnswerExtractor(calibrator)
+            with self._encoder_lock:
+                if self._extractor is None:
+                    self._extractor = self._make_extractor()
         return self._extractor
+
+    def _make_extractor(self) -> Extractor:
+        spec = self.encoder.spec
+        if self.settings.reader == "heuristic":
+            return AnswerExtractor(Calibrator.for_encoder(spec))
+        from app.neural.reader import NeuralReader
+
+        weights = self.settings.reader_weights or SHIPPED_WEIGHTS
+        if not Path(weights).is_file():
+            raise FileNotFoundError(f"span reader weights not found at {weights} (RAG_READER_WEIGHTS)")
+        s = self.settings
+        reader = self.inference.call(NeuralReader.load, weights, s.reader_threads, 48, s.reader_precision)
+
+        def read(question: str, contexts: list[str]) -> list:
+            return self.inference.call(reader.read, question, contexts)
+
+        return NeuralExtractor(Calibrator.for_encoder(spec + READER_SUFFIX), read, s.reader_sentences)
 
     @property
     def min_confidence(self) -> float:
@@ -301,7 +323,7 @@ class Pipeline:
         passages = self.retriever.retrieve(snap, query, max(top_k, self.settings.answer_passages))
         stages["retrieve"] = _ms(at)
         at = time.perf_counter()
-        answers = self.extractor.extract(snap, query, passages)
+        answers = self.extractor.extract(snap, query, passages, stages)
         stages["extract"] = _ms(at)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
         threshold = self.min_confidence if min_confidence is None else min_confidence

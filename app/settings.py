@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,11 +51,24 @@ class Settings(BaseSettings):
     )
     hnsw_threshold: int = Field(50_000, ge=0, description="Chunks above which an HNSW index replaces exact search.")
     hnsw_ef_search: int = Field(
-        400, ge=16, description="HNSW efSearch: recall@10 0.99 at 100k chunks (app/index/dense.py has the sweep)."
+        640, ge=16, description="HNSW efSearch: recall@10 0.99 at 100k chunks (app/index/dense.py has the sweep)."
     )
     answer_passages: int = Field(5, ge=1, description="Top passages whose sentences are scored for the answer.")
 
     # Answers
+    reader: Literal["neural", "heuristic"] = Field(
+        "heuristic",
+        description="How answers are read from the top passages: the trained span reader, or sentence scoring "
+        "with typed spans (the fallback, and the comparison).",
+    )
+    reader_weights: Path | None = Field(
+        None, description="Span reader weights (safetensors); default: the ones shipped in app/neural."
+    )
+    reader_threads: int = Field(2, ge=1, description="torch threads of the span reader (on the inference thread).")
+    reader_sentences: int = Field(4, ge=1, le=16, description="Best-ranked sentences the span reader reads.")
+    reader_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
+    )
     min_confidence: float | None = Field(
         None,
         ge=0.0,

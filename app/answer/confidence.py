@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FEATURES = ("cosine", "overlap", "passage", "lexical", "typed", "cross")
+READER_FEATURES = ("cosine", "overlap", "passage", "lexical", "cross", "span", "margin")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-# Used for encoders without fitted coefficients: rises with cosine and word overlap.
+# Used for encoders without fitted coefficients: rises with cosine and word overlap (and the reader's margin).
 _FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5, 0.0], "bias": -6.0, "threshold": 0.5}
+_READER_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.0, 0.0, 0.5], "bias": -6.0, "threshold": 0.5}
+READER_SUFFIX = "+reader"  # calibration entry of an encoder with the neural reader: "e5-small+reader"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,23 @@ class Signals:
         return [getattr(self, name) for name in FEATURES]
 
 
+@dataclass(frozen=True)
+class ReaderSignals:
+    """What the neural extractor knows about a candidate answer: the sentence's retrieval signals and the
+    reader's span and no-answer scores."""
+
+    cosine: float
+    overlap: float
+    passage: float
+    lexical: float
+    cross: float
+    span: float  # the reader's start + end logit of the span
+    margin: float  # span score minus the sentence's no-answer score: > 0 when the reader thinks it answers
+
+    def vector(self) -> list[float]:
+        return [getattr(self, name) for name in READER_FEATURES]
+
+
 class Calibrator:
     """Maps signals to a probability that the answer is right."""
 
@@ -42,11 +62,12 @@ class Calibrator:
 
     @classmethod
     def for_encoder(cls, spec: str, path: Path = CALIBRATION_FILE) -> Calibrator:
+        """The coefficients fitted for ``spec`` (an encoder, or an encoder + READER_SUFFIX)."""
         table = json.loads(path.read_text()) if path.exists() else {}
-        entry = table.get(spec, _FALLBACK)
+        entry = table.get(spec, _READER_FALLBACK if spec.endswith(READER_SUFFIX) else _FALLBACK)
         return cls(entry["weights"], entry["bias"], entry.get("threshold", 0.5))
 
-    def __call__(self, signals: Signals) -> float:
+    def __call__(self, signals: Signals | ReaderSignals) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, signals.vector()))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 

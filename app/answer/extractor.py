@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 import numpy as np
 
 from app.answer.confidence import Calibrator, Signals
@@ -24,55 +27,76 @@ PASSAGE_WEIGHT = 2.0
 TYPED_BONUS = 0.1
 
 
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a retrieved passage with its score against the question and the parts of that score."""
+
+    score: float
+    row: int  # sentence row in the snapshot
+    passage: Passage  # the (best) retrieved passage holding it
+    cosine: float
+    overlap: float
+
+
+def rank_sentences(snap: Snapshot, query: Query, passages: list[Passage]) -> list[ScoredSentence]:
+    """Every sentence of ``passages`` (once, though overlapping chunks share some), best first: cosine to the
+    question + word overlap within the question's language + the passage's fused score."""
+    weights = {g: min(snap.lexical.idf(t) for t in g) for g in query.terms}
+    total = sum(weights.values()) or 1.0
+    rows: list[int] = []
+    owners: list[Passage] = []
+    seen: set[int] = set()
+    for passage in passages:
+        _, _, _, first, last = snap.chunks[passage.chunk_id]
+        fresh = [r for r in range(int(first), int(last)) if r not in seen]
+        seen.update(fresh)
+        rows += fresh
+        owners += [passage] * len(fresh)
+    if not rows:
+        return []
+    cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query.vector)
+    sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
+    overlaps = np.array(
+        [sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms]
+    )
+    langs = np.array([o.lang for o in owners], dtype=object)
+    # Word overlap, like BM25, only exists within the question's language: it ranks sentences of a
+    # language against each other, and mostly stays out of the comparison across languages.
+    fair_overlap = blend(np.zeros_like(overlaps), overlaps, langs, 0.0, OVERLAP_ABSOLUTE)
+    scores = cosines + OVERLAP_WEIGHT * fair_overlap + PASSAGE_WEIGHT * np.array([o.score for o in owners])
+    order = np.argsort(-scores, kind="stable")
+    return [ScoredSentence(float(scores[i]), rows[i], owners[i], float(cosines[i]), float(overlaps[i])) for i in order]
+
+
+class Extractor(Protocol):
+    """Turns the retrieved passages into ranked answers (sentence scoring, or the neural reader)."""
+
+    calibrator: Calibrator
+
+    def extract(
+        self, snap: Snapshot, query: Query, passages: list[Passage], stages: dict[str, float] | None = None
+    ) -> list[Answer]: ...
+
+
 class AnswerExtractor:
-    """Scores every sentence of the top passages against the question and picks spans."""
+    """Scores every sentence of the top passages against the question and picks typed spans."""
 
     def __init__(self, calibrator: Calibrator):
         self.calibrator = calibrator
 
-    def extract(self, snap: Snapshot, query: Query, passages: list[Passage]) -> list[Answer]:
+    def extract(
+        self, snap: Snapshot, query: Query, passages: list[Passage], stages: dict[str, float] | None = None
+    ) -> list[Answer]:
         """Best sentence of each of ``passages``, ranked; the first ``query.top_k``, each with a span and a
         calibrated confidence."""
-        weights = {g: min(snap.lexical.idf(t) for t in g) for g in query.terms}
-        total = sum(weights.values()) or 1.0
-
-        # Every sentence of the top passages (a sentence shared by overlapping chunks counts once).
-        rows: list[int] = []
-        owners: list[Passage] = []
-        seen: set[int] = set()
-        for passage in passages:
-            _, _, _, first, last = snap.chunks[passage.chunk_id]
-            fresh = [r for r in range(int(first), int(last)) if r not in seen]
-            seen.update(fresh)
-            rows += fresh
-            owners += [passage] * len(fresh)
-        if not rows:
-            return []
-        cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query.vector)
-        sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
-        overlaps = np.array(
-            [sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms]
-        )
-        langs = np.array([o.lang for o in owners], dtype=object)
-        # Word overlap, like BM25, only exists within the question's language: it ranks sentences of a
-        # language against each other, and mostly stays out of the comparison across languages.
-        fair_overlap = blend(np.zeros_like(overlaps), overlaps, langs, 0.0, OVERLAP_ABSOLUTE)
-        scores = cosines + OVERLAP_WEIGHT * fair_overlap + PASSAGE_WEIGHT * np.array([o.score for o in owners])
-
-        best: dict[int, int] = {}  # chunk id -> index of its best sentence
-        for i, owner in enumerate(owners):
-            if owner.chunk_id not in best or scores[i] > scores[best[owner.chunk_id]]:
-                best[owner.chunk_id] = i
-        scored = sorted(
-            ((float(scores[i]), rows[i], owners[i], float(cosines[i]), float(overlaps[i])) for i in best.values()),
-            key=lambda item: -item[0],
-        )
-
+        best: dict[int, ScoredSentence] = {}  # chunk id -> its best sentence (the ranking is best first)
+        for sentence in rank_sentences(snap, query, passages):
+            best.setdefault(sentence.passage.chunk_id, sentence)
         ranked = []
-        for score, row, passage, cosine, overlap in scored[: query.top_k]:
-            answer, typed = self._answer(snap, query, row, passage, cosine, overlap)
+        for s in list(best.values())[: query.top_k]:
+            answer, typed = self._answer(snap, query, s.row, s.passage, s.cosine, s.overlap)
             # For a typed question, a sentence holding an entity of that type beats one that does not.
-            ranked.append((score + (TYPED_BONUS if typed and query.kind is not AnswerType.OTHER else 0.0), answer))
+            ranked.append((s.score + (TYPED_BONUS if typed and query.kind is not AnswerType.OTHER else 0.0), answer))
         ranked.sort(key=lambda item: -item[0])
         return [answer for _, answer in ranked]
 

@@ -107,6 +107,9 @@ class AskResponse(BaseModel):
     answers: list[AnswerOut]
     passages: list[PassageOut]
     took_ms: float
+    stages_ms: dict[str, float] = Field(
+        default_factory=dict, description="Milliseconds per stage: embed, retrieve, extract (read: the span reader)."
+    )
 
     @classmethod
     def from_result(cls, result: AskResult) -> AskResponse:
@@ -117,6 +120,7 @@ class AskResponse(BaseModel):
             answers=[a.public() for a in result.answers],
             passages=[p.public() for p in result.passages],
             took_ms=result.took_ms,
+            stages_ms=result.stages,
         )
 
 

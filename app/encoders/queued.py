@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.encoders.base import Encoder
+from app.encoders.factory import create_encoder
 from app.inference import InferenceQueue
 
 
@@ -15,6 +16,13 @@ class QueuedEncoder:
         self.inner = inner
         self.queue = queue
         self.spec, self.model, self.dim = inner.spec, inner.model, inner.dim
+
+    @classmethod
+    def create(cls, spec: str, threads: int, queue: InferenceQueue | None = None) -> QueuedEncoder:
+        """The encoder for ``spec``, built on the inference thread: engines that keep per-thread state (OpenMP
+        settings, thread teams) must be set up on the thread that will run them."""
+        queue = queue or InferenceQueue()
+        return cls(queue.call(create_encoder, spec, threads), queue)
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return self.queue.call(self.inner.passages, texts)

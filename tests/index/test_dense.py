@@ -82,4 +82,4 @@ def test_the_ef_search_setting_defaults_to_the_measured_value():
     from app.index.dense import EF_SEARCH
     from app.settings import Settings
 
-    assert Settings(_env_file=None).hnsw_ef_search == EF_SEARCH == 400
+    assert Settings(_env_file=None).hnsw_ef_search == EF_SEARCH == 640

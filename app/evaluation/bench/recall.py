@@ -10,7 +10,7 @@ import numpy as np
 from app.evaluation.bench.measure import summarize
 from app.index.snapshot import Snapshot
 
-EF_SWEEP = (32, 64, 128, 160, 256, 400)
+EF_SWEEP = (32, 64, 128, 160, 256, 400, 512, 640, 800)
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:

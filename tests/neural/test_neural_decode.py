@@ -1,0 +1,74 @@
+"""Span decoding: valid spans only, length cap, exact characters, best across windows, null when it wins."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.neural.decode import best_answer, best_in_window, decode_spans
+
+CONTEXT = "Пётр I ввёл ёлку в 1700 году."
+# window layout: <s> q q </s> </s> [tokens of CONTEXT] </s>
+OFFSETS = [None, None, None, None, None, (0, 4), (5, 6), (7, 11), (12, 16), (17, 18), (19, 23), (24, 28), (28, 29),
+           None]
+
+
+def logits(start_at: dict[int, float], end_at: dict[int, float], n: int = len(OFFSETS)):
+    s, e = np.full(n, -5.0), np.full(n, -5.0)
+    for i, v in start_at.items():
+        s[i] = v
+    for i, v in end_at.items():
+        e[i] = v
+    return s, e
+
+
+def test_best_span_maps_to_exact_characters():
+    """The best start/end pair becomes the exact substring of the original context."""
+    s, e = logits({10: 4.0}, {11: 3.0})
+    spans = decode_spans([s], [e], [OFFSETS], [0], [CONTEXT])
+    assert len(spans) == 1
+    sp = spans[0]
+    assert (sp.start_token, sp.end_token) == (10, 11)
+    assert sp.text == CONTEXT[sp.start:sp.end] == "1700 году"
+    assert sp.score == 7.0 and sp.null_score == -10.0
+
+
+def test_start_not_after_end_and_only_context_tokens():
+    """A high end before the start, and high logits on question/special tokens, are never chosen."""
+    s, e = logits({8: 5.0, 1: 50.0}, {6: 9.0, 9: 1.0, 2: 50.0, 13: 50.0})
+    score, i, j = best_in_window(s, e, OFFSETS, 30)
+    assert i <= j and OFFSETS[i] is not None and OFFSETS[j] is not None
+    assert (i, j) == (8, 9)
+
+
+def test_length_cap_in_tokens():
+    """Spans longer than max_answer_tokens are excluded."""
+    s, e = logits({5: 5.0, 10: 1.0}, {12: 5.0})
+    assert best_in_window(s, e, OFFSETS, 30)[1:] == (5, 12)
+    assert best_in_window(s, e, OFFSETS, 3)[1:] == (10, 12)
+    assert best_in_window(s, e, [None] * len(OFFSETS), 30) is None
+
+
+def test_best_across_windows_and_passages_and_null():
+    """Best span over windows and passages; a passage's null score is its lowest window null score."""
+    other = "Nothing relevant here."
+    other_offsets = [None, None, None, None, None, (0, 7), (8, 16), (17, 21), (21, 22), None]
+    s1, e1 = logits({10: 2.0, 0: 1.0}, {10: 2.0, 0: 1.0})  # passage 0, window 0: "1700"
+    s2, e2 = logits({8: 3.0, 0: -4.0}, {8: 3.5, 0: -4.0})  # passage 0, window 1: "ёлку", lower null
+    s3, e3 = logits({5: 1.0, 0: 6.0}, {6: 1.0, 0: 6.0}, n=len(other_offsets))  # passage 1: null wins
+    spans = decode_spans([s1, s2, s3], [e1, e2, e3], [OFFSETS, OFFSETS, other_offsets], [0, 0, 1],
+                         [CONTEXT, other])
+    assert [sp.passage for sp in spans] == [0, 1]
+    assert spans[0].text == "ёлку" and spans[0].window == 1 and spans[0].null_score == -8.0
+    assert spans[1].text == "Nothing relevant" and spans[1].null_score == 12.0 > spans[1].score
+    assert best_answer(spans) is spans[0]
+    assert best_answer(spans[1:]) is None  # null chosen when the null score wins
+    assert best_answer([]) is None
+
+
+def test_empty_spans_and_padding_are_ignored():
+    """Tokens with an empty character span (a bare metaspace) and padded logits are never span boundaries."""
+    offsets = [None, None, None, (0, 4), (5, 5), (5, 9), None]
+    s = np.array([0, 0, 0, 1.5, 9.0, 1.0, 0, 99.0, 99.0])  # two padding positions at the end
+    e = np.array([0, 0, 0, 1.0, 9.0, 2.0, 0, 99.0, 99.0])
+    score, i, j = best_in_window(s, e, offsets, 30)
+    assert (i, j) == (3, 5) and score == 3.5

@@ -1,0 +1,85 @@
+"""Training: the loss goes down on tiny data; an interrupted run resumed ends bit-identical to an unbroken one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from app.neural.train import TrainConfig, linear_schedule, selection_score, train
+
+pytestmark = pytest.mark.slow
+
+
+def _config(tiny_squad, out, **overrides) -> TrainConfig:
+    base = dict(train=[str(tiny_squad)], out=str(out), minutes=3, threads=1, batch_size=8, max_length=64,
+                stride=16, lr=2e-4, negatives_ratio=0.25, seed=5, checkpoint_minutes=60, precision="fp32")
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def test_schedule_and_selection():
+    """Linear warm-up then decay to 0; selection uses Russian dev files when present."""
+    f = linear_schedule(10, 2)
+    assert f(0) < f(1) < f(2) == 1.0 and f(6) == 0.5 and f(10) == 0.0
+    results = {"en.json": {"has_ans_f1": 80.0}, "ru.json": {"has_ans_f1": 50.0}}
+    assert selection_score(results, {"en.json": False, "ru.json": True}) == 50.0
+    assert selection_score(results, {"en.json": False, "ru.json": False}) == 65.0
+
+
+def test_few_steps_lower_the_loss(tiny_squad, tmp_path):
+    """30 steps on 16 examples cut the training loss; dev evaluation writes metrics and shipped weights."""
+    cfg = _config(tiny_squad, tmp_path / "run", steps=30, dev=[str(tiny_squad)])
+    summary = train(cfg)
+    losses = summary["losses"]
+    assert summary["step"] == 30 and len(losses) == 30 and summary["reason"] == "schedule complete"
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:3]) / 3, losses
+    assert (tmp_path / "run" / "best.safetensors").exists() and (tmp_path / "run" / "last.safetensors").exists()
+    record = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["step"] == 30 and record["dev"][str(tiny_squad)]["n"] == 16
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tiny_squad, tmp_path):
+    """SIGTERM after 3 steps saves a checkpoint and exits; resuming ends with the same parameters and optimiser
+    state, bit for bit, as a run that was never interrupted."""
+    steps = 6
+    train(_config(tiny_squad, tmp_path / "straight", steps=steps))
+
+    def interrupt(step: int, loss: float) -> None:
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    first = train(_config(tiny_squad, tmp_path / "broken", steps=steps), on_step=interrupt)
+    assert first["step"] == 3 and first["reason"] == "signal SIGTERM"
+    assert not (tmp_path / "broken" / "metrics.jsonl").exists()  # no evaluation on the way out
+    with pytest.raises(FileExistsError):
+        train(_config(tiny_squad, tmp_path / "broken", steps=steps))
+    # a changed recipe on the command line does not break exactness: the checkpoint's recipe wins
+    second = train(_config(tiny_squad, tmp_path / "broken", steps=steps, lr=1.0), resume=True)
+    assert second["step"] == steps and len(second["losses"]) == steps - 3
+
+    a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "broken" / "checkpoint.pt", weights_only=False)
+    assert a["step"] == b["step"] == steps
+    assert a["trained"].keys() == b["trained"].keys()
+    for name in a["trained"]:
+        assert torch.equal(a["trained"][name], b["trained"][name]), name
+    for key, state in a["optimizer"]["state"].items():
+        assert torch.equal(state["exp_avg"], b["optimizer"]["state"][key]["exp_avg"])
+    assert a["scheduler"] == b["scheduler"]
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+
+
+def test_cli_help_and_light_import():
+    """`python -m app.neural.cli` lists both commands; importing app.neural and its CLI loads no torch."""
+    out = subprocess.run([sys.executable, "-m", "app.neural.cli", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "train" in out and "evaluate" in out
+    code = ("import sys, app.neural, app.neural.cli; "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

