@@ -15,43 +15,76 @@ app = typer.Typer(name="reader", help="Neural extractive span reader (e5-small f
 
 @app.command()
 def train(
-    train_files: list[Path] = typer.Option(..., "--train", exists=True, dir_okay=False,
-                                           help="SQuAD-format training file (.json or .json.gz); repeat for more."),
-    dev: list[Path] = typer.Option([], "--dev", exists=True, dir_okay=False,
-                                   help="Dev file for checkpoint evaluation and model selection; repeat. "
-                                        "Never XQuAD or SQuAD dev (test data)."),
+    train_files: list[Path] = typer.Option(
+        ...,
+        "--train",
+        exists=True,
+        dir_okay=False,
+        help="SQuAD-format training file (.json or .json.gz); repeat for more.",
+    ),
+    dev: list[Path] = typer.Option(
+        [],
+        "--dev",
+        exists=True,
+        dir_okay=False,
+        help="Dev file for checkpoint evaluation and model selection; repeat. Never XQuAD or SQuAD dev (test data).",
+    ),
     out: Path = typer.Option(..., "--out", file_okay=False, help="Run folder: checkpoint, best/last weights."),
     minutes: float = typer.Option(100.0, "--minutes", min=0.1, help="Wall-clock budget of this invocation."),
     resume: bool = typer.Option(False, "--resume", help="Continue exactly from OUT/checkpoint.pt."),
     threads: int = typer.Option(1, "--threads", min=1, help="torch threads (set explicitly, always)."),
     batch_size: int = typer.Option(16, "--batch-size", min=1),
-    max_length: int = typer.Option(192, "--max-length", min=32, max=512,
-                                   help="Tokens per window (serving reads short windows; shorter trains faster)."),
+    max_length: int = typer.Option(
+        192,
+        "--max-length",
+        min=32,
+        max=512,
+        help="Tokens per window (serving reads short windows; shorter trains faster).",
+    ),
     stride: int = typer.Option(64, "--stride", min=0, help="Overlap in tokens between a context's windows."),
     lr: float = typer.Option(5e-5, "--lr", min=0.0),
-    freeze_layers: int = typer.Option(6, "--freeze-layers", min=0, max=12,
-                                      help="Bottom encoder layers kept frozen (embeddings always are)."),
-    negatives_ratio: float = typer.Option(0.33, "--negatives-ratio", min=0.0,
-                                          help="Neighbour-paragraph negatives per question."),
+    freeze_layers: int = typer.Option(
+        6, "--freeze-layers", min=0, max=12, help="Bottom encoder layers kept frozen (embeddings always are)."
+    ),
+    negatives_ratio: float = typer.Option(
+        0.33, "--negatives-ratio", min=0.0, help="Neighbour-paragraph negatives per question."
+    ),
     seed: int = typer.Option(13, "--seed"),
     checkpoint_minutes: float = typer.Option(20.0, "--checkpoint-minutes", min=0.0),
     limit: int | None = typer.Option(None, "--limit", min=1, help="First N questions per training file."),
     dev_limit: int | None = typer.Option(None, "--dev-limit", min=1, help="First N questions per dev file."),
     steps: int = typer.Option(0, "--steps", min=0, help="Optimiser steps of the whole schedule (0 = one epoch)."),
     warmup: float = typer.Option(0.06, "--warmup", min=0.0, max=1.0),
-    precision: str = typer.Option("auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 iff the CPU has "
-                                                              "amx_bf16/avx512_bf16)."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 iff the CPU has amx_bf16/avx512_bf16)."
+    ),
     stop_after_steps: int | None = typer.Option(None, "--stop-after-steps", min=1, hidden=True),
 ) -> None:
     """Train (or resume) the span reader within a time budget, checkpointing and evaluating on the way."""
     from .train import TrainConfig
     from .train import train as run
 
-    cfg = TrainConfig(train=[str(p) for p in train_files], dev=[str(p) for p in dev], out=str(out),
-                      minutes=minutes, threads=threads, batch_size=batch_size, max_length=max_length, stride=stride,
-                      lr=lr, freeze_layers=freeze_layers, negatives_ratio=negatives_ratio, seed=seed,
-                      checkpoint_minutes=checkpoint_minutes, limit=limit, dev_limit=dev_limit, steps=steps,
-                      warmup=warmup, precision=precision, stop_after_steps=stop_after_steps)
+    cfg = TrainConfig(
+        train=[str(p) for p in train_files],
+        dev=[str(p) for p in dev],
+        out=str(out),
+        minutes=minutes,
+        threads=threads,
+        batch_size=batch_size,
+        max_length=max_length,
+        stride=stride,
+        lr=lr,
+        freeze_layers=freeze_layers,
+        negatives_ratio=negatives_ratio,
+        seed=seed,
+        checkpoint_minutes=checkpoint_minutes,
+        limit=limit,
+        dev_limit=dev_limit,
+        steps=steps,
+        warmup=warmup,
+        precision=precision,
+        stop_after_steps=stop_after_steps,
+    )
     summary = run(cfg, resume=resume)
     summary.pop("losses", None)
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str))

@@ -110,8 +110,10 @@ def build_features(
     contexts = sorted({ex.context for ex in examples})
     ctx_index = {c: i for i, c in enumerate(contexts)}
     ctx_enc = _encode_chunked(tokenizer, contexts)
-    q_ids = [e.ids[:max_question_tokens] for e in _encode_chunked(tokenizer, [question_prefix + ex.question
-                                                                              for ex in examples])]
+    q_ids = [
+        e.ids[:max_question_tokens]
+        for e in _encode_chunked(tokenizer, [question_prefix + ex.question for ex in examples])
+    ]
     bos, eos = tokenizer.bos, tokenizer.eos
 
     features: list[Feature] = []
@@ -131,8 +133,9 @@ def build_features(
             features.append(Feature(np.asarray(w.input_ids, dtype=np.int32), w.context_start, start, end, n))
 
     if negatives_ratio > 0:
-        features.extend(_negatives(examples, q_ids, tokenizer, ctx_enc, ctx_index, max_length, stride,
-                                   negatives_ratio, seed))
+        features.extend(
+            _negatives(examples, q_ids, tokenizer, ctx_enc, ctx_index, max_length, stride, negatives_ratio, seed)
+        )
     return features
 
 
@@ -180,8 +183,7 @@ def _negatives(
             low = ctx.casefold()
             if any(a.casefold() in low for a in ex.answers):
                 continue  # the answer text is there too: not a clean negative
-            windows = make_windows(q_ids[n], ctx_enc[ctx_index[ctx]], max_length, stride, tokenizer.bos,
-                                   tokenizer.eos)
+            windows = make_windows(q_ids[n], ctx_enc[ctx_index[ctx]], max_length, stride, tokenizer.bos, tokenizer.eos)
             if not windows:
                 continue
             w = windows[rng.randrange(len(windows))]
@@ -229,8 +231,9 @@ def collate(features: Sequence[Feature], pad_id: int) -> dict[str, Any]:
     }
 
 
-def iterate_batches(features: Sequence[Feature], batch_size: int, seed: int, start_step: int = 0) -> Iterator[
-        tuple[int, list[Feature]]]:
+def iterate_batches(
+    features: Sequence[Feature], batch_size: int, seed: int, start_step: int = 0
+) -> Iterator[tuple[int, list[Feature]]]:
     """(step, features) from `start_step` on, forever (epochs follow each other)."""
     step = start_step
     while True:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .model import SpanReader
     from .tokenizer import E5Tokenizer, Window
 
+
 def best_over_golds(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
     """(EM, F1) against the best-matching gold answer (the service's own SQuAD metrics); no gold = correct only if
     the prediction is empty."""
@@ -45,8 +46,10 @@ def evaluate_examples(
     t0 = time.monotonic()
     contexts = sorted({ex.context for ex in examples})
     ctx_enc = dict(zip(contexts, tokenizer.encode_batch(contexts)))
-    q_ids = [e.ids[: cfg.max_question_tokens]
-             for e in tokenizer.encode_batch([cfg.question_prefix + ex.question for ex in examples])]
+    q_ids = [
+        e.ids[: cfg.max_question_tokens]
+        for e in tokenizer.encode_batch([cfg.question_prefix + ex.question for ex in examples])
+    ]
     windows: list[Window] = []
     owner: list[int] = []  # window -> example
     for n, ex in enumerate(examples):
@@ -62,8 +65,14 @@ def evaluate_examples(
     has_ans = nulls = 0
     for n, ex in enumerate(examples):
         ws = by_example.get(n, [])
-        spans = decode_spans([logits[w][0] for w in ws], [logits[w][1] for w in ws],
-                             [windows[w].offsets for w in ws], [0] * len(ws), [ex.context], cfg.max_answer_tokens)
+        spans = decode_spans(
+            [logits[w][0] for w in ws],
+            [logits[w][1] for w in ws],
+            [windows[w].offsets for w in ws],
+            [0] * len(ws),
+            [ex.context],
+            cfg.max_answer_tokens,
+        )
         forced = spans[0].text if spans else ""
         null_wins = not spans or spans[0].null_score - spans[0].score > null_threshold
         nulls += null_wins
@@ -90,7 +99,11 @@ def evaluate_examples(
 
 
 def evaluate_file(
-    model: SpanReader, tokenizer: E5Tokenizer, squad: str | Path, limit: int | None = None, batch_size: int = 32,
+    model: SpanReader,
+    tokenizer: E5Tokenizer,
+    squad: str | Path,
+    limit: int | None = None,
+    batch_size: int = 32,
     bf16: bool = False,
 ) -> dict[str, Any]:
     """`evaluate_examples` on the first `limit` questions of a SQuAD-format file (plain or .gz)."""
@@ -99,8 +112,14 @@ def evaluate_file(
     return result
 
 
-def evaluate_weights(weights: str | Path, squad: str | Path, limit: int | None = None, threads: int = 1,
-                     batch_size: int = 32, precision: str = "fp32") -> dict[str, Any]:
+def evaluate_weights(
+    weights: str | Path,
+    squad: str | Path,
+    limit: int | None = None,
+    threads: int = 1,
+    batch_size: int = 32,
+    precision: str = "fp32",
+) -> dict[str, Any]:
     """Load a saved reader and score it on a file; what `python -m app eval --squad FILE --reading` calls.
     `precision`: fp32 (default), bf16 or auto (see `precision.use_bf16`)."""
     import torch

