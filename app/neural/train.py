@@ -20,6 +20,7 @@ evaluation, to exit quickly; a second signal kills at once).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -128,10 +129,9 @@ class _Stop:
 
     def __enter__(self) -> _Stop:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Not the main thread: no handlers, the time budget still applies.
+            with contextlib.suppress(ValueError):
                 self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread: no handlers, the time budget still applies
-                pass
         return self
 
     def _handle(self, signum, frame) -> None:
