@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.answer.confidence import CALIBRATION_FILE
+from app.neural.cli import app as reader_cli
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from app.pipeline import Pipeline
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
+cli.add_typer(reader_cli, name="reader")  # train and score the neural span reader
 console = Console(stderr=True)
 
 
@@ -182,6 +184,38 @@ def _client(
     return InProcessClient(pipeline)
 
 
+def _evaluate_reading(squad: Optional[Path], weights: Optional[Path], limit: Optional[int], report: Path) -> None:
+    """The span reader alone on the gold paragraphs of a SQuAD-format file: EM/F1, forced and null-aware."""
+    from app.neural import SHIPPED_WEIGHTS
+    from app.neural.evaluate import evaluate_weights
+
+    if squad is None:
+        console.print("[red]error:[/] --reading scores the reader on gold paragraphs: give --squad FILE")
+        raise typer.Exit(2)
+    settings = Settings()
+    path = weights or settings.reader_weights or SHIPPED_WEIGHTS
+    if not Path(path).is_file():
+        console.print(f"[red]error:[/] no reader weights at {path}")
+        raise typer.Exit(2)
+    result = evaluate_weights(path, squad, limit, threads=settings.reader_threads, precision=settings.reader_precision)
+    result["source"] = {"squad": str(squad), "weights": str(path)}
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    table = Table(title=f"Span reader on {squad.name} (gold paragraphs)")
+    for column in ("questions", "F1", "EM", "F1 null-aware", "EM null-aware", "null rate"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(result["n"]),
+        f"{result['has_ans_f1']:.1f}",
+        f"{result['has_ans_exact']:.1f}",
+        f"{result['f1']:.1f}",
+        f"{result['exact']:.1f}",
+        f"{result.get('null_rate', 0):.2f}",
+    )
+    console.print(table)
+    console.print(f"report: {report}")
+
+
 @cli.command("eval")
 def evaluate_command(
     gold: Optional[Path] = typer.Option(None, help="Gold questions (JSONL)."),
@@ -203,8 +237,15 @@ def evaluate_command(
     min_citation: Optional[float] = typer.Option(None),
     min_abstention_precision: Optional[float] = typer.Option(None),
     min_abstention_recall: Optional[float] = typer.Option(None),
+    reading: bool = typer.Option(
+        False, "--reading", help="With --squad: score the span reader alone on the gold paragraphs (no retrieval)."
+    ),
+    weights: Optional[Path] = typer.Option(None, help="With --reading: reader weights (default: RAG_READER_WEIGHTS)."),
 ) -> None:
     """Score the service on gold questions; exit code 1 if a --min-* threshold is not met."""
+    if reading:
+        _evaluate_reading(squad, weights, limit, report)
+        return
 
     from app.evaluation.evaluate import evaluate, failed_thresholds, plot_report, write_report
     from app.evaluation.gold import load_gold, load_squad
@@ -296,7 +337,7 @@ def calibrate(
     ),
 ) -> None:
     """Fit the confidence model and abstention threshold for an encoder on development questions."""
-    from app.answer.confidence import FEATURES, save_calibration
+    from app.answer.confidence import FEATURES, READER_FEATURES, READER_SUFFIX, save_calibration
     from app.evaluation.calibrate import MissingScikitLearn, fit
     from app.evaluation.gold import load_gold
 
@@ -306,12 +347,12 @@ def calibrate(
     except MissingScikitLearn as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    spec, model = pipeline.encoder.spec, result.calibrator
+    spec, model = pipeline.calibration_key, result.calibrator
     console.print(
         f"{spec}: {result.questions} questions, {result.right_top_answers} right top answers; "
         f"threshold {model.threshold:.3f} decides {result.accuracy:.1%} correctly"
     )
-    for name, weight in zip(FEATURES, model.weights):
+    for name, weight in zip(READER_FEATURES if spec.endswith(READER_SUFFIX) else FEATURES, model.weights):
         console.print(f"  {name:>8} {weight:+.3f}")
     save_calibration(
         spec,

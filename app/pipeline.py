@@ -115,10 +115,15 @@ class Pipeline:
                     self._extractor = self._make_extractor()
         return self._extractor
 
-    def _make_extractor(self) -> Extractor:
+    @property
+    def calibration_key(self) -> str:
+        """The entry of calibration.json the confidence model is read from: per encoder, and per reader."""
         spec = self.encoder.spec
+        return spec + READER_SUFFIX if self.settings.reader == "neural" else spec
+
+    def _make_extractor(self) -> Extractor:
         if self.settings.reader == "heuristic":
-            return AnswerExtractor(Calibrator.for_encoder(spec))
+            return AnswerExtractor(Calibrator.for_encoder(self.calibration_key))
         from app.neural.reader import NeuralReader
 
         weights = self.settings.reader_weights or SHIPPED_WEIGHTS
@@ -130,7 +135,7 @@ class Pipeline:
         def read(question: str, contexts: list[str]) -> list:
             return self.inference.call(reader.read, question, contexts)
 
-        return NeuralExtractor(Calibrator.for_encoder(spec + READER_SUFFIX), read, s.reader_sentences)
+        return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences)
 
     @property
     def min_confidence(self) -> float:

@@ -92,6 +92,38 @@ class Settings(BaseSettings):
         4, ge=1, description="Uploads/deletions waiting for the index at once; more get 503 and Retry-After."
     )
 
+    # Running as a shared service: keys, limits, metrics, logs (README "Running it as a service")
+    keys_file: Path = Field(
+        Path("keys.json"),
+        description="API keys (hashes only) written by `python -m app keys`; without it every write is refused.",
+    )
+    read_auth: bool = Field(
+        False, description="Asking, searching and reading need a read (or admin) key; default: open to all."
+    )
+    metrics_auth: bool = Field(False, description="GET /metrics needs a key (read or admin).")
+    rate_limit: str = Field(
+        "120/minute;20/second",
+        description="Requests per key (per client IP without a key), e.g. '30/minute;5/second'; empty: no limit.",
+    )
+    log_questions: bool = Field(False, description="Put the question text in the access log of /ask and /search.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-For names the client (for per-IP limits and logs); '*' trusts all.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many  # fail at start-up, with the setting's name, rather than on a request
+
+        value = value.strip()
+        if value:
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(f"RAG_RATE_LIMIT {value!r}: {exc} (e.g. '120/minute;20/second')") from None
+        return value
+
     @field_validator("encoder")
     @classmethod
     def _strip_encoder(cls, value: str) -> str:

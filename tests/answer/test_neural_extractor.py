@@ -1,0 +1,93 @@
+"""app/answer/neural_extractor.py: sentences read by a span reader become cited answers with document offsets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
+from app.answer.neural_extractor import NeuralExtractor
+from app.neural import SHIPPED_WEIGHTS
+from tests.conftest import BISHKEK, BOROVOE, make_settings
+
+
+@dataclass(frozen=True)
+class Span:
+    context: int
+    start: int
+    end: int
+    text: str
+    score: float
+    null_score: float
+
+
+def first_number(question: str, contexts: list[str]) -> list[Span]:
+    """A rule reader: the first number of each context, scored higher in earlier contexts; none if no number."""
+    spans = []
+    for i, context in enumerate(contexts):
+        match = re.search(r"\d+", context)
+        if match:
+            spans.append(Span(i, match.start(), match.end(), match.group(), 10.0 - i, 0.0))
+    return spans
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, sentences=4)
+
+
+def test_spans_map_to_exact_document_characters(pipeline, extractor):
+    """Each answer's text is the document's text at its offsets, inside its sentence, with the reader's signals."""
+    snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
+    passages = pipeline.retriever.retrieve(snap, query, 5)
+    stages: dict[str, float] = {}
+    answers = extractor.extract(snap, query, passages, stages)
+    assert answers and stages["read"] >= 0
+    for a in answers:
+        text = snap.documents[a.doc_id].text
+        assert text[a.start : a.end] == a.text and a.text.isdigit()
+        assert a.sentence_start <= a.start < a.end <= a.sentence_end
+        assert text[a.sentence_start : a.sentence_end] == a.sentence
+        assert len(a.signals) == len(READER_FEATURES) and 0.0 <= a.confidence <= 1.0
+    assert [a.confidence for a in answers] == sorted((a.confidence for a in answers), reverse=True)
+    assert any(a.doc_id == BOROVOE for a in answers)
+
+
+def test_at_most_top_k_answers_and_none_without_passages(pipeline, extractor):
+    """top_k bounds the answers; no passages, no reading and no answers."""
+    snap, query = pipeline.query("How many participants attended in Bishkek?", top_k=1)
+    passages = pipeline.retriever.retrieve(snap, query, 5)
+    assert len(extractor.extract(snap, query, passages)) <= 1
+    assert extractor.extract(snap, query, []) == []
+
+
+def test_sentences_without_a_span_give_no_answer(pipeline):
+    """A reader that finds nothing yields no answers (the pipeline then abstains)."""
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), lambda q, c: [], sentences=4)
+    snap, query = pipeline.query("Who is the head of the OSCE Centre in Bishkek?")
+    assert extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5)) == []
+
+
+@pytest.mark.slow
+def test_the_shipped_reader_answers_in_both_directions(seed, encoder):
+    """With RAG_READER=neural the shipped weights answer English and Russian questions about documents in the
+    other language too, and bad input never raises."""
+    from app.pipeline import Pipeline
+
+    assert SHIPPED_WEIGHTS.is_file(), "the trained reader ships with the package"
+    pipeline = Pipeline(make_settings(seed.index, reader="neural"), encoder=encoder)
+    cases = [
+        ("Who is the head of the OSCE Centre in Bishkek?", BISHKEK, "Kapinos"),
+        ("Кто возглавляет Центр ОБСЕ в Бишкеке?", BISHKEK, "Kapinos"),
+        ("How many people took part in the conference in Borovoe?", BOROVOE, "50"),
+        ("Сколько человек приняли участие в конференции в Боровом?", BOROVOE, "50"),
+    ]
+    for question, doc_id, expected in cases:
+        result = pipeline.ask(question, min_confidence=0.0)
+        assert result.answer is not None, question
+        assert any(a.doc_id == doc_id and expected in a.sentence for a in result.answers), (question, result.answers)
+        assert "read" in result.stages
+    for bad in ("!!! ???", "x" * 5000, "Когда? " * 300):
+        pipeline.ask(bad)  # an abstention or an answer, never an exception
