@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from app.answer.confidence import Calibrator, ReaderSignals
 from app.answer.extractor import rank_sentences
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
+from app.neural.reader import Span  # a plain record: torch is imported only when a reader is loaded
 
-
-class ReadSpan(Protocol):
-    """What the reader returns for one context (``app.neural.reader.Span``)."""
-
-    context: int
-    start: int
-    end: int
-    text: str
-    score: float
-    null_score: float
-
-
-Read = Callable[[str, list[str]], list[ReadSpan]]  # (question, contexts) -> best span per context
+Read = Callable[[str, list[str]], list[Span]]  # (question, contexts) -> best span per context
 
 
 class NeuralExtractor:

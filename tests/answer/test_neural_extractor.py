@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
 
 from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
 from app.answer.neural_extractor import NeuralExtractor
 from app.neural import SHIPPED_WEIGHTS
+from app.neural.reader import Span
 from tests.conftest import BISHKEK, BOROVOE, make_settings
-
-
-@dataclass(frozen=True)
-class Span:
-    context: int
-    start: int
-    end: int
-    text: str
-    score: float
-    null_score: float
 
 
 def first_number(question: str, contexts: list[str]) -> list[Span]:
