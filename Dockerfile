@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_INDEX_DIR=/srv/index \
     RAG_CORPUS_DIR=/srv/corpus \
     RAG_HOST=0.0.0.0 \
-    RAG_PORT=8000
+    RAG_PORT=8000 \
+    RAG_KEYS_FILE=/srv/keys/keys.json
 
-RUN groupadd --system app && useradd --system --gid app --home /srv app
+RUN groupadd --system app && useradd --system --gid app --home /srv app \
+    && mkdir -p /srv/keys && chown app:app /srv/keys && chmod 700 /srv/keys
 WORKDIR /srv/app
 
 # Dependencies first (with an empty package), so code changes do not reinstall them.
@@ -27,8 +29,13 @@ RUN (python -m app ingest --corpus /srv/corpus --index /srv/index || [ $? -eq 1 
     && chown -R app:app /srv/index
 
 USER app
+# API keys live in /srv/keys (mount a volume there to keep them): docker exec <container> python -m app keys create
+# --role admin. Without a key every upload and deletion is refused.
+VOLUME /srv/keys
 EXPOSE 8000
+# /ready: index loaded and encoder warm (503 with the reason before); /health would only say the process is alive.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=4).status == 200 else 1)"
 
-CMD ["python", "-m", "uvicorn", "app.api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# `serve` configures the JSON access and audit logs and the malloc arenas (README "Running it as a service").
+CMD ["python", "-m", "app", "serve"]

@@ -7,7 +7,7 @@ CORPUS ?= corpus
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run ingest serve test test-quick lint format eval bench calibrate clean
+.PHONY: install run ingest serve test test-quick lint format eval bench calibrate clean admin-key
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ ingest: install
 
 run: ingest
 	$(BIN)/python -m app serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+# Uploads and deletions need an admin key (README "Running it as a service"): printed once, stored hashed in keys.json.
+admin-key: install
+	$(BIN)/python -m app keys create --role admin
 
 # Quality gate: the gold set must score at least these (set just below the measured numbers, README "Quality").
 GATE := --min-hit1 0.80 --min-hit5 0.95 --min-mrr 0.87 --min-containment 0.54 --min-f1 0.23 \

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.answer.confidence import CALIBRATION_FILE
+from app.keys_cli import app as keys_cli
 from app.neural.cli import app as reader_cli
 from app.settings import Settings
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
 cli.add_typer(reader_cli, name="reader")  # train and score the neural span reader
+cli.add_typer(keys_cli, name="keys")  # API keys: create, list, revoke
 console = Console(stderr=True)
 
 
@@ -93,13 +95,24 @@ def serve(
     host: Optional[str] = typer.Option(None, help="Bind address (default: RAG_HOST)."),
     port: Optional[int] = typer.Option(None, help="Port (default: RAG_PORT)."),
 ) -> None:
-    """Serve the HTTP API and the chat widget with uvicorn."""
+    """Serve the HTTP API and the chat widget with uvicorn (JSON access and audit lines on stdout)."""
     import uvicorn
 
+    from app.api.logs import configure_logging
     from app.api.main import create_app
+    from app.api.memory import limit_malloc_arenas
 
     settings = _settings(index)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    limit_malloc_arenas(settings.malloc_arenas)  # before any thread starts (the pipeline starts one)
+    configure_logging()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,  # configure_logging's handlers, not uvicorn's
+        access_log=False,  # app.access replaces it (app/api/logs.py)
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @cli.command()
@@ -393,6 +406,9 @@ def bench(
     ),
     load: int = typer.Option(0, min=0, max=256, help="Instead: this many concurrent clients asking over HTTP."),
     load_seconds: float = typer.Option(60.0, min=1, max=900, help="How long the load runs, per scale."),
+    mix: bool = typer.Option(
+        False, help="With --load: 90% /ask, 8% /search and document reads, 2% uploads/deletions (admin key)."
+    ),
 ) -> None:
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
     from app.evaluation.bench import run_bench
@@ -406,6 +422,7 @@ def bench(
         workdir=workdir,
         load=load,
         load_seconds=load_seconds,
+        mix=mix,
     )
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
         description="Requests per key (per client IP without a key), e.g. '30/minute;5/second'; empty: no limit.",
     )
     log_questions: bool = Field(False, description="Put the question text in the access log of /ask and /search.")
+    malloc_arenas: int = Field(
+        2, ge=0, description="glibc malloc arenas of `serve` (app/api/memory.py); 0: glibc's default, 8 per core."
+    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="Proxies whose X-Forwarded-For names the client (for per-IP limits and logs); '*' trusts all.",

@@ -29,8 +29,16 @@ ENGLISH_DOCS = (ISSYK_KUL, BISHKEK)
 SEED_DOCS = tuple(sorted(RUSSIAN_DOCS + ENGLISH_DOCS))
 
 
+# The keys file of every test app and server (the ``api_keys`` fixture writes it before any test runs), so that a
+# keys.json in the checkout (from `make run`) never leaks into the tests.
+TEST_KEYS_FILE: Path | None = None
+
+
 def make_settings(index_dir: Path, **overrides) -> Settings:
-    """Settings for a test index, independent of any .env file of the checkout."""
+    """Settings for a test index, independent of any .env file of the checkout; keys from ``api_keys``, no rate
+    limit (the tests of the limit set one)."""
+    overrides.setdefault("keys_file", TEST_KEYS_FILE)
+    overrides.setdefault("rate_limit", "")
     return Settings(index_dir=index_dir, _env_file=None, **overrides)
 
 
@@ -41,9 +49,10 @@ def free_port() -> int:
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment of a `python -m app` child: no RAG_* leaking in from the shell, unbuffered output."""
+    """Environment of a `python -m app` child: no RAG_* leaking in from the shell, unbuffered output, the test keys
+    and no rate limit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(PYTHONUNBUFFERED="1", **extra)
+    env.update({"PYTHONUNBUFFERED": "1", "RAG_KEYS_FILE": str(TEST_KEYS_FILE), "RAG_RATE_LIMIT": "", **extra})
     return env
 
 
@@ -63,7 +72,8 @@ def stop(process) -> None:
 
 
 def wait_healthy(process, url: str, log: Path, timeout: float = 300) -> None:
-    """Wait until a started `app serve` answers /health, failing with its log if it exits or hangs."""
+    """Wait until a started `app serve` is ready (/ready: index loaded, encoder warm), failing with its log if it
+    exits or hangs."""
     import time
 
     import httpx
@@ -73,13 +83,32 @@ def wait_healthy(process, url: str, log: Path, timeout: float = 300) -> None:
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             pytest.fail(f"server did not become healthy:\n{log.read_text(errors='replace')}")
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_keys(tmp_path_factory) -> SimpleNamespace:
+    """A keys file with an admin, a read and a revoked key, used by every test app (make_settings) and server
+    (subprocess_env); ``admin_headers`` and ``read_headers`` carry the keys."""
+    global TEST_KEYS_FILE
+    from app.keys import KeyStore
+
+    store = KeyStore(tmp_path_factory.mktemp("keys") / "keys.json")
+    _, admin = store.create("admin", "test-admin")
+    _, read = store.create("read", "test-reader")
+    _, revoked = store.create("admin", "test-revoked")
+    store.revoke("test-revoked")
+    TEST_KEYS_FILE = store.path
+    return SimpleNamespace(
+        file=store.path, admin=admin, read=read, revoked=revoked,
+        admin_headers={"Authorization": f"Bearer {admin}"}, read_headers={"Authorization": f"Bearer {read}"},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -132,12 +161,14 @@ def client(seed):
 
 
 @pytest.fixture
-def workspace_client(workspace):
-    """In-process HTTP client over a private index copy, for tests that upload or delete documents."""
+def workspace_client(workspace, api_keys):
+    """In-process HTTP client over a private index copy, for tests that upload or delete documents: every request
+    carries the admin key."""
     from fastapi.testclient import TestClient
 
     from app.api.main import create_app
 
-    with TestClient(create_app(workspace.settings, pipeline=workspace.pipeline), raise_server_exceptions=False) as c:
+    app = create_app(workspace.settings, pipeline=workspace.pipeline)
+    with TestClient(app, raise_server_exceptions=False, headers=api_keys.admin_headers) as c:
         c.workspace = workspace
         yield c

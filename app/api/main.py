@@ -1,8 +1,7 @@
-"""Wires the FastAPI application: pipeline, routers, error handlers, CORS."""
+"""Wires the FastAPI application: pipeline, keys, limits, metrics, logs, middleware, routers, error handlers."""
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -11,15 +10,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app import __version__
+from app.api.access_log import AccessLog
+from app.api.auth import describe_optional_auth
+from app.api.errors import InternalErrors
+from app.api.headers import SecurityHeaders
 from app.api.limits import BodySizeLimit
-from app.api.routers import ask, documents, health, ui
+from app.api.metrics import Metrics, RequestMetrics
+from app.api.ratelimit import RateLimit
+from app.api.readiness import Readiness
+from app.api.routers import ask, documents, health, metrics, ui
 from app.index.snapshot import IndexMismatch
 from app.inference import Overloaded
 from app.ingest.reader import UnreadableDocument
+from app.keys import KeyRing
 from app.pipeline import Pipeline, UnknownDocument
 from app.settings import Settings, get_settings
-
-log = logging.getLogger("app")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -46,7 +51,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.pipeline.check()  # fail fast on an index built by another encoder
-        app.state.pipeline.warm_up()
+        app.state.readiness.start()  # /health answers at once, /ready once the models are warm
         yield
 
     app = FastAPI(
@@ -56,6 +61,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline or Pipeline(settings)
+    app.state.settings = settings
+    app.state.writes = 0  # uploads and deletions in progress or waiting (documents router)
+    app.state.keys = KeyRing(settings.keys_file)
+    app.state.rate_limit = RateLimit(settings.rate_limit)
+    app.state.metrics = Metrics(app.state.pipeline, lambda: app.state.writes)
+    app.state.readiness = Readiness(app.state.pipeline)
 
     def body_limit(scope) -> int:
         # Uploads may be large; questions and searches are a few kilobytes at most.
@@ -63,15 +74,22 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         is_upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents"
         return limits.max_upload_bytes if is_upload else limits.max_request_bytes
 
+    # Added innermost first: a request passes SecurityHeaders, AccessLog, RequestMetrics, CORS, BodySizeLimit,
+    # InternalErrors, then the routes; so every response, a 500 included, is logged, counted and given the headers.
+    app.add_middleware(InternalErrors)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
-
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            # The widget sends its key (data-key) and reads Retry-After to say when to ask again.
+            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+            expose_headers=["Retry-After", "X-Request-ID"],
         )
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(AccessLog, log_questions=settings.log_questions)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError):
@@ -86,15 +104,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     async def unreadable_document(_: Request, exc: UnreadableDocument):
         return _error(422, f"unreadable document: {exc}")
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
-        # Clients always get JSON with a "detail"; the traceback goes to the server log.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
-
     @app.exception_handler(Overloaded)
     async def overloaded(_: Request, exc: Overloaded):
         # Shed load at once: a client retrying later is better served than one answered seconds late.
+        app.state.metrics.shed.labels("inference_queue").inc()
         return JSONResponse(
             status_code=503, content={"detail": str(exc)}, headers={"Retry-After": str(exc.retry_after)}
         )
@@ -106,5 +119,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(ui.router)  # the chat page, /widget.js and their assets
+    describe_optional_auth(app, settings)
     return app

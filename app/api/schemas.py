@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from app.models import AskResult
 
 MAX_QUESTION_CHARS = 2000
-_BAD_ID = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DOC_ID_CHARS = 512
+_BAD_ID = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
 
 def check_doc_id(doc_id: str) -> str:
@@ -18,8 +19,8 @@ def check_doc_id(doc_id: str) -> str:
     doc_id = doc_id.strip()
     if not doc_id:
         raise ValueError("doc_id must not be empty")
-    if len(doc_id) > 300:
-        raise ValueError("doc_id must be at most 300 characters")
+    if len(doc_id) > MAX_DOC_ID_CHARS:
+        raise ValueError(f"doc_id must be at most {MAX_DOC_ID_CHARS} characters (got {len(doc_id)})")
     parts = doc_id.split("/")
     if _BAD_ID.search(doc_id) or "\\" in doc_id or doc_id.startswith("/") or any(p in ("", ".", "..") for p in parts):
         # Ids are URL paths (GET /documents/{doc_id}): only forms a client can fetch back verbatim.
@@ -163,6 +164,42 @@ class IngestOut(BaseModel):
     status: Literal["added", "updated", "unchanged", "removed"]
     chunks: int = Field(description="Chunks in the whole index afterwards.")
     seconds: float
+
+
+class ErrorOut(BaseModel):
+    """Every error response: what was wrong, in one sentence."""
+
+    detail: str
+
+
+_ERRORS = {
+    400: ("The body could not be parsed (JSON that is not UTF-8, broken multipart).", None),
+    401: ("No valid API key (missing, unknown, revoked or malformed).", "WWW-Authenticate"),
+    403: ("The key's role does not allow this (writes need an admin key).", None),
+    404: ("No document with this doc_id.", None),
+    409: ("The index was built by another encoder or format than the server's.", None),
+    413: ("The request body is over the size limit.", None),
+    415: ("Unsupported content type.", None),
+    422: ("The request is invalid; detail names the field.", None),
+    429: ("Rate limit reached (RAG_RATE_LIMIT); retry after Retry-After seconds.", "Retry-After"),
+    503: ("A queue is full; retry after Retry-After seconds.", "Retry-After"),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI descriptions of the error statuses a route can answer, all with an ``ErrorOut`` body."""
+    out: dict[int | str, dict] = {}
+    for status in statuses:
+        description, header = _ERRORS[status]
+        out[status] = {"model": ErrorOut, "description": description}
+        if header:
+            out[status]["headers"] = {header: {"schema": {"type": "string"}, "required": True}}
+    return out
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "not ready"]
+    reason: Optional[str] = Field(None, description="Why the service cannot serve yet (when not ready).")
 
 
 class HealthOut(BaseModel):

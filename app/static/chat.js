@@ -1,9 +1,10 @@
 /*
  * Question answering chat, shared by the full page (index.html) and the embeddable widget (widget.js).
  *
- * Exposes window.BorderQAChat.mountChat(rootElement, {endpoint, lang, mode, onClose, examples, topK}) and
+ * Exposes window.BorderQAChat.mountChat(rootElement, {endpoint, lang, mode, onClose, examples, topK, apiKey}) and
  * mounts itself into every element of the page that carries a `data-border-qa-chat` attribute (optional
- * data-endpoint, data-lang). mountChat returns {element, focus(), ask(question), isViewerOpen(), closeViewer()}.
+ * data-endpoint, data-lang, data-key). mountChat returns {element, focus(), ask(question), isViewerOpen(),
+ * closeViewer()}. apiKey (a read key) is sent as "Authorization: Bearer" when the server needs keys for reads.
  *
  * Safety: every piece of text that comes from the server (answers, titles, document text, error messages) is
  * inserted with textContent / text nodes. Nothing is ever assigned to innerHTML.
@@ -48,6 +49,14 @@
       serverError: function (status) {
         return "The server could not answer (HTTP " + status + "). Please try again later.";
       },
+      tooMany: function (seconds) {
+        return seconds ? "Too many questions, try again in " + seconds + " s." : "Too many questions, try again soon.";
+      },
+      busy: function (seconds) {
+        return seconds ? "The service is busy, try again in " + seconds + " s." : "The service is busy, try again soon.";
+      },
+      needKey: "This chat needs a valid access key.",
+      needKeyHint: "Please tell the site's administrator.",
       rejected: "The question was not accepted:",
       docLoading: "Loading the document…",
       docError: "Could not open the document:",
@@ -98,6 +107,16 @@
       serverError: function (status) {
         return "Сервер не смог ответить (HTTP " + status + "). Повторите попытку позже.";
       },
+      tooMany: function (seconds) {
+        return seconds
+          ? "Слишком много вопросов, повторите через " + seconds + " с."
+          : "Слишком много вопросов, повторите чуть позже.";
+      },
+      busy: function (seconds) {
+        return seconds ? "Сервис перегружен, повторите через " + seconds + " с." : "Сервис перегружен, повторите чуть позже.";
+      },
+      needKey: "Для этого чата нужен действующий ключ доступа.",
+      needKeyHint: "Сообщите администратору сайта.",
       rejected: "Вопрос не принят:",
       docLoading: "Загрузка документа…",
       docError: "Не удалось открыть документ:",
@@ -446,6 +465,7 @@
 
     function request(method, path, body) {
       var init = { method: method, headers: { Accept: "application/json" } };
+      if (options.apiKey) init.headers.Authorization = "Bearer " + options.apiKey;
       if (body !== undefined) {
         init.headers["Content-Type"] = "application/json";
         init.body = JSON.stringify(body);
@@ -460,7 +480,14 @@
               data = null;
             }
             if (response.ok) return data;
-            throw { kind: "http", status: response.status, message: detailMessage(data) };
+            // Whole seconds to wait (429 rate limit, 503 queue full); readable cross-origin as the API exposes it.
+            var wait = parseInt(response.headers.get("Retry-After") || "", 10);
+            throw {
+              kind: "http",
+              status: response.status,
+              message: detailMessage(data),
+              retryAfter: wait > 0 ? wait : 0
+            };
           });
         },
         function () {
@@ -575,6 +602,10 @@
 
     function errorText(error) {
       if (!error || error.kind === "network") return { title: t.networkError, text: t.networkHint, plain: true };
+      // Refusals that are nobody's mistake get a polite sentence, not the server's technical detail.
+      if (error.kind === "http" && error.status === 429) return { title: t.tooMany(error.retryAfter), text: "" };
+      if (error.kind === "http" && error.status === 503) return { title: t.busy(error.retryAfter), text: "" };
+      if (error.kind === "http" && error.status === 401) return { title: t.needKey, text: t.needKeyHint, plain: true };
       if (error.kind === "http" && error.status >= 400 && error.status < 500) {
         return { title: t.rejected, text: error.message || "HTTP " + error.status };
       }
@@ -704,6 +735,7 @@
       var chat = mountChat(node, {
         endpoint: node.getAttribute("data-endpoint") || "",
         lang: node.getAttribute("data-lang") || undefined,
+        apiKey: node.getAttribute("data-key") || undefined,
         mode: "page"
       });
       if (node.hasAttribute("data-autofocus")) chat.focus();

@@ -8,7 +8,8 @@
  * full page), loaded from the endpoint together with chat.css.
  *
  * Optional attributes: data-endpoint (default: this script's origin), data-lang ("ru" or "en"; default: the
- * browser language). The host page can call window.BorderQAWidget.open() / .close().
+ * browser language), data-key (a read API key, for a server run with RAG_READ_AUTH=true: anyone who can see
+ * the page can read it, so never an admin key). The host page can call window.BorderQAWidget.open() / .close().
  */
 (function () {
   "use strict";
@@ -27,6 +28,7 @@
   var endpoint = (script && script.getAttribute("data-endpoint")) || (script && script.src ? origin(script.src) : "");
   endpoint = String(endpoint || window.location.origin).replace(/\/+$/, "");
   var preferredLang = (script && script.getAttribute("data-lang")) || undefined;
+  var apiKey = (script && script.getAttribute("data-key")) || undefined;
 
   var LABELS = {
     en: { open: "Open the document Q&A chat", panel: "Document Q&A" },
@@ -159,6 +161,7 @@
         chat = window.BorderQAChat.mountChat(panel, {
           endpoint: endpoint,
           lang: preferredLang,
+          apiKey: apiKey,
           mode: "widget",
           onClose: close
         });

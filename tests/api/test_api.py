@@ -163,9 +163,9 @@ def test_get_document(client):
 
 
 @pytest.mark.parametrize("method", ["get", "delete"])
-def test_unknown_document_is_404(client, method):
-    """GET and DELETE of an unknown doc_id are 404 with a detail naming it."""
-    response = getattr(client, method)("/documents/missing-file.txt")
+def test_unknown_document_is_404(client, api_keys, method):
+    """GET and DELETE (with the admin key) of an unknown doc_id are 404 with a detail naming it."""
+    response = getattr(client, method)("/documents/missing-file.txt", headers=api_keys.admin_headers)
     assert response.status_code == 404
     assert "missing-file.txt" in response.json()["detail"]
 
@@ -440,11 +440,12 @@ def test_openapi_and_docs(client):
 # -- encoder mismatch ----------------------------------------------------------------------------------------
 
 
-def test_mismatched_encoder_is_409(workspace):
+def test_mismatched_encoder_is_409(workspace, api_keys):
     """An app configured with use-m3 over an e5-small index answers 409 naming both encoders."""
     settings = make_settings(workspace.index, encoder="use-m3")
     app = create_app(settings, pipeline=Pipeline(settings))
-    c = TestClient(app, raise_server_exceptions=False)  # no lifespan: the start-up check is tested below
+    # No lifespan (the start-up check is tested below); the admin key lets the upload reach the index.
+    c = TestClient(app, raise_server_exceptions=False, headers=api_keys.admin_headers)
     for response in (c.post("/ask", json={"question": "Who heads the OSCE Centre in Bishkek?"}),
                      c.post("/search", json={"query": "border"}),
                      c.post("/documents", json={"doc_id": "a.txt", "text": "Some text about borders."})):

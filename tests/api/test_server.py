@@ -69,14 +69,14 @@ def test_cross_language_over_http(server):
     assert "5 апреля" in body["answer"]["text"]
 
 
-def test_upload_and_delete_over_http(server):
-    """A multipart upload is answerable at once and gone after DELETE."""
+def test_upload_and_delete_over_http(server, api_keys):
+    """A multipart upload with the admin key is answerable at once and gone after DELETE."""
     created = server.post("/documents", files={"file": ("naryn.txt", "The Naryn outpost has 31 guards.".encode(),
-                                                        "text/plain")})
+                                                        "text/plain")}, headers=api_keys.admin_headers)
     assert created.status_code == 201, created.text
     body = server.post("/ask", json={"question": "How many guards does the Naryn outpost have?"}).json()
     assert body["answer"]["doc_id"] == "naryn.txt" and "31" in body["answer"]["text"]
-    assert server.delete("/documents/naryn.txt").status_code == 200
+    assert server.delete("/documents/naryn.txt", headers=api_keys.admin_headers).status_code == 200
     assert server.get("/documents/naryn.txt").status_code == 404
 
 

@@ -227,3 +227,33 @@ def test_load_mode_against_a_real_server(tmp_path):
     assert run["errors"] == 0 and run["answered_per_s"] > 0 and run["accepted_ms"]["p50"] > 0
     assert {v["target"] for v in report["targets"]} == {"load_answers_per_s", "load_accepted_p95_ms", "load_errors"}
 
+
+
+@pytest.mark.slow
+def test_mixed_load_keeps_every_acknowledged_write(tmp_path, seed):
+    """Mixed load, 8 clients, 10 s: no unintended status, writes kept across a restart, RSS growth < 10%."""
+    from app.evaluation.bench.runner import measure_mixed_load
+
+    result = measure_mixed_load("test", seed.index, "e5-small", 8, 10, tmp_path)
+    assert result["errors"] == 0 and set(result["statuses"]) <= {"200", "201", "429", "503"}, result["statuses"]
+    assert all(result["kinds"][kind]["requests"] >= 1 for kind in ("ask", "search", "read", "write"))
+    assert result["kinds"]["write"]["statuses"].get("201", 0) >= 1  # the cycle starts with an upload
+    documents = result["documents"]
+    assert result["check"]["checked"] == len(documents["present"]) + len(documents["deleted"]) >= 1
+    assert result["check"]["ok"] and result["check_after_restart"]["ok"], (result["check"],
+                                                                             result["check_after_restart"])
+    assert result["rss_growth_pct"] < 10, result["server_memory"]
+    for kind in ("ask", "search", "read", "write"):
+        stats = result["kinds"][kind]
+        accepted = stats["statuses"].get("200", 0) + stats["statuses"].get("201", 0)
+        assert stats["accepted_ms"]["n"] == accepted and (not accepted or stats["accepted_ms"]["p99"] > 0)
+
+
+def test_bench_has_a_mixed_load_mode():
+    """`python -m app bench --help` offers --mix next to --load."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "--mix" in result.output and "--load" in result.output

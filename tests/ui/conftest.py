@@ -59,8 +59,9 @@ def dead_endpoint() -> str:
 
 
 @pytest.fixture(scope="session")
-def api_server(tmp_path_factory, host_site):
-    """`python -m app ingest` of a copy of corpus/, then `python -m app serve` (uvicorn) on a free port."""
+def api_server(tmp_path_factory, host_site, api_keys):
+    """`python -m app ingest` of a copy of corpus/, then `python -m app serve` (uvicorn) on a free port; its
+    ``client`` carries the admin key (the tests upload documents)."""
     work = tmp_path_factory.mktemp("api")
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(ROOT / "corpus", corpus)
@@ -68,6 +69,8 @@ def api_server(tmp_path_factory, host_site):
         **os.environ,
         "RAG_INDEX_DIR": str(index),
         "RAG_CORS_ORIGINS": json.dumps([host_site.origin]),
+        "RAG_KEYS_FILE": str(api_keys.file),
+        "RAG_RATE_LIMIT": "",
         "PYTHONUNBUFFERED": "1",
     }
     ingest = subprocess.run(
@@ -87,7 +90,34 @@ def api_server(tmp_path_factory, host_site):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(process, url, log_path)
-        yield SimpleNamespace(url=url, log=log_path, client=httpx.Client(base_url=url, timeout=60))
+        client = httpx.Client(base_url=url, timeout=60, headers=api_keys.admin_headers)
+        yield SimpleNamespace(url=url, log=log_path, client=client, index=index, env=env)
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def keyed_server(tmp_path_factory, api_server, host_site):
+    """A second server over the same index with RAG_READ_AUTH=true and RAG_RATE_LIMIT=2/minute, and a keys file of
+    read keys for the widget's data-key (one per test, so each has its own budget)."""
+    from app.keys import KeyStore
+
+    work = tmp_path_factory.mktemp("keyed")
+    store = KeyStore(work / "keys.json")
+    keys = {name: store.create("read", name)[1] for name in ("widget-en", "widget-ru")}
+    env = {**api_server.env, "RAG_KEYS_FILE": str(store.path), "RAG_READ_AUTH": "true", "RAG_RATE_LIMIT": "2/minute"}
+    port = free_port()
+    log_path = work / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--index", str(api_server.index), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(process, url, log_path)
+        yield SimpleNamespace(url=url, log=log_path, keys=keys)
     finally:
         stop(process)
         log.close()

@@ -301,11 +301,60 @@ def test_server_failure_shows_status(api_server, open_page):
     """A 5xx response shows an error naming the status in the interface language, not an empty bubble."""
     page = open_page(locale="ru-RU")
     page.goto(api_server.url + "/")
-    page.route("**/ask", lambda route: route.fulfill(status=503, body="Service Unavailable"))
+    page.route("**/ask", lambda route: route.fulfill(status=500, body="Internal Server Error"))
     bubble = ask(page, RU_QUESTION)
     expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
     title = bubble.locator(".bqa-notice-title")
-    expect(title).to_have_text(re.compile(r"Сервер не смог ответить \(HTTP 503\)"))
+    expect(title).to_have_text(re.compile(r"Сервер не смог ответить \(HTTP 500\)"))
+
+
+# A host page embedding the widget with a read key, for a server that needs keys for reads.
+KEYED_PAGE = """<!doctype html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><title>Keyed widget</title><link rel="icon" href="data:,"></head>
+<body>
+  <script src="{api}/widget.js" data-endpoint="{api}" data-lang="{lang}"{key} defer></script>
+</body>
+</html>
+"""
+
+
+def open_keyed_widget(page: Page, keyed_server, host_site, name: str, lang: str, key: str | None) -> Locator:
+    attribute = f' data-key="{key}"' if key else ""
+    (host_site.root / name).write_text(KEYED_PAGE.format(api=keyed_server.url, lang=lang, key=attribute),
+                                       encoding="utf-8")
+    page.goto(f"{host_site.origin}/{name}")
+    widget = page.locator("border-qa-widget")
+    expect(widget.locator(".bqa-launcher")).to_be_visible()
+    widget.locator(".bqa-launcher").click()
+    expect(widget.locator(".bqa-panel")).to_be_visible()
+    return widget
+
+
+@pytest.mark.parametrize("lang,locale,question,message", [
+    ("en", "en-US", EN_QUESTION, r"Too many questions, try again in \d+ s\."),
+    ("ru", "ru-RU", RU_QUESTION, r"Слишком много вопросов, повторите через \d+ с\."),
+])
+def test_widget_with_a_key_and_the_rate_limit(keyed_server, host_site, open_page, lang, locale, question, message):
+    """data-key is sent across origins; past the rate limit the widget says politely how long to wait."""
+    page = open_page(locale=locale)
+    widget = open_keyed_widget(page, keyed_server, host_site, f"keyed-{lang}.html", lang, keyed_server.keys[
+        f"widget-{lang}"])
+    for _ in range(2):  # RAG_RATE_LIMIT=2/minute for this key
+        expect(ask(widget, question).locator(".bqa-candidate--primary")).to_have_count(1)
+    bubble = ask(widget, question)
+    expect(bubble).to_have_class(re.compile(r"\bbqa-error\b"))
+    expect(bubble.locator(".bqa-notice-title")).to_have_text(re.compile(message))
+    seconds = int(re.search(r"\d+", bubble.locator(".bqa-notice-title").inner_text()).group())
+    assert 1 <= seconds <= 60
+
+
+def test_widget_without_the_key_it_needs(keyed_server, host_site, open_page):
+    """Without data-key, a server that needs keys for reads gets a clear "needs a valid access key" message."""
+    page = open_page()
+    widget = open_keyed_widget(page, keyed_server, host_site, "keyless.html", "en", None)
+    bubble = ask(widget, EN_QUESTION)
+    expect(bubble.locator(".bqa-notice-title")).to_have_text("This chat needs a valid access key.")
 
 
 def test_empty_state_keyboard_and_accessibility(api_server, open_page):

@@ -4,20 +4,51 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from pathlib import PurePosixPath
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
+from app.api.auth import READ, WRITE
 from app.api.dependencies import get_pipeline
-from app.api.schemas import DocumentIn, DocumentOut, DocumentSummary, IngestOut, check_doc_id
+from app.api.schemas import (
+    MAX_DOC_ID_CHARS,
+    DocumentIn,
+    DocumentOut,
+    DocumentSummary,
+    IngestOut,
+    check_doc_id,
+    error_responses,
+)
 from app.ingest.reader import SUPPORTED, read_bytes
 from app.models import Document, IngestReport
 from app.pipeline import Pipeline, UnknownDocument
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+class _AnyPath(Convertor):
+    """Starlette's ``path`` stops at a newline (its regex is ``.*``): an id holding one would be a bare 404 instead
+    of the 422 that says what an id may be."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("doc_path", _AnyPath())
+
+# A path, so that ids with slashes ("reports/2024.txt") need no escaping; checked like uploaded ids.
+DocIdPath = Annotated[str, PathParam(max_length=MAX_DOC_ID_CHARS, description="The document's id (a relative path).")]
 
 _UPLOAD_DOC = {
     "requestBody": {
@@ -51,6 +82,15 @@ def _summary(doc: Document, chunks: int) -> dict:
     }
 
 
+def _checked(doc_id: str) -> str:
+    """``doc_id`` of a path, refused with 422 if no upload could have created it ('..', control characters...)."""
+    try:
+        check_doc_id(doc_id)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return doc_id  # looked up as given: a corpus file's id is its path, which may differ from a stripped one
+
+
 def _status(report: IngestReport) -> str:
     for status in ("added", "updated", "removed"):
         if getattr(report, status):
@@ -58,7 +98,13 @@ def _status(report: IngestReport) -> str:
     return "unchanged"
 
 
-@router.get("", response_model=list[DocumentSummary], summary="List indexed documents")
+@router.get(
+    "",
+    response_model=list[DocumentSummary],
+    summary="List indexed documents",
+    dependencies=[READ],
+    responses=error_responses(401, 409, 429),
+)
 def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
     snap = pipeline.snapshot
     if snap is None:
@@ -67,9 +113,16 @@ def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
     return [_summary(d, int(counts[i])) for i, d in enumerate(snap.documents.values())]
 
 
-@router.get("/{doc_id:path}", response_model=DocumentOut, summary="A document's metadata and full text")
-def get_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dict:
+@router.get(
+    "/{doc_id:doc_path}",
+    response_model=DocumentOut,
+    summary="A document's metadata and full text",
+    dependencies=[READ],
+    responses=error_responses(401, 404, 409, 422, 429),
+)
+def get_document(doc_id: DocIdPath, pipeline: Pipeline = Depends(get_pipeline)) -> dict:
     """Offsets returned by /ask and /search index into ``text``."""
+    doc_id = _checked(doc_id)
     snap = pipeline.snapshot  # one snapshot for the whole request: a concurrent delete cannot split it
     if snap is None or doc_id not in snap.documents:
         raise UnknownDocument(doc_id)
@@ -78,7 +131,13 @@ def get_document(doc_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dic
 
 
 @router.post(
-    "", response_model=IngestOut, status_code=201, summary="Add or replace a document", openapi_extra=_UPLOAD_DOC
+    "",
+    response_model=IngestOut,
+    status_code=201,
+    summary="Add or replace a document (admin key)",
+    openapi_extra=_UPLOAD_DOC,
+    dependencies=[WRITE],
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
 )
 async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
     """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?}``; it is indexed at once."""
@@ -110,16 +169,31 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
         doc_id, text, title = body.doc_id, body.text, body.title
     else:
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
+    request.state.doc_id = doc_id  # for the audit line
     async with _write_slot(request, pipeline):
         report = await run_in_threadpool(pipeline.upsert, doc_id, text, title)
-    return IngestOut(doc_id=doc_id, status=_status(report), chunks=report.chunks, seconds=round(report.seconds, 3))
+    return _written(request, "upload", doc_id, _status(report), report)
 
 
-@router.delete("/{doc_id:path}", response_model=IngestOut, summary="Remove a document from the index")
-async def delete_document(doc_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
+@router.delete(
+    "/{doc_id:doc_path}",
+    response_model=IngestOut,
+    summary="Remove a document from the index (admin key)",
+    dependencies=[WRITE],
+    responses=error_responses(401, 403, 404, 409, 422, 429, 503),
+)
+async def delete_document(doc_id: DocIdPath, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
+    doc_id = _checked(doc_id)
     async with _write_slot(request, pipeline):
         report = await run_in_threadpool(pipeline.delete, doc_id)
-    return IngestOut(doc_id=doc_id, status="removed", chunks=report.chunks, seconds=round(report.seconds, 3))
+    return _written(request, "delete", doc_id, "removed", report)
+
+
+def _written(request: Request, operation: str, doc_id: str, status: str, report: IngestReport) -> IngestOut:
+    """The response of a write, its duration counted and its outcome left for the audit line."""
+    request.app.state.metrics.writes.labels(operation).observe(report.seconds)
+    request.state.write_status = status
+    return IngestOut(doc_id=doc_id, status=status, chunks=report.chunks, seconds=round(report.seconds, 3))
 
 
 @asynccontextmanager
@@ -128,6 +202,7 @@ async def _write_slot(request: Request, pipeline: Pipeline):
     state = request.app.state
     waiting = getattr(state, "writes", 0)
     if waiting >= pipeline.settings.max_queued_writes:
+        state.metrics.shed.labels("write_queue").inc()
         raise HTTPException(
             503, f"{waiting} index updates are already queued; retry later", headers={"Retry-After": "10"}
         )

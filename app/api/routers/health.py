@@ -1,11 +1,12 @@
-"""Liveness and index status."""
+"""Liveness (``/health``: the process answers) and readiness (``/ready``: it can serve questions now)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
 from app.api.dependencies import get_pipeline
-from app.api.schemas import HealthOut
+from app.api.schemas import HealthOut, ReadyOut
 from app.pipeline import Pipeline
 
 router = APIRouter(tags=["status"])
@@ -14,6 +15,7 @@ router = APIRouter(tags=["status"])
 @router.head("/health", include_in_schema=False)  # load balancers probe with HEAD
 @router.get("/health", response_model=HealthOut)
 def health(pipeline: Pipeline = Depends(get_pipeline)) -> HealthOut:
+    """The process is alive; index counts and encoder as far as they are known (cheap: no model call)."""
     snap = pipeline.snapshot
     return HealthOut(
         status="ok",
@@ -23,3 +25,13 @@ def health(pipeline: Pipeline = Depends(get_pipeline)) -> HealthOut:
         encoder=snap.encoder if snap else pipeline.settings.encoder,
         index_built_at=snap.manifest.get("built_at") if snap else None,
     )
+
+
+@router.head("/ready", include_in_schema=False)
+@router.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not ready yet."}})
+def ready(request: Request) -> JSONResponse:
+    """200 once the index is loaded and the encoder warm; 503 with the reason before (or when the index breaks)."""
+    problem = request.app.state.readiness.problem()
+    if problem:
+        return JSONResponse(ReadyOut(status="not ready", reason=problem).model_dump(), status_code=503)
+    return JSONResponse(ReadyOut(status="ready").model_dump())

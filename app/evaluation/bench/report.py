@@ -248,6 +248,22 @@ def load_table(report: dict) -> Table:
     return table
 
 
+def mix_table(report: dict) -> Table:
+    """One row per kind of request of each mixed load run: count, accepted latency, statuses."""
+    table = _table(
+        "Mixed load by kind of request (accepted requests, ms)",
+        ["chunks", "kind", "requests", "p50", "p95", "p99", "statuses"],
+    )
+    for scale, run in report.get("load", {}).items():
+        for kind, stats in run.get("kinds", {}).items():
+            statuses = ", ".join(f"{k}: {v}" for k, v in stats["statuses"].items())
+            table.add_row(scale, kind, str(stats["requests"]), *_ms(stats["accepted_ms"]), statuses)
+        if "check" in run:
+            kept = f"uploads kept: {run['check']['ok']}, after restart: {run['check_after_restart']['ok']}"
+            table.add_row(scale, "", "", "", "", "", f"{kept}; RSS growth {run.get('rss_growth_pct')} %")
+    return table
+
+
 def _print_targets(report: dict, console: Console) -> None:
     table = _table("Targets", ["target", "limit", "measured", "at", "status"])
     for v in report["targets"]:
@@ -268,6 +284,8 @@ def print_report(report: dict, console: Console | None = None) -> None:
 
     if report.get("load"):
         console.print(load_table(report))
+        if any("kinds" in run for run in report["load"].values()):
+            console.print(mix_table(report))
         _print_targets(report, console)
         return
 

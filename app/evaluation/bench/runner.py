@@ -13,7 +13,7 @@ from app.encoders import Encoder
 from app.encoders.queued import QueuedEncoder
 from app.evaluation.bench.corpus import SEED, TextVariator, seed_documents, write_sample_corpus
 from app.evaluation.bench.ingest import build_scale, embedded_texts, measure_sample
-from app.evaluation.bench.load import run_load
+from app.evaluation.bench.load import check_documents, run_load, run_mixed_load, touch_every_kind
 from app.evaluation.bench.log import log
 from app.evaluation.bench.measure import (
     folder_size,
@@ -34,6 +34,7 @@ from app.evaluation.bench.vectors import MIX, NOISE, replica_cosines
 from app.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M, set_threads
 from app.index.snapshot import FORMAT_VERSION, Snapshot
 from app.index.store import IndexStore
+from app.keys import KeyStore
 from app.pipeline import Pipeline
 from app.settings import Settings
 
@@ -147,6 +148,46 @@ def measure_load(name: str, index: Path, backend: str, clients: int, seconds: fl
     return result
 
 
+def measure_mixed_load(name: str, index: Path, backend: str, clients: int, seconds: float, workdir: Path) -> dict:
+    """The mixed load (``load.REQUEST_MIX``: questions, searches, reads, uploads and deletions with an admin key)
+    against a real server over a copy of ``index``; then every acknowledged upload and deletion is checked, and
+    checked again after a restart. Server memory is read after a short warm-up of the same mix and at the end."""
+    folder = workdir / f"mix-{name.replace(' ', '-')}"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(index, folder / "index")  # uploads must not change an index a later run reuses
+    _, admin = KeyStore(folder / "keys.json").create("admin", "bench")
+    env = {"RAG_KEYS_FILE": str(folder / "keys.json")}
+    server = Server(folder / "index", backend, folder / "server.log", env)
+    try:
+        url = f"http://127.0.0.1:{server.port}"
+        # The NER model (first upload), thread pools, allocator arenas and caches grow during the first seconds of
+        # any load: that is start-up, not growth under load.
+        touch_every_kind(url, admin)
+        run_mixed_load(url, clients, min(5.0, seconds / 4), admin, run="warm")
+        before = proc_memory(server.process.pid)
+        result = run_mixed_load(url, clients, seconds, admin, run="mix")
+        result["server_memory"] = {"before": before, "after": proc_memory(server.process.pid)}
+        result["check"] = check_documents(url, result["documents"])
+    finally:
+        server.stop()
+    restarted = Server(folder / "index", backend, folder / "server-restart.log", env)
+    try:
+        result["check_after_restart"] = check_documents(f"http://127.0.0.1:{restarted.port}", result["documents"])
+    finally:
+        restarted.stop()
+    rss = [result["server_memory"][k].get("vmrss_mb") for k in ("before", "after")]
+    result["rss_growth_pct"] = round(100 * (rss[1] - rss[0]) / rss[0], 1) if all(rss) else None
+    result["accepted_ms"] = result["kinds"]["ask"]["accepted_ms"]  # what the load targets judge
+    a = result["accepted_ms"]
+    log(
+        f"{name}: mixed load, {clients} clients for {result['seconds']} s: {result['requests_per_s']} requests/s, "
+        f"/ask p50 {a.get('p50')} p95 {a.get('p95')} p99 {a.get('p99')} ms, statuses {result['statuses']}, "
+        f"errors {result['errors']}, RSS {rss[0]} -> {rss[1]} MB, uploads kept: {result['check']['ok']} "
+        f"(after restart: {result['check_after_restart']['ok']})"
+    )
+    return result
+
+
 def _russian_sentences(snap: Snapshot, limit: int) -> list[str]:
     out: list[str] = []
     for row, doc_index in enumerate(snap.sentences[:, 0]):
@@ -237,13 +278,15 @@ def run_bench(
     show: bool = True,
     load: int = 0,
     load_seconds: float = 60.0,
+    mix: bool = False,
 ) -> dict:
     """Run the benchmark, write the JSON report to ``out`` and return it.
 
     With ``workdir`` the corpora and indexes are kept there, and a later run with the same folder and
     settings reuses them (with the ingest numbers measured when they were built) and measures the query side
     again; without it everything goes in a temporary folder that is removed. With ``load`` clients, each
-    scale is measured under that load for ``load_seconds`` instead.
+    scale is measured under that load for ``load_seconds`` instead; with ``mix`` the load is the mix of a shared
+    service (``measure_mixed_load``) rather than questions only.
     """
     scales = sorted({int(s) for s in scales})
     if not scales or scales[0] <= 0 or queries <= 0 or sample_chunks <= 0:
@@ -296,7 +339,8 @@ def run_bench(
                 index, build = _scale_index(root, build_key, scale, sample, variator, encoder, base)
             result = {"requested_chunks": scale, "build": build}
             if load:
-                report.setdefault("load", {})[str(scale)] = measure_load(
+                measure = measure_mixed_load if mix else measure_load
+                report.setdefault("load", {})[str(scale)] = measure(
                     f"scale {scale}", index, backend, load, load_seconds, root
                 )
                 continue

@@ -28,9 +28,13 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 class Server:
-    """A uvicorn server over ``index``, started and healthy on construction; ``stop()`` ends it."""
+    """A uvicorn server over ``index``, started and ready on construction; ``stop()`` ends it.
 
-    def __init__(self, index: Path, backend: str, log_file: Path):
+    It runs without a rate limit (the benchmark measures what the server can do, not what a client may ask);
+    ``env`` adds settings (``RAG_KEYS_FILE`` for the mixed load's writes).
+    """
+
+    def __init__(self, index: Path, backend: str, log_file: Path, env: dict[str, str] | None = None):
         self.port = free_port()
         self.log_file = log_file
         self.conn: http.client.HTTPConnection | None = None
@@ -49,7 +53,7 @@ class Server:
                     "--port",
                     str(self.port),
                 ],
-                env=child_env(RAG_ENCODER=backend),
+                env=child_env(**{"RAG_ENCODER": backend, "RAG_RATE_LIMIT": "", **(env or {})}),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -61,11 +65,13 @@ class Server:
         self.startup_seconds = time.perf_counter() - started
 
     def _wait_healthy(self) -> dict:
+        """/health once /ready answers 200 (index loaded, encoder warmed)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self._tail()}")
             try:
+                self.get("/ready")
                 return self.get("/health")
             except (OSError, http.client.HTTPException):
                 self.conn = None

@@ -1,0 +1,49 @@
+"""Whether the service can answer now: the index loads and the models are warm.
+
+The models are warmed in a background thread once the app has started, so ``/health`` (the process is alive)
+answers at once while ``/ready`` says "warming up" until the first question has gone through every stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from app.pipeline import Pipeline
+
+log = logging.getLogger("app")
+
+
+class Readiness:
+    """Warms ``pipeline`` in the background and tells, with a reason, whether it can serve."""
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.warm = threading.Event()
+        self.failure: str | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.pipeline.warm_up()
+        except Exception as exc:  # reported by /ready; requests will raise it again with their own status
+            log.exception("warm-up failed")
+            self.failure = f"warm-up failed: {type(exc).__name__}: {exc}"
+        else:
+            self.warm.set()
+
+    def problem(self) -> str | None:
+        """Why the service cannot serve now, or None when it can."""
+        if self.failure:
+            return self.failure
+        if not self.warm.is_set():
+            return "warming up: loading the encoder and answering a first question"
+        try:
+            snap = self.pipeline.snapshot
+        except Exception as exc:
+            return f"the index cannot be read: {type(exc).__name__}: {exc}"
+        if snap is None:
+            return "no index yet: run `python -m app ingest` or upload a document (RAG_INDEX_DIR)"
+        return None
