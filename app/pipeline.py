@@ -290,10 +290,11 @@ class Pipeline:
         missing = [d for d in query.doc_ids or () if d not in snap.documents]
         if missing:
             raise UnknownDocument(", ".join(missing))
-        if embed:
-            # Into the index's language-neutral space, where every stored vector is compared.
-            query = replace(query, vector=snap.projection.apply(self.encoder.query(text)))
-        return snap, query
+        return snap, self._embedded(snap, query) if embed else query
+
+    def _embedded(self, snap: Snapshot, query: Query) -> Query:
+        """``query`` with its vector, in the index's language-neutral space where every stored vector is compared."""
+        return replace(query, vector=snap.projection.apply(self.encoder.query(query.text)))
 
     def search(
         self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None
@@ -321,7 +322,7 @@ class Pipeline:
             # No index, or a question with no content words ("???", "What is it?"): nothing to match.
             return AskResult(question, query.lang, None, [], [], _ms(started))
         at = time.perf_counter()
-        query = replace(query, vector=snap.projection.apply(self.encoder.query(question)))
+        query = self._embedded(snap, query)
         stages["embed"] = _ms(at)
         at = time.perf_counter()
         # The answer is looked for in at least `answer_passages` passages, however few are shown.

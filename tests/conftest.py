@@ -7,6 +7,8 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -57,6 +59,25 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@contextmanager
+def full_inference_queue(pipeline: Pipeline) -> Iterator[None]:
+    """Inside the block the model thread is busy and no question may wait for it: every question is shed."""
+    import threading
+
+    queue = pipeline.inference
+    gate = threading.Event()
+    blocker = threading.Thread(target=queue.call, args=(gate.wait, 30))
+    blocker.start()
+    saved = queue.max_waiting
+    queue.max_waiting = 0
+    try:
+        yield
+    finally:
+        queue.max_waiting = saved
+        gate.set()
+        blocker.join()
 
 
 def stop(process) -> None:

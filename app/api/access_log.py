@@ -1,4 +1,5 @@
-"""One JSON line per request on the ``app.access`` logger, one more on ``app.audit`` for every write attempt.
+"""One JSON line per request on the ``app.access`` logger, one more on ``app.audit`` for every write attempt, and
+the request's count and latency in the metrics (one timing and one route lookup serve all three).
 
 Each request gets an id: the client's ``X-Request-ID`` when it is a plain token (at most 64 of ``A-Za-z0-9._-``,
 so it cannot forge log lines or headers), else a new one; it is echoed in the response. The line names the key by
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.metrics import route_template
+from app.api.metrics import Metrics, route_template
 
 access = logging.getLogger("app.access")
 audit = logging.getLogger("app.audit")
@@ -45,10 +46,12 @@ def _now() -> str:
 
 
 class AccessLog:
-    """ASGI middleware: request id in and out, then the access line (and the audit line of a write)."""
+    """ASGI middleware: request id in and out, then the access line (and the audit line of a write) and the
+    request metrics."""
 
-    def __init__(self, app: ASGIApp, log_questions: bool = False):
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None, log_questions: bool = False):
         self.app = app
+        self.metrics = metrics
         self.log_questions = log_questions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,10 +74,13 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            self._write(scope, state, status, (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route, status, seconds)
+            self._write(scope, state, route, status, seconds * 1000)
 
-    def _write(self, scope: Scope, state: dict, status: int, ms: float) -> None:
-        route = route_template(scope)
+    def _write(self, scope: Scope, state: dict, route: str, status: int, ms: float) -> None:
         client = scope.get("client")
         line: dict = {
             "time": _now(),

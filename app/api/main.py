@@ -15,7 +15,7 @@ from app.api.auth import describe_optional_auth
 from app.api.errors import InternalErrors
 from app.api.headers import SecurityHeaders
 from app.api.limits import BodySizeLimit
-from app.api.metrics import Metrics, RequestMetrics
+from app.api.metrics import Metrics
 from app.api.ratelimit import RateLimit
 from app.api.readiness import Readiness
 from app.api.routers import ask, documents, health, metrics, ui
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         is_upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents"
         return limits.max_upload_bytes if is_upload else limits.max_request_bytes
 
-    # Added innermost first: a request passes SecurityHeaders, AccessLog, RequestMetrics, CORS, BodySizeLimit,
+    # Added innermost first: a request passes SecurityHeaders, AccessLog (log and metrics), CORS, BodySizeLimit,
     # InternalErrors, then the routes; so every response, a 500 included, is logged, counted and given the headers.
     app.add_middleware(InternalErrors)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
@@ -87,8 +87,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
             expose_headers=["Retry-After", "X-Request-ID"],
         )
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
-    app.add_middleware(AccessLog, log_questions=settings.log_questions)
+    app.add_middleware(AccessLog, metrics=app.state.metrics, log_questions=settings.log_questions)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
-from app.pipeline import Pipeline
 from app.index.snapshot import IndexMismatch
+from app.pipeline import Pipeline
 from tests.conftest import (
-    BISHKEK, BOROVOE, ENGLISH_DOCS, ISSYK_KUL, RUSSIAN_DOCS, SEED_DOCS, TASHKENT, UNODC, make_settings,
+    BISHKEK,
+    BOROVOE,
+    ENGLISH_DOCS,
+    ISSYK_KUL,
+    RUSSIAN_DOCS,
+    SEED_DOCS,
+    TASHKENT,
+    UNODC,
+    full_inference_queue,
+    make_settings,
 )
 from tests.ingest.test_reader import fpdf_document, handmade_pdf
 
@@ -542,20 +549,10 @@ def test_writes_beyond_the_queue_get_503(workspace_client):
 def test_questions_beyond_the_inference_queue_get_503(workspace_client):
     """With the encoder's queue full, /ask and /search are refused at once with 503 and Retry-After."""
     c = workspace_client
-    queue = c.workspace.pipeline.inference
-    gate = threading.Event()
-    blocker = threading.Thread(target=queue.call, args=(gate.wait, 30))  # the model thread is busy
-    blocker.start()
-    saved = queue.max_waiting
-    queue.max_waiting = 0
-    try:
+    with full_inference_queue(c.workspace.pipeline):
         for path, body in (("/ask", {"question": "Who heads the OSCE Centre?"}), ("/search", {"query": "border"})):
             response = c.post(path, json=body)
             assert response.status_code == 503, response.text
             assert response.headers["retry-after"] == "1"
             assert "waiting" in response.json()["detail"]
-    finally:
-        queue.max_waiting = saved
-        gate.set()
-        blocker.join()
     assert c.post("/ask", json={"question": "Who heads the OSCE Centre?"}).status_code == 200

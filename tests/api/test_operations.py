@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import shutil
-import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.api.main import create_app
 from app.settings import Settings
-from tests.conftest import BISHKEK, ROOT, make_settings
+from tests.conftest import BISHKEK, ROOT, full_inference_queue, make_settings
 
 QUESTION = "Who is the head of the OSCE Centre in Bishkek?"
 
@@ -113,18 +112,8 @@ def test_grafana_dashboard_uses_only_metrics_the_service_exports(client):
 def test_shed_requests_are_counted(workspace_client):
     """503s of a full inference queue and of a full write queue are counted by reason."""
     c = workspace_client
-    queue = c.workspace.pipeline.inference
-    gate = threading.Event()
-    blocker = threading.Thread(target=queue.call, args=(gate.wait, 30))  # the model thread is busy
-    blocker.start()
-    saved = queue.max_waiting
-    queue.max_waiting = 0
-    try:
+    with full_inference_queue(c.workspace.pipeline):
         assert c.post("/ask", json={"question": QUESTION}).status_code == 503
-    finally:
-        queue.max_waiting = saved
-        gate.set()
-        blocker.join()
     c.workspace.pipeline.settings.max_queued_writes = 1
     c.app.state.writes = 1
     try:
