@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.answer.confidence import CALIBRATION_FILE
+from app.feedback.cli import app as feedback_cli
 from app.keys_cli import app as keys_cli
 from app.neural.cli import app as reader_cli
 from app.settings import Settings
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
 cli.add_typer(reader_cli, name="reader")  # train and score the neural span reader
 cli.add_typer(keys_cli, name="keys")  # API keys: create, list, revoke
+cli.add_typer(feedback_cli, name="feedback")  # users' verdicts: export as gold questions, stats
 console = Console(stderr=True)
 
 
@@ -121,23 +123,66 @@ def ask(
     index: Optional[Path] = typer.Option(None, "--index", "-i"),
     top_k: int = typer.Option(5, "--top-k", min=1, max=50),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON response."),
+    explain: bool = typer.Option(False, "--explain", help="Show what each stage found and why this answer."),
+    lang: list[str] = typer.Option([], "--lang", help="Only documents in this language (repeat: ru, en)."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Only documents dated on or after YYYY-MM-DD."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Only documents dated on or before YYYY-MM-DD."),
+    collection: list[str] = typer.Option([], "--collection", help="Only this collection (repeat)."),
 ) -> None:
     """Ask one question against the index."""
-    from app.api.schemas import AskResponse
+    from pydantic import ValidationError
 
-    pipeline = _open_pipeline(_settings(index))
-    result = pipeline.ask(question, top_k=top_k)
+    from app.api.schemas import AskResponse, FiltersIn
+
+    try:
+        filters = FiltersIn(
+            langs=lang or None, date_from=date_from, date_to=date_to, collections=collection or None
+        ).to_filters()
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = _settings(index)
+    pipeline = _open_pipeline(settings)
+    result = pipeline.ask(question, top_k=top_k, filters=filters, explain=explain)
     if as_json:
-        print(AskResponse.from_result(result).model_dump_json(indent=2))
+        print(AskResponse.from_result(result, settings.refusal_contact).model_dump_json(indent=2))
         return
+    if explain and result.explanation is not None:
+        _print_explanation(result.explanation)
     if result.answer is None:
         console.print("[yellow]Not found in the documents.[/]")
+        for p in result.passages[:3]:
+            console.print(f"  closest: [dim]{p.doc_id}[/] {p.text[:160]}…")
         raise typer.Exit(0)
     a = result.answer
     sys.stdout.write(
         f"{a.text}\n\n  “{a.sentence}”\n  — {a.title} [{a.doc_id}, {a.lang}, chars {a.start}-{a.end}]"
         f"  confidence {a.confidence:.2f}\n"
     )
+
+
+def _print_explanation(x: dict) -> None:
+    """The explanation as a few readable tables."""
+    from rich.table import Table
+
+    q = x["question"]
+    console.print(f"[bold]{x['verdict']}[/]" + (f"  (look at: {x['stage']})" if x["stage"] else ""))
+    console.print(
+        f"question [{q['lang']}, {q['kind']}] terms {[g[0] for g in q['terms']]}"
+        + (f"; follow-up read as: {q['read_as']}" if q["follow_up"] else "")
+        + (f"; filters {q['filters']}" if q["filters"] else "")
+    )
+    for name in ("dense", "lexical", "fused"):
+        table = Table("doc_id", "chunk", "score", title=f"retrieval: {name}", title_justify="left")
+        for row in x["retrieval"][name][:5]:
+            table.add_row(row["doc_id"], str(row["chunk_id"]), f"{row['score']:.3f}")
+        console.print(table)
+    table = Table("score", "cosine", "overlap", "sentence", title="sentences read", title_justify="left")
+    for row in x["reading"]["sentences"][:5]:
+        table.add_row(f"{row['score']:.3f}", f"{row['cosine']:.3f}", f"{row['overlap']:.2f}", row["sentence"][:90])
+    console.print(table)
+    for a in x["answers"][:3]:
+        console.print(f"candidate {a['text'][:60]!r} confidence {a['confidence']:.2f} inputs {a['inputs']}")
+    console.print(f"threshold {x['threshold']:.2f}")
 
 
 def _temporary_pipeline(
@@ -254,10 +299,19 @@ def evaluate_command(
         False, "--reading", help="With --squad: score the span reader alone on the gold paragraphs (no retrieval)."
     ),
     weights: Optional[Path] = typer.Option(None, help="With --reading: reader weights (default: RAG_READER_WEIGHTS)."),
+    followups: Optional[Path] = typer.Option(
+        None, help="Two-turn conversations (JSONL): score each follow-up against the same question asked in full."
+    ),
+    max_gap: Optional[float] = typer.Option(
+        None, help="With --followups: fail if full-question containment beats the follow-up's by more than this."
+    ),
 ) -> None:
     """Score the service on gold questions; exit code 1 if a --min-* threshold is not met."""
     if reading:
         _evaluate_reading(squad, weights, limit, report)
+        return
+    if followups:
+        _evaluate_followups(followups, _client(index, corpus, endpoint, None, encoder), report, max_gap)
         return
 
     from app.evaluation.evaluate import evaluate, failed_thresholds, plot_report, write_report
@@ -300,6 +354,28 @@ def evaluate_command(
     for failure in failures:
         console.print(f"[red]below threshold:[/] {failure}")
     raise typer.Exit(1 if failures else 0)
+
+
+def _evaluate_followups(path: Path, client, report: Path, max_gap: Optional[float]) -> None:
+    from rich.table import Table
+
+    from app.evaluation.evaluate import write_report
+    from app.evaluation.followups import METRICS, evaluate_followups, load_followups
+
+    items = load_followups(path)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("conversations", total=len(items))
+        result = evaluate_followups(client, items, on_step=lambda: progress.advance(task))
+    write_report(result, report)
+    table = Table("pair", "n", *(f"{m} follow-up / full" for m in METRICS), title="follow-up vs full question")
+    for pair, row in [("overall", result["overall"]), *result["by_pair"].items()]:
+        table.add_row(pair, str(row["n"]), *(f"{row['follow_up'][m]:.3f} / {row['full'][m]:.3f}" for m in METRICS))
+    console.print(table)
+    console.print(f"report: {report}")
+    gap = result["overall"]["gap"]["containment"]
+    if max_gap is not None and gap > max_gap:
+        console.print(f"[red]containment gap {gap:.3f} > {max_gap}[/]")
+        raise typer.Exit(1)
 
 
 def _print_report(result: dict) -> None:

@@ -22,6 +22,49 @@ class Document:
     text: str
     sha: str
     origin: str = "corpus"  # "corpus" (folder sync may remove it) or "upload" (kept until deleted)
+    date: str | None = None  # ISO YYYY-MM-DD: the file's metadata date, else the first dated line of its text
+    collection: str | None = None  # the corpus sub-folder it came from, or the one named at upload
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a question may be answered from; None in a field means "any"."""
+
+    langs: tuple[str, ...] | None = None
+    date_from: str | None = None  # inclusive ISO dates; documents without a date are left out of a date filter
+    date_to: str | None = None
+    collections: tuple[str, ...] | None = None
+    doc_ids: tuple[str, ...] | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.langs, self.date_from, self.date_to, self.collections, self.doc_ids))
+
+    def admits(self, doc: Document) -> bool:
+        """Whether ``doc`` passes every filter."""
+        if self.langs is not None and doc.lang not in self.langs:
+            return False
+        if self.collections is not None and doc.collection not in self.collections:
+            return False
+        if self.doc_ids is not None and doc.doc_id not in self.doc_ids:
+            return False
+        if self.date_from is not None or self.date_to is not None:
+            if doc.date is None:
+                return False
+            if self.date_from is not None and doc.date < self.date_from:
+                return False
+            if self.date_to is not None and doc.date > self.date_to:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation: its question and where it was answered from."""
+
+    question: str
+    doc_ids: tuple[str, ...] = ()
+    sentences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,7 +77,20 @@ class Query:
     terms: list[tuple[str, ...]]  # lexical term groups (a name also in the other script), see text.terms
     kind: AnswerType  # the kind of answer asked for
     top_k: int  # answers and passages to return
-    doc_ids: tuple[str, ...] | None = None  # only these documents, when given
+    filters: Filters = Filters()  # which documents may answer
+    # Set when the question was read as a follow-up: the earlier turn it continues (its documents are preferred)
+    # and the text embedded and read in place of ``text`` (the question followed by the turns it continues).
+    context: Turn | None = None
+    resolved: str | None = None
+
+    @property
+    def reading(self) -> str:
+        """The text the encoder embeds and the reader reads."""
+        return self.resolved or self.text
+
+    @property
+    def doc_ids(self) -> tuple[str, ...] | None:
+        return self.filters.doc_ids
 
     @property
     def term_set(self) -> set[str]:
@@ -98,6 +154,9 @@ class AskResult:
     took_ms: float = 0.0
     # Milliseconds per stage (embed, retrieve, extract): what the bench and the metrics read.
     stages: dict[str, float] = field(default_factory=dict)
+    # Why this answer (or none): filled when asked for; see ``Pipeline.ask``.
+    explanation: dict | None = None
+    follow_up: bool = False  # the question was read with the turn it continues
 
 
 @dataclass

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from app.answer.confidence import READER_SUFFIX, Calibrator
+from app.answer.conversation import resolve
+from app.answer.explanation import explanation
 from app.answer.extractor import AnswerExtractor, Extractor
 from app.answer.neural_extractor import NeuralExtractor
 from app.answer.retriever import HybridRetriever
@@ -26,12 +28,11 @@ from app.index.store import IndexStore
 from app.inference import InferenceQueue
 from app.ingest.indexer import Indexer
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
-from app.models import AskResult, Document, IngestReport, Passage, Query
+from app.models import AskResult, Document, Filters, IngestReport, Passage, Query, Turn
 from app.neural import SHIPPED_WEIGHTS
 from app.settings import Settings
+from app.text.dates import text_date
 from app.text.language import detect_language, question_language
-from app.text.question import answer_type
-from app.text.terms import query_terms
 
 
 class UnknownDocument(KeyError):
@@ -50,10 +51,30 @@ def corpus_files(folder: Path) -> dict[str, Path]:
     }
 
 
-def make_document(doc_id: str, text: str, title: str, origin: str = "corpus") -> Document:
-    """A document record with its language and content hash."""
+def folder_collection(doc_id: str) -> str | None:
+    """The collection of a corpus file: its top sub-folder ("reports/2016/a.txt" -> "reports"); None at the top."""
+    return doc_id.split("/", 1)[0] if "/" in doc_id else None
+
+
+def make_document(
+    doc_id: str,
+    text: str,
+    title: str,
+    origin: str = "corpus",
+    date: str | None = None,
+    collection: str | None = None,
+) -> Document:
+    """A document record with its language, content hash and date (``date``, else the first one in its text)."""
+    lang = detect_language(text)
     return Document(
-        doc_id=doc_id, title=title, lang=detect_language(text), text=text, sha=content_hash(text), origin=origin
+        doc_id=doc_id,
+        title=title,
+        lang=lang,
+        text=text,
+        sha=content_hash(text),
+        origin=origin,
+        date=date or text_date(text, lang),
+        collection=collection,
     )
 
 
@@ -76,7 +97,9 @@ class Pipeline:
         # Loaded on first use, so that `ingest --rebuild` can replace an index this version cannot read.
         self._snapshot: Snapshot | None = None
         self._version: str | None = None
-        self.retriever = HybridRetriever(settings.candidates, settings.dense_weight, settings.lexical_absolute)
+        self.retriever = HybridRetriever(
+            settings.candidates, settings.dense_weight, settings.lexical_absolute, settings.context_bonus
+        )
         self._extractor: Extractor | None = None
 
     # -- components -------------------------------------------------------------------------
@@ -185,7 +208,7 @@ class Pipeline:
             files = corpus_files(Path(folder))
             for doc_id, path in files.items():
                 try:
-                    text, title = read_file(path)
+                    text, title, published = read_file(path)
                 except UnreadableDocument as exc:
                     report.failed[doc_id] = str(exc)
                     if doc_id in old:  # keep serving the last good version
@@ -196,7 +219,7 @@ class Pipeline:
                     documents[doc_id] = old[doc_id]
                     report.unchanged.append(doc_id)
                     continue
-                documents[doc_id] = make_document(doc_id, text, title)
+                documents[doc_id] = make_document(doc_id, text, title, "corpus", published, folder_collection(doc_id))
                 (report.updated if doc_id in old else report.added).append(doc_id)
             report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
             # Other chunk settings or processing code than the index was built with: process everything again.
@@ -208,10 +231,20 @@ class Pipeline:
         report.seconds = time.perf_counter() - started
         return report
 
-    def upsert(self, doc_id: str, text: str, title: str | None = None) -> IngestReport:
-        """Add or replace one document given as text (kept across folder syncs until deleted)."""
+    def upsert(
+        self,
+        doc_id: str,
+        text: str,
+        title: str | None = None,
+        date: str | None = None,
+        collection: str | None = None,
+    ) -> IngestReport:
+        """Add or replace one document given as text (kept across folder syncs until deleted).
+
+        ``date`` (ISO) is the file's metadata date or the one given at upload; without it, the text's is used.
+        """
         report = IngestReport()
-        clean, derived_title = read_text(text)  # raises UnreadableDocument
+        clean, derived_title, _ = read_text(text)  # raises UnreadableDocument
         started = time.perf_counter()
         with self._write_lock, self.store.lock():
             previous = self.store.load(self.settings.hnsw_ef_search)
@@ -219,8 +252,10 @@ class Pipeline:
                 previous.check_encoder(self.settings.encoder)
             documents = dict(previous.documents) if previous else {}
             existing = documents.get(doc_id)
-            doc = make_document(doc_id, clean, ((title or "").strip() or derived_title)[:300], origin="upload")
-            if existing is not None and existing.sha == doc.sha and existing.title == doc.title:
+            doc = make_document(
+                doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection
+            )
+            if existing is not None and existing == doc:
                 report.unchanged.append(doc_id)
                 assert previous is not None  # ``existing`` came from it
                 report.chunks = len(previous.chunks)
@@ -271,36 +306,57 @@ class Pipeline:
 
     # -- read side ----------------------------------------------------------------------------
     def query(
-        self, text: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None, embed: bool = True
+        self,
+        text: str,
+        top_k: int = 5,
+        lang: str | None = None,
+        doc_ids: list[str] | None = None,
+        embed: bool = True,
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
     ) -> tuple[Snapshot | None, Query]:
-        """The snapshot to read and the question analysed once: language, terms, answer kind, vector."""
+        """The snapshot to read and the question analysed once: language, terms, answer kind, filters, vector.
+
+        A follow-up (a pronoun, no subject) is resolved against ``history``; ``doc_ids`` joins ``filters``.
+        """
         snap = self.snapshot
+        filters = filters or Filters()
+        if doc_ids is not None:
+            filters = replace(filters, doc_ids=tuple(doc_ids))
+        resolved = resolve(text, history)
         query = Query(
             text=text,
             lang=lang or question_language(text),
             vector=np.zeros(0, dtype=np.float32),
-            terms=query_terms(text),
-            kind=answer_type(text),
+            terms=resolved.terms,
+            kind=resolved.kind,
             top_k=top_k,
-            doc_ids=tuple(doc_ids) if doc_ids is not None else None,
+            filters=filters,
+            context=resolved.context,
+            resolved=resolved.text if resolved.context else None,
         )
         if snap is None:
             return None, query
         snap.check_encoder(self.encoder.spec, self.encoder.dim)
-        missing = [d for d in query.doc_ids or () if d not in snap.documents]
+        missing = [d for d in filters.doc_ids or () if d not in snap.documents]
         if missing:
             raise UnknownDocument(", ".join(missing))
         return snap, self._embedded(snap, query) if embed else query
 
     def _embedded(self, snap: Snapshot, query: Query) -> Query:
         """``query`` with its vector, in the index's language-neutral space where every stored vector is compared."""
-        return replace(query, vector=snap.projection.apply(self.encoder.query(query.text)))
+        return replace(query, vector=snap.projection.apply(self.encoder.query(query.reading)))
 
     def search(
-        self, query: str, top_k: int = 5, lang: str | None = None, doc_ids: list[str] | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        lang: str | None = None,
+        doc_ids: list[str] | None = None,
+        filters: Filters | None = None,
     ) -> list[Passage]:
-        """The best passages for ``query``."""
-        snap, q = self.query(query, top_k, lang, doc_ids)
+        """The best passages for ``query`` among the documents ``filters`` admit."""
+        snap, q = self.query(query, top_k, lang, doc_ids, filters=filters)
         if snap is None:
             return []
         return self.retriever.retrieve(snap, q, top_k)
@@ -312,31 +368,42 @@ class Pipeline:
         lang: str | None = None,
         doc_ids: list[str] | None = None,
         min_confidence: float | None = None,
+        filters: Filters | None = None,
+        history: Sequence[Turn] = (),
+        explain: bool = False,
     ) -> AskResult:
         """An extractive answer with citations, or ``answer=None`` when confidence is below ``min_confidence``
-        (default: the configured or calibrated threshold)."""
+        (default: the configured or calibrated threshold). The closest passages are returned either way.
+
+        ``history`` holds the conversation's earlier turns (a follow-up is read with them); ``explain`` adds
+        what each stage found and a verdict (``AskResult.explanation``).
+        """
         started = time.perf_counter()
         stages: dict[str, float] = {}
-        snap, query = self.query(question, top_k, lang, doc_ids, embed=False)
+        trace: dict | None = {} if explain else None
+        snap, query = self.query(question, top_k, lang, doc_ids, embed=False, filters=filters, history=history)
+        threshold = self.min_confidence if min_confidence is None else min_confidence
         if snap is None or not query.terms:
             # No index, or a question with no content words ("???", "What is it?"): nothing to match.
-            return AskResult(question, query.lang, None, [], [], _ms(started))
+            result = AskResult(question, query.lang, None, [], [], _ms(started))
+            if explain:
+                result.explanation = explanation(snap, query, [], [], threshold, trace or {})
+            return result
         at = time.perf_counter()
         query = self._embedded(snap, query)
         stages["embed"] = _ms(at)
         at = time.perf_counter()
         # The answer is looked for in at least `answer_passages` passages, however few are shown.
-        passages = self.retriever.retrieve(snap, query, max(top_k, self.settings.answer_passages))
+        passages = self.retriever.retrieve(snap, query, max(top_k, self.settings.answer_passages), trace)
         stages["retrieve"] = _ms(at)
         at = time.perf_counter()
-        answers = self.extractor.extract(snap, query, passages, stages)
+        candidates = self.extractor.extract(snap, query, passages, stages, trace)
         stages["extract"] = _ms(at)
         # Abstain unless the best answer clears the threshold; weaker alternatives are dropped too.
-        threshold = self.min_confidence if min_confidence is None else min_confidence
-        if not answers or answers[0].confidence < threshold:
+        answers = [a for a in candidates if a.confidence >= threshold] if candidates else []
+        if candidates and candidates[0].confidence < threshold:
             answers = []
-        answers = [a for a in answers if a.confidence >= threshold]
-        return AskResult(
+        result = AskResult(
             question=question,
             lang=query.lang,
             answer=answers[0] if answers else None,
@@ -344,7 +411,12 @@ class Pipeline:
             passages=passages[:top_k],
             took_ms=_ms(started),
             stages=stages,
+            follow_up=query.context is not None,
         )
+        if explain:
+            assert trace is not None
+            result.explanation = explanation(snap, query, passages, candidates, threshold, trace)
+        return result
 
     def document(self, doc_id: str) -> Document:
         snap = self.snapshot

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     reader_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
     )
+    refusal_contact: dict[str, str] = Field(
+        default_factory=dict,
+        description="Shown when the documents do not answer, per question language, '*' for any: "
+        'RAG_REFUSAL_CONTACT=\'{"ru": "Напишите в аналитический отдел: desk@example.org", "*": "desk@example.org"}\'.',
+    )
+    context_bonus: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Added to the fused score of passages from the documents a follow-up continues.",
+    )
     min_confidence: float | None = Field(
         None,
         ge=0.0,
@@ -113,6 +124,21 @@ class Settings(BaseSettings):
         "127.0.0.1",
         description="Proxies whose X-Forwarded-For names the client (for per-IP limits and logs); '*' trusts all.",
     )
+
+    # Feedback on answers (README "Feedback")
+    feedback_path: Path | None = Field(
+        None, description="SQLite file of POST /feedback; default: feedback.sqlite3 beside the index folder."
+    )
+    feedback_store_text: bool = Field(
+        True, description="Store the question and correction texts of feedback; false: verdicts and answers only."
+    )
+    feedback_max_rows: int = Field(100_000, ge=1, description="Feedback rows kept; beyond, the oldest are dropped.")
+
+    @property
+    def feedback_file(self) -> Path:
+        """Where feedback is kept: beside the index folder, not in it, so that replacing or copying an index
+        (a new image, a rebuilt folder) neither loses users' feedback nor carries it along."""
+        return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
 
     @field_validator("rate_limit")
     @classmethod

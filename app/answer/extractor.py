@@ -74,8 +74,30 @@ class Extractor(Protocol):
     calibrator: Calibrator
 
     def extract(
-        self, snap: Snapshot, query: Query, passages: list[Passage], stages: dict[str, float] | None = None
-    ) -> list[Answer]: ...
+        self,
+        snap: Snapshot,
+        query: Query,
+        passages: list[Passage],
+        stages: dict[str, float] | None = None,
+        trace: dict | None = None,
+    ) -> list[Answer]:
+        """Ranked answers; ``stages`` gets milliseconds per sub-stage and ``trace`` the sentences read."""
+        ...
+
+
+def trace_sentences(snap: Snapshot, ranked: list[ScoredSentence], limit: int = 8) -> list[dict]:
+    """The best-ranked sentences as an explanation lists them."""
+    return [
+        {
+            "doc_id": s.passage.doc_id,
+            "chunk_id": s.passage.chunk_id,
+            "sentence": snap.sentence_text(s.row),
+            "score": round(s.score, 4),
+            "cosine": round(s.cosine, 4),
+            "overlap": round(s.overlap, 4),
+        }
+        for s in ranked[:limit]
+    ]
 
 
 class AnswerExtractor:
@@ -85,12 +107,20 @@ class AnswerExtractor:
         self.calibrator = calibrator
 
     def extract(
-        self, snap: Snapshot, query: Query, passages: list[Passage], stages: dict[str, float] | None = None
+        self,
+        snap: Snapshot,
+        query: Query,
+        passages: list[Passage],
+        stages: dict[str, float] | None = None,
+        trace: dict | None = None,
     ) -> list[Answer]:
         """Best sentence of each of ``passages``, ranked; the first ``query.top_k``, each with a span and a
         calibrated confidence."""
         best: dict[int, ScoredSentence] = {}  # chunk id -> its best sentence (the ranking is best first)
-        for sentence in rank_sentences(snap, query, passages):
+        ranking = rank_sentences(snap, query, passages)
+        if trace is not None:
+            trace["sentences"] = trace_sentences(snap, ranking)
+        for sentence in ranking:
             best.setdefault(sentence.passage.chunk_id, sentence)
         ranked = []
         for s in list(best.values())[: query.top_k]:

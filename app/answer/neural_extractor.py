@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from app.answer.confidence import Calibrator, ReaderSignals
-from app.answer.extractor import rank_sentences
+from app.answer.extractor import rank_sentences, trace_sentences
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
 from app.neural.reader import Span  # a plain record: torch is imported only when a reader is loaded
@@ -28,16 +28,27 @@ class NeuralExtractor:
         self.sentences = sentences
 
     def extract(
-        self, snap: Snapshot, query: Query, passages: list[Passage], stages: dict[str, float] | None = None
+        self,
+        snap: Snapshot,
+        query: Query,
+        passages: list[Passage],
+        stages: dict[str, float] | None = None,
+        trace: dict | None = None,
     ) -> list[Answer]:
         """Answers from the best sentences of ``passages``, most confident first, at most ``query.top_k``."""
         ranked = rank_sentences(snap, query, passages)[: self.sentences]
         if not ranked:
             return []
         started = time.perf_counter()
-        spans = self.read(query.text, [snap.sentence_text(s.row) for s in ranked])
+        spans = self.read(query.reading, [snap.sentence_text(s.row) for s in ranked])
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
+        if trace is not None:
+            trace["sentences"] = trace_sentences(snap, ranked)
+            for span in spans:  # what the reader made of each sentence it read
+                trace["sentences"][span.context].update(
+                    span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)
+                )
         answers = []
         for span in spans:
             sentence = ranked[span.context]

@@ -6,34 +6,62 @@ import numpy as np
 
 from app.answer.fusion import blend, dense_score
 from app.index.snapshot import Snapshot
-from app.models import Passage, Query
+from app.models import Filters, Passage, Query
 
 
 class HybridRetriever:
     """Finds the chunks that best match a question, in any language of the corpus."""
 
-    def __init__(self, candidates: int = 100, dense_weight: float = 0.8, lexical_absolute: float = 0.2):
+    def __init__(
+        self,
+        candidates: int = 100,
+        dense_weight: float = 0.8,
+        lexical_absolute: float = 0.2,
+        context_bonus: float = 0.1,
+    ):
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.lexical_absolute = lexical_absolute
+        self.context_bonus = context_bonus
 
-    def retrieve(self, snap: Snapshot, query: Query, k: int) -> list[Passage]:
-        """The ``k`` best passages for ``query``, restricted to its ``doc_ids`` when it has them."""
+    def retrieve(self, snap: Snapshot, query: Query, k: int, trace: dict | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query`` among the documents its filters admit.
+
+        Filters restrict the candidates both retrievers draw (before ranking), so a filtered question still
+        gets ``k`` passages whenever the admitted documents hold that many. A follow-up's passages from the
+        documents of the turn it continues get ``context_bonus``. ``trace``, when given, receives what each
+        retriever found (for explanations).
+        """
         if len(snap.chunks) == 0:
             return []
         query_vector = query.vector
         lexical = snap.lexical.scores(query.terms)
-        if query.doc_ids is not None:
-            # A filtered search is exact over the allowed chunks: the ANN index cannot filter cheaply.
-            candidates = np.concatenate([snap.chunk_rows(d) for d in query.doc_ids] or [np.zeros(0, np.int64)])
+        allowed = snap.allowed_chunks(query.filters)
+        dense_ids, _ = snap.dense.search(query_vector, self.candidates, allowed)
+        if allowed is not None:
+            # Only admitted chunks may come from BM25 either.
+            admitted = np.zeros(len(lexical), dtype=bool)
+            admitted[allowed] = True
+            lexical = np.where(admitted, lexical, 0.0).astype(np.float32)
+        # The best BM25 chunks, among those the question's terms reach at all.
+        if np.count_nonzero(lexical) > self.candidates:
+            top_lexical = np.argpartition(-lexical, self.candidates - 1)[: self.candidates]
         else:
-            dense_ids, _ = snap.dense.search(query_vector, self.candidates)
-            # The best BM25 chunks, among those the question's terms reach at all.
-            if np.count_nonzero(lexical) > self.candidates:
-                top_lexical = np.argpartition(-lexical, self.candidates - 1)[: self.candidates]
-            else:
-                top_lexical = np.flatnonzero(lexical)
-            candidates = np.union1d(dense_ids, top_lexical)
+            top_lexical = np.flatnonzero(lexical)
+        candidates = np.union1d(dense_ids, top_lexical)
+        context = np.zeros(0, dtype=np.int64)
+        if query.context is not None and query.context.doc_ids:
+            known = tuple(d for d in query.context.doc_ids if d in snap.doc_index)
+            context = snap.allowed_chunks(Filters(doc_ids=known)) if known else context
+            if allowed is not None:
+                context = np.intersect1d(context, allowed)
+            # The continued documents' best chunks compete even when the short follow-up alone misses them.
+            candidates = np.union1d(candidates, snap.dense.search(query_vector, 20, context)[0])
+        if trace is not None:
+            trace["dense"] = [(int(i), float(c)) for i, c in zip(*snap.dense.search(query_vector, 10, allowed))]
+            best_lexical = top_lexical[np.argsort(-lexical[top_lexical])][:10]
+            trace["lexical"] = [(int(i), float(lexical[i])) for i in best_lexical]
+            trace["candidates"] = int(len(candidates))
         if len(candidates) == 0:
             return []
         candidates = candidates.astype(np.int64)
@@ -45,6 +73,8 @@ class HybridRetriever:
         fused = blend(
             dense, lexical[candidates], snap.chunk_langs[candidates], self.dense_weight, self.lexical_absolute
         )
+        if len(context):
+            fused = fused + self.context_bonus * np.isin(candidates, context)
         order = np.argsort(-fused)[:k]
         passages = []
         for i in order:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
-from app.models import AskResult
+from app.models import AskResult, Filters, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_DOC_ID_CHARS = 512
@@ -31,6 +32,50 @@ def check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
+MAX_COLLECTION_CHARS = 100
+
+
+def check_collection(value: str) -> str:
+    """A collection name: a short label without control characters or slashes."""
+    value = value.strip()
+    if not value or len(value) > MAX_COLLECTION_CHARS or _BAD_ID.search(value) or "/" in value:
+        raise ValueError(f"a collection is 1..{MAX_COLLECTION_CHARS} characters, no control characters or '/'")
+    return value
+
+
+class FiltersIn(BaseModel):
+    """Which documents may answer: every given field must match (documents without a date fail a date filter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    langs: Optional[list[Literal["ru", "en"]]] = Field(None, min_length=1, description="Document languages.")
+    date_from: Optional[dt.date] = Field(None, description="Documents dated on or after (YYYY-MM-DD).")
+    date_to: Optional[dt.date] = Field(None, description="Documents dated on or before (YYYY-MM-DD).")
+    collections: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=100)
+    doc_ids: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=1000)
+
+    @field_validator("collections")
+    @classmethod
+    def _collections(cls, value: list[str] | None) -> list[str] | None:
+        return [check_collection(v) for v in value] if value is not None else None
+
+    @model_validator(mode="after")
+    def _range(self) -> FiltersIn:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
+
+    def to_filters(self, doc_ids: list[str] | None = None) -> Filters:
+        ids = self.doc_ids if doc_ids is None else [d for d in doc_ids if self.doc_ids is None or d in self.doc_ids]
+        return Filters(
+            langs=tuple(self.langs) if self.langs else None,
+            date_from=self.date_from.isoformat() if self.date_from else None,
+            date_to=self.date_to.isoformat() if self.date_to else None,
+            collections=tuple(self.collections) if self.collections else None,
+            doc_ids=tuple(ids) if ids is not None else None,
+        )
+
+
 class QueryIn(BaseModel):
     """Shared fields of /ask and /search."""
 
@@ -42,8 +87,15 @@ class QueryIn(BaseModel):
         None, description="Language of the question; detected when null. Documents of every language are searched."
     )
     doc_ids: Optional[list[StrictStr]] = Field(
-        None, max_length=1000, description="Restrict the search to these documents."
+        None, max_length=1000, description="Restrict the search to these documents (also a filter)."
     )
+    filters: Optional[FiltersIn] = Field(None, description="Language, date, collection and document filters.")
+
+    def all_filters(self) -> Filters | None:
+        """``filters`` and the top-level ``doc_ids`` as one record (both must hold)."""
+        if self.filters is None:
+            return Filters(doc_ids=tuple(self.doc_ids)) if self.doc_ids is not None else None
+        return self.filters.to_filters(self.doc_ids)
 
 
 def _question(value: str) -> str:
@@ -58,12 +110,44 @@ def _question(value: str) -> str:
     return value.strip()
 
 
+MAX_TURNS = 5
+
+
+class TurnIn(BaseModel):
+    """An earlier turn of the conversation, as the client showed it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr
+    doc_ids: list[StrictStr] = Field(default_factory=list, max_length=20, description="Documents it was answered from.")
+    sentences: list[StrictStr] = Field(default_factory=list, max_length=20, description="Its answer sentences.")
+
+    _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
+
+    @field_validator("sentences")
+    @classmethod
+    def _short(cls, value: list[str]) -> list[str]:
+        if any(len(v) > MAX_QUESTION_CHARS * 5 for v in value):
+            raise ValueError(f"a sentence must be at most {MAX_QUESTION_CHARS * 5} characters")
+        return value
+
+    def to_turn(self) -> Turn:
+        return Turn(self.question, tuple(self.doc_ids), tuple(self.sentences))
+
+
 class AskIn(QueryIn):
     question: StrictStr = Field(
         ...,
         description="The question, in Russian or English.",
         examples=["Сколько человек участвовало в конференции в Боровом?"],
     )
+    history: list[TurnIn] = Field(
+        default_factory=list,
+        max_length=MAX_TURNS,
+        description=f"Earlier turns, oldest first (at most {MAX_TURNS}): a follow-up such as 'And when did they "
+        "take place?' is read with them.",
+    )
+    explain: bool = Field(False, strict=True, description="Add `explanation`: what each stage found and why.")
 
     _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
 
@@ -90,6 +174,13 @@ class AnswerOut(BaseModel):
     chunk_id: int
 
 
+class RefusalOut(BaseModel):
+    """Said instead of an answer: the closest passages are in ``passages``, none of them an answer."""
+
+    message: str
+    contact: Optional[str] = Field(None, description="Whom to ask instead (RAG_REFUSAL_CONTACT).")
+
+
 class PassageOut(BaseModel):
     doc_id: str
     title: str
@@ -111,9 +202,27 @@ class AskResponse(BaseModel):
     stages_ms: dict[str, float] = Field(
         default_factory=dict, description="Milliseconds per stage: embed, retrieve, extract (read: the span reader)."
     )
+    status: Literal["answered", "not_found"] = Field(
+        description="not_found: the documents do not answer; `passages` are the closest ones, not answers."
+    )
+    refusal: Optional[RefusalOut] = Field(None, description="Set when status is not_found.")
+    follow_up: bool = Field(False, description="The question was read with the earlier turn it continues.")
+    explanation: Optional[dict[str, Any]] = Field(None, description="With explain: stages, scores and a verdict.")
 
     @classmethod
-    def from_result(cls, result: AskResult) -> AskResponse:
+    def from_result(cls, result: AskResult, contacts: dict[str, str] | None = None) -> AskResponse:
+        refusal = None
+        if result.answer is None:
+            ru = result.lang == "ru"
+            contacts = contacts or {}
+            refusal = RefusalOut(
+                message=(
+                    "В документах ответа не найдено; ниже — самые близкие фрагменты."
+                    if ru
+                    else "Not found in the documents; the closest passages follow."
+                ),
+                contact=contacts.get(result.lang) or contacts.get("*"),
+            )
         return cls(
             question=result.question,
             lang=result.lang,
@@ -122,6 +231,10 @@ class AskResponse(BaseModel):
             passages=[p.public() for p in result.passages],
             took_ms=result.took_ms,
             stages_ms=result.stages,
+            status="answered" if result.answer else "not_found",
+            refusal=refusal,
+            follow_up=result.follow_up,
+            explanation=result.explanation,
         )
 
 
@@ -130,10 +243,25 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
-class DocumentIn(BaseModel):
-    """A document given as text."""
+class DocumentMeta(BaseModel):
+    """What an upload may say about a document besides its text."""
 
     model_config = ConfigDict(extra="forbid")
+
+    date: Optional[dt.date] = Field(None, description="Its date (YYYY-MM-DD); default: from the file or the text.")
+    collection: Optional[StrictStr] = Field(None, description="A collection to file it under.")
+
+    _collection = field_validator("collection")(
+        classmethod(lambda cls, v: check_collection(v) if v is not None else None)
+    )
+
+    @property
+    def iso_date(self) -> str | None:
+        return self.date.isoformat() if self.date else None
+
+
+class DocumentIn(DocumentMeta):
+    """A document given as text."""
 
     doc_id: StrictStr
     text: StrictStr = Field(..., min_length=1, max_length=10_000_000)
@@ -151,6 +279,8 @@ class DocumentSummary(BaseModel):
     chars: int
     chunks: int
     origin: str
+    date: Optional[str] = Field(None, description="YYYY-MM-DD, when the file or its text states one.")
+    collection: Optional[str] = None
 
 
 class DocumentOut(DocumentSummary):
@@ -209,3 +339,51 @@ class HealthOut(BaseModel):
     embedding_model: str
     encoder: str
     index_built_at: Optional[str]
+
+
+def _unicode(value: Optional[str]) -> Optional[str]:
+    """Stripped text, None when blank; refused when it cannot be stored (a lone surrogate such as \\ud800)."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate such as \\ud800)") from None
+    return value.strip() or None
+
+
+class ShownAnswerIn(BaseModel):
+    """The answer the user saw, as ``/ask`` returned it: ``document.text[start:end] == text``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr = Field(..., min_length=1, max_length=10_000)
+    doc_id: StrictStr
+    start: int = Field(..., ge=0, strict=True)
+    end: int = Field(..., ge=0, strict=True)
+    sentence: Optional[StrictStr] = Field(None, max_length=20_000)
+    confidence: Optional[float] = Field(None, ge=0.0, le=1.0, strict=True)
+
+    _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v)))
+    _check_sentence = field_validator("sentence")(classmethod(lambda cls, v: _unicode(v)))
+
+
+class FeedbackIn(BaseModel):
+    """A verdict on an answer, with the user's own answer when it was wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = Field(..., description="The question as it was asked.")
+    verdict: Literal["up", "down"] = Field(..., description="up: the answer is right; down: it is not.")
+    answer: Optional[ShownAnswerIn] = Field(None, description="The answer shown; null when it was 'not found'.")
+    correction: Optional[StrictStr] = Field(
+        None, max_length=1000, description="What the answer is, in the user's words (used for gold data)."
+    )
+    lang: Optional[Literal["ru", "en"]] = Field(None, description="Language of the question; detected when null.")
+
+    _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
+    _check_correction = field_validator("correction")(classmethod(lambda cls, v: _unicode(v)))
+
+
+class FeedbackOut(BaseModel):
+    id: int = Field(description="The stored feedback's id.")

@@ -20,7 +20,7 @@ RETRIEVAL_DEPTH = 10  # passages requested per question, for MRR@10
 class AskClient(Protocol):
     """Anything that answers like ``POST /ask`` and lists documents like ``GET /documents``."""
 
-    def ask(self, question: str, top_k: int) -> dict: ...
+    def ask(self, question: str, top_k: int, history: list[dict] | None = None) -> dict: ...
 
     def document_languages(self) -> dict[str, str]: ...
 
@@ -31,10 +31,11 @@ class InProcessClient:
     def __init__(self, pipeline):
         self.pipeline = pipeline
 
-    def ask(self, question: str, top_k: int) -> dict:
-        from app.api.schemas import AskResponse
+    def ask(self, question: str, top_k: int, history: list[dict] | None = None) -> dict:
+        from app.api.schemas import AskResponse, TurnIn
 
-        return AskResponse.from_result(self.pipeline.ask(question, top_k=top_k)).model_dump()
+        turns = [TurnIn(**t).to_turn() for t in history or []]
+        return AskResponse.from_result(self.pipeline.ask(question, top_k=top_k, history=turns)).model_dump()
 
     def document_languages(self) -> dict[str, str]:
         snap = self.pipeline.snapshot
@@ -49,8 +50,8 @@ class HttpClient:
 
         self.http = httpx.Client(base_url=endpoint.rstrip("/"), timeout=timeout)
 
-    def ask(self, question: str, top_k: int) -> dict:
-        response = self.http.post("/ask", json={"question": question, "top_k": top_k})
+    def ask(self, question: str, top_k: int, history: list[dict] | None = None) -> dict:
+        response = self.http.post("/ask", json={"question": question, "top_k": top_k, "history": history or []})
         response.raise_for_status()
         return response.json()
 

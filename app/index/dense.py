@@ -15,6 +15,8 @@ import numpy as np
 HNSW_M = 48
 HNSW_EF_CONSTRUCTION = 200
 EF_SEARCH = 640
+# Filtered searches over at most this many chunks are exact (20k x 384 floats: ~3 ms on one core).
+EXACT_FILTER_LIMIT = 20_000
 
 
 _threads = 0  # OpenMP threads asked for FAISS by set_threads; 0: the library's default
@@ -81,15 +83,35 @@ class DenseIndex:
             index.add(vectors)
         return cls(index)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` ``(ids, cosines)``; missing results (k > size) are dropped."""
-        k = min(k, self.index.ntotal)
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` ``(ids, cosines)`` among all vectors or only the ``allowed`` ids; missing results are dropped.
+
+        A filter is applied inside the search, not to its results, so a narrow filter still gets ``k`` hits:
+        up to ``EXACT_FILTER_LIMIT`` allowed vectors are scored exactly (a few milliseconds, and HNSW with a
+        narrow selector can miss hits); above it the graph search skips the others through a FAISS selector.
+        """
+        if allowed is not None and (len(allowed) <= EXACT_FILTER_LIMIT or self.kind == "flat"):
+            return self._exact(query, k, allowed)
+        k = min(k, self.index.ntotal if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         _apply_threads()
-        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParametersHNSW(
+                sel=faiss.IDSelectorBatch(allowed), efSearch=faiss.downcast_index(self.index).hnsw.efSearch
+            )
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(allowed) == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cos = self.vectors(allowed) @ query.astype(np.float32)
+        top = np.argpartition(-cos, k - 1)[:k] if len(cos) > k else np.arange(len(cos))
+        top = top[np.argsort(-cos[top])]
+        return allowed[top].astype(np.int64), cos[top]
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of ``ids``, as indexed (for exact rescoring of candidates).

@@ -11,7 +11,7 @@ import numpy as np
 from app.index.dense import EF_SEARCH, DenseIndex
 from app.index.lexical import LexicalIndex
 from app.index.projection import LanguageProjection
-from app.models import ENTITY_LABELS, Document
+from app.models import ENTITY_LABELS, Document, Filters
 
 # 2: vectors are compared after removing language directions (projection.npy).
 # 3: named entities of every sentence are stored (entities.npy).
@@ -46,6 +46,10 @@ class Snapshot:
         self.doc_order = list(self.documents)
         self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_order)}
         doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
+        # Per-document columns that filters compare whole arrays against (no Python loop per query).
+        self._doc_langs = doc_langs
+        self._doc_dates = np.array([d.date or "" for d in self.documents.values()], dtype="U10")
+        self._doc_collections = np.array([d.collection or "" for d in self.documents.values()], dtype=object)
         self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
         # Tables are written document by document, so each document owns one contiguous run of rows:
         # bounds[i]..bounds[i + 1] (a lookup costs the document's rows, not a scan of the table).
@@ -82,6 +86,35 @@ class Snapshot:
         """The named entities found in sentence ``row`` at ingest."""
         a, b = self._entity_bounds[row], self._entity_bounds[row + 1]
         return [(ENTITY_LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
+
+    def document_mask(self, filters: Filters) -> np.ndarray:
+        """Which documents (in ``doc_order``) pass ``filters``: the same rule as ``Filters.admits``, vectorised."""
+        mask = np.ones(len(self.doc_order), dtype=bool)
+        if filters.langs is not None:
+            mask &= np.isin(self._doc_langs, list(filters.langs))
+        if filters.collections is not None:
+            mask &= np.isin(self._doc_collections, list(filters.collections))
+        if filters.date_from is not None or filters.date_to is not None:
+            mask &= self._doc_dates != ""
+            if filters.date_from is not None:
+                mask &= self._doc_dates >= filters.date_from
+            if filters.date_to is not None:
+                mask &= self._doc_dates <= filters.date_to
+        if filters.doc_ids is not None:
+            listed = np.zeros(len(self.doc_order), dtype=bool)
+            listed[[self.doc_index[d] for d in filters.doc_ids if d in self.doc_index]] = True
+            mask &= listed
+        return mask
+
+    def allowed_chunks(self, filters: Filters) -> np.ndarray | None:
+        """Chunk ids that ``filters`` admit, in order; None when nothing is filtered."""
+        if not filters.active:
+            return None
+        return np.flatnonzero(self.document_mask(filters)[self.chunks[:, 0]]).astype(np.int64)
+
+    def collections(self) -> list[str]:
+        """Collection names present in the index."""
+        return sorted({d.collection for d in self.documents.values() if d.collection})
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""

@@ -6,8 +6,14 @@ import codecs
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import charset_normalizer
+
+from app.text.dates import iso_date
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # Legacy code pages of Russian and English files; others are refused rather than guessed.
@@ -91,29 +97,45 @@ _HTML_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _BREAKS = re.compile(r" *\u2029[\u2029 ]*")
 
 
-def _html_text(source: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page and its <title>: one line per block, inline markup joined."""
+# Where pages state their publication date (Open Graph, Dublin Core, schema.org, <time>), most specific first.
+_HTML_DATES = (
+    ('meta[property="article:published_time"]', "content"),
+    ('meta[name="date"]', "content"),
+    ('meta[name="dc.date"]', "content"),
+    ('meta[name="DC.date"]', "content"),
+    ('meta[itemprop="datePublished"]', "content"),
+    ("time[datetime]", "datetime"),
+)
+
+
+def _html_text(source: str) -> tuple[str, str | None, str | None]:
+    """Visible text of an HTML page, its <title> and its published date: one line per block, inline markup joined."""
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(source)
     title_node = tree.css_first("title")
     title = title_node.text(strip=True) if title_node else None
+    published = None
+    for selector, attribute in _HTML_DATES:
+        node = tree.css_first(selector)
+        if node is not None and (published := iso_date(node.attributes.get(attribute))):
+            break
     for selector in ("script", "style", "noscript", "template", "svg", "img", "head", "iframe"):
         for node in tree.css(selector):
             node.decompose()
     root = tree.body or tree.root
     if root is None:
-        return "", title or None
+        return "", title or None, published
     for node in root.css(_BLOCK_TAGS):
         node.insert_before(_BREAK)
         node.insert_after(_BREAK)
     # Source line breaks and indentation are not text in HTML: collapse them as a browser does.
     text = _BREAKS.sub("\n", _HTML_SPACE.sub(" ", root.text(separator="")))
-    return text, title or None
+    return text, title or None, published
 
 
-def _pdf_text(data: bytes) -> str:
-    """Text layer of a PDF, one block per page."""
+def _pdf_text(data: bytes) -> tuple[str, str | None]:
+    """Text layer of a PDF, one block per page, and its creation date."""
     import io
 
     from pypdf import PdfReader
@@ -123,11 +145,20 @@ def _pdf_text(data: bytes) -> str:
         if reader.is_encrypted:
             raise UnreadableDocument("encrypted PDF")
         pages = [page.extract_text() or "" for page in reader.pages]
+        created = _pdf_date(reader)
     except UnreadableDocument:
         raise
     except Exception as exc:  # pypdf raises many exception types on damaged files, not only PdfReadError
         raise UnreadableDocument(f"unreadable PDF: {exc or type(exc).__name__}") from exc
-    return "\n\n".join(_unwrap(p) for p in pages if p.strip())
+    return "\n\n".join(_unwrap(p) for p in pages if p.strip()), created
+
+
+def _pdf_date(reader: PdfReader) -> str | None:
+    """The creation date in a PDF's document information, when present and well-formed."""
+    try:
+        return iso_date(reader.metadata.creation_date) if reader.metadata else None
+    except ValueError:  # a malformed date string in the file: the text may still carry one
+        return None
 
 
 _SENTENCE_END = (".", "!", "?", "…", ":", ";")
@@ -164,18 +195,27 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.split("\n") if line.strip()), "")
 
 
-def read_bytes(data: bytes, suffix: str) -> tuple[str, str]:
-    """Return ``(text, title)`` for file content with the given suffix, or raise ``UnreadableDocument``."""
+class ReadDocument(NamedTuple):
+    """What a file yields: cleaned text, a title and the date its metadata states (ISO, or None)."""
+
+    text: str
+    title: str
+    date: str | None = None
+
+
+def read_bytes(data: bytes, suffix: str) -> ReadDocument:
+    """Text, title and metadata date of file content with the given suffix, or raise ``UnreadableDocument``."""
     suffix = suffix.lower()
     if suffix not in SUPPORTED:
         raise UnreadableDocument(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
     if not data.strip():
         raise UnreadableDocument("empty file")
     title: str | None = None
+    published: str | None = None
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise UnreadableDocument("unreadable PDF: missing %PDF header")
-        raw = _pdf_text(data)
+        raw, published = _pdf_text(data)
         if not raw.strip():
             raise UnreadableDocument("PDF has no text layer (scanned image?)")
     else:
@@ -183,19 +223,19 @@ def read_bytes(data: bytes, suffix: str) -> tuple[str, str]:
         if suffix in (".md", ".markdown"):
             raw = _markdown_text(raw)
         elif suffix in (".html", ".htm"):
-            raw, title = _html_text(raw)
+            raw, title, published = _html_text(raw)
     text = clean(raw)
     if sum(ch.isalnum() for ch in text) < 3:
         raise UnreadableDocument("empty document (no text after extraction)")
-    return text, (title or _first_line(text))[:300]
+    return ReadDocument(text, (title or _first_line(text))[:300], published)
 
 
-def read_text(text: str) -> tuple[str, str]:
+def read_text(text: str) -> ReadDocument:
     """Clean text given directly (API uploads) and derive its title."""
     return read_bytes(text.encode("utf-8"), ".txt")
 
 
-def read_file(path: Path) -> tuple[str, str]:
+def read_file(path: Path) -> ReadDocument:
     """Read one file from disk."""
     try:
         data = path.read_bytes()

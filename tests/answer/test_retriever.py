@@ -135,3 +135,47 @@ def test_every_seed_document_is_reachable(pipeline):
     for doc_id in SEED_DOCS:
         title = pipeline.document(doc_id).title
         assert pipeline.search(title, top_k=1)[0].doc_id == doc_id, title
+
+
+# -- filters and follow-ups -------------------------------------------------------------------------------------
+from app.models import Filters, Turn  # noqa: E402
+
+
+def test_language_filter_applies_before_ranking(pipeline):
+    """Only Russian documents answer a Russian-only search, and a full page of them comes back."""
+    passages = pipeline.search("border security conference", top_k=8, filters=Filters(langs=("ru",)))
+    assert len(passages) == 8
+    assert {p.doc_id for p in passages} <= set(RUSSIAN_DOCS)
+
+
+def test_date_filter_keeps_dated_documents_in_range(pipeline):
+    """A 2016 filter keeps the dated Bishkek article; documents without a date are left out."""
+    assert pipeline.document(BISHKEK).date == "2016-04-28"
+    passages = pipeline.search("border", top_k=5, filters=Filters(date_from="2016-01-01", date_to="2016-12-31"))
+    assert passages and {p.doc_id for p in passages} == {BISHKEK}
+    assert pipeline.search("border", top_k=5, filters=Filters(date_from="2017-01-01")) == []
+
+
+def test_combined_filters_must_all_hold(pipeline):
+    """Language and document filters together: the intersection, here empty."""
+    assert pipeline.search("border", filters=Filters(langs=("ru",), doc_ids=(BISHKEK,))) == []
+    both = pipeline.search("border", top_k=20, filters=Filters(langs=("en",), doc_ids=(BISHKEK, BOROVOE)))
+    assert both and {p.doc_id for p in both} == {BISHKEK}
+
+
+def test_follow_up_prefers_the_continued_document(pipeline):
+    """'And when did they take place?' after a Tashkent question retrieves the Tashkent article first."""
+    alone = pipeline.ask("And when did they take place?", top_k=3)
+    history = [Turn("Who chaired the consultations in Tashkent?", (TASHKENT,))]
+    follow = pipeline.ask("And when did they take place?", top_k=3, history=history)
+    assert follow.follow_up and not alone.follow_up
+    assert follow.passages[0].doc_id == TASHKENT
+
+
+def test_new_question_is_not_drowned_by_history(pipeline):
+    """A standalone question after a Tashkent turn still retrieves its own (English) document first."""
+    history = [Turn("Who chaired the consultations in Tashkent?", (TASHKENT,))]
+    result = pipeline.ask(
+        "How many officials attended the 12th Central Asia Border Security Initiative conference?", history=history
+    )
+    assert not result.follow_up and result.passages[0].doc_id == BISHKEK

@@ -83,3 +83,29 @@ def test_the_ef_search_setting_defaults_to_the_measured_value():
     from app.settings import Settings
 
     assert Settings(_env_file=None).hnsw_ef_search == EF_SEARCH == 640
+
+
+def test_filtered_search_returns_k_hits_from_the_allowed_ids():
+    """A filter is applied inside the search: exact under the limit, a FAISS selector above it, k hits either way."""
+    from app.index import dense as dense_module
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = DenseIndex.build(vectors, hnsw_threshold=1000)
+    assert index.kind == "hnsw"
+    allowed = np.arange(0, 3000, 7, dtype=np.int64)
+    query = vectors[5]
+    exact_ids, exact_scores = index.search(query, 10, allowed)
+    truth = allowed[np.argsort(-(vectors[allowed] @ query))[:10]]
+    assert list(exact_ids) == list(truth)
+    assert np.all(np.diff(exact_scores) <= 1e-6)
+    limit = dense_module.EXACT_FILTER_LIMIT
+    try:
+        dense_module.EXACT_FILTER_LIMIT = 10  # force the graph search with a selector
+        ids, _ = index.search(query, 10, allowed)
+    finally:
+        dense_module.EXACT_FILTER_LIMIT = limit
+    assert len(ids) == 10 and set(ids) <= set(allowed)
+    assert len(set(ids) & set(truth)) >= 8
+    assert len(index.search(query, 10, np.zeros(0, dtype=np.int64))[0]) == 0

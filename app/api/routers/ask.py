@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from app.api.auth import READ
 from app.api.dependencies import get_pipeline
-from app.api.schemas import AskIn, AskResponse, SearchIn, SearchResponse, error_responses
+from app.api.schemas import AskIn, AskResponse, QueryIn, SearchIn, SearchResponse, error_responses
+from app.models import Filters
 from app.pipeline import Pipeline
 
 router = APIRouter(
     tags=["questions"], dependencies=[READ], responses=error_responses(400, 401, 409, 413, 422, 429, 503)
 )
+
+
+def _checked_filters(body: QueryIn, pipeline: Pipeline) -> Filters | None:
+    """The request's filters; a collection the index does not have is a 422 that lists the ones it has."""
+    filters = body.all_filters()
+    snap = pipeline.snapshot
+    if filters is not None and filters.collections is not None and snap is not None:
+        known = snap.collections()
+        unknown = [c for c in filters.collections if c not in known]
+        if unknown:
+            raise HTTPException(
+                422,
+                f"filters.collections: unknown collection(s) {', '.join(map(repr, unknown))}; "
+                f"the index has: {', '.join(map(repr, known)) or 'none'}",
+            )
+    return filters
 
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with a cited verbatim span")
@@ -23,17 +40,24 @@ def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline
     ``answer`` is null when the documents do not answer the question with enough confidence.
     """
     request.state.question = body.question  # logged only with RAG_LOG_QUESTIONS=true
-    result = pipeline.ask(body.question, top_k=body.top_k, lang=body.lang, doc_ids=body.doc_ids)
+    result = pipeline.ask(
+        body.question,
+        top_k=body.top_k,
+        lang=body.lang,
+        filters=_checked_filters(body, pipeline),
+        history=[t.to_turn() for t in body.history],
+        explain=body.explain,
+    )
     request.app.state.metrics.observe_answer(result)
     request.state.answer = (result.answer is not None, result.answer.confidence if result.answer else None)
-    return AskResponse.from_result(result)
+    return AskResponse.from_result(result, request.app.state.settings.refusal_contact)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Hybrid passage search")
 def search(body: SearchIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> SearchResponse:
     started = time.perf_counter()
     request.state.question = body.query
-    passages = pipeline.search(body.query, top_k=body.top_k, lang=body.lang, doc_ids=body.doc_ids)
+    passages = pipeline.search(body.query, top_k=body.top_k, lang=body.lang, filters=_checked_filters(body, pipeline))
     return SearchResponse(
         passages=[p.public() for p in passages], took_ms=round((time.perf_counter() - started) * 1000, 2)
     )

@@ -19,6 +19,7 @@ from app.api.dependencies import get_pipeline
 from app.api.schemas import (
     MAX_DOC_ID_CHARS,
     DocumentIn,
+    DocumentMeta,
     DocumentOut,
     DocumentSummary,
     IngestOut,
@@ -61,6 +62,8 @@ _UPLOAD_DOC = {
                         "file": {"type": "string", "format": "binary", "description": f"One of {', '.join(SUPPORTED)}"},
                         "doc_id": {"type": "string", "description": "Defaults to the file name."},
                         "title": {"type": "string"},
+                        "date": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
+                        "collection": {"type": "string", "maxLength": 100},
                     },
                     "required": ["file"],
                 }
@@ -79,6 +82,8 @@ def _summary(doc: Document, chunks: int) -> dict:
         "chars": len(doc.text),
         "chunks": chunks,
         "origin": doc.origin,
+        "date": doc.date,
+        "collection": doc.collection,
     }
 
 
@@ -140,14 +145,15 @@ def get_document(doc_id: DocIdPath, pipeline: Pipeline = Depends(get_pipeline)) 
     responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
 )
 async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
-    """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?}``; it is indexed at once."""
+    """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?, date?, collection?}``; it is
+    indexed at once. Without ``date`` the file's metadata date or the first date in its text is used."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()  # the body size is limited by the BodySizeLimit middleware
         files = form.getlist("file")
         if len(files) != 1 or isinstance(files[0], str):
             raise HTTPException(422, "multipart upload needs exactly one 'file' field holding a file")
-        for field in ("doc_id", "title"):
+        for field in ("doc_id", "title", "date", "collection"):
             if len(form.getlist(field)) > 1 or not isinstance(form.get(field) or "", str):
                 raise HTTPException(422, f"multipart field '{field}' must be given once, as text")
         upload = files[0]
@@ -158,20 +164,26 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
         except ValueError as exc:
             raise HTTPException(422, f"doc_id: {exc}") from exc
         suffix = PurePosixPath(upload.filename or doc_id).suffix
-        text, derived = await run_in_threadpool(read_bytes, data, suffix)
+        try:
+            meta = DocumentMeta(date=form.get("date") or None, collection=form.get("collection") or None)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from exc
+        text, derived, published = await run_in_threadpool(read_bytes, data, suffix)
         title: str | None = str(form.get("title") or "").strip() or derived
+        date = meta.iso_date or published
+        collection = meta.collection
     elif content_type.startswith("application/json"):
         try:
             body = DocumentIn.model_validate_json(await request.body())
         except ValidationError as exc:
             # Same message format as every other invalid request (the app's RequestValidationError handler).
             raise RequestValidationError(exc.errors()) from exc
-        doc_id, text, title = body.doc_id, body.text, body.title
+        doc_id, text, title, date, collection = body.doc_id, body.text, body.title, body.iso_date, body.collection
     else:
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
     request.state.doc_id = doc_id  # for the audit line
     async with _write_slot(request, pipeline):
-        report = await run_in_threadpool(pipeline.upsert, doc_id, text, title)
+        report = await run_in_threadpool(pipeline.upsert, doc_id, text, title, date, collection)
     return _written(request, "upload", doc_id, _status(report), report)
 
 
