@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_CORPUS_DIR=/srv/corpus \
     RAG_HOST=0.0.0.0 \
     RAG_PORT=8000 \
-    RAG_KEYS_FILE=/srv/keys/keys.json
+    RAG_KEYS_FILE=/srv/keys/keys.json \
+    RAG_FEEDBACK_PATH=/srv/feedback/feedback.sqlite3
 
 RUN groupadd --system app && useradd --system --gid app --home /srv app \
-    && mkdir -p /srv/keys && chown app:app /srv/keys && chmod 700 /srv/keys
+    && mkdir -p /srv/keys /srv/feedback && chown app:app /srv/keys /srv/feedback && chmod 700 /srv/keys /srv/feedback
 WORKDIR /srv/app
 
 # Dependencies first (with an empty package), so code changes do not reinstall them.
@@ -32,6 +33,8 @@ USER app
 # API keys live in /srv/keys (mount a volume there to keep them): docker exec <container> python -m app keys create
 # --role admin. Without a key every upload and deletion is refused.
 VOLUME /srv/keys
+# Users' verdicts on answers (POST /feedback), kept apart from the index, which each image replaces.
+VOLUME /srv/feedback
 EXPOSE 8000
 # /ready: index loaded and encoder warm (503 with the reason before); /health would only say the process is alive.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -52,7 +52,8 @@ class HybridRetriever:
         context = np.zeros(0, dtype=np.int64)
         if query.context is not None and query.context.doc_ids:
             known = tuple(d for d in query.context.doc_ids if d in snap.doc_index)
-            context = snap.allowed_chunks(Filters(doc_ids=known)) if known else context
+            if known:
+                context = np.flatnonzero(snap.document_mask(Filters(doc_ids=known))[snap.chunks[:, 0]])
             if allowed is not None:
                 context = np.intersect1d(context, allowed)
             # The continued documents' best chunks compete even when the short follow-up alone misses them.

@@ -18,7 +18,8 @@ from app.api.limits import BodySizeLimit
 from app.api.metrics import Metrics
 from app.api.ratelimit import RateLimit
 from app.api.readiness import Readiness
-from app.api.routers import ask, documents, health, metrics, ui
+from app.api.routers import ask, documents, feedback, health, metrics, ui
+from app.feedback.store import FeedbackStore
 from app.index.snapshot import IndexMismatch
 from app.inference import Overloaded
 from app.ingest.reader import UnreadableDocument
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         app.state.pipeline.check()  # fail fast on an index built by another encoder
         app.state.readiness.start()  # /health answers at once, /ready once the models are warm
         yield
+        app.state.feedback.close()  # folds the write-ahead log back into the feedback file
 
     app = FastAPI(
         title="Border security QA",
@@ -67,6 +69,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.rate_limit = RateLimit(settings.rate_limit)
     app.state.metrics = Metrics(app.state.pipeline, lambda: app.state.writes)
     app.state.readiness = Readiness(app.state.pipeline)
+    # Opened at the first feedback, so that an app that never gets any creates no file.
+    app.state.feedback = FeedbackStore(
+        settings.feedback_file, settings.feedback_max_rows, store_text=settings.feedback_store_text
+    )
 
     def body_limit(scope) -> int:
         # Uploads may be large; questions and searches are a few kilobytes at most.
@@ -116,6 +122,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return _error(409, str(exc))
 
     app.include_router(ask.router)
+    app.include_router(feedback.router)
     app.include_router(documents.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -98,8 +98,10 @@ class DenseIndex:
         _apply_threads()
         params = None
         if allowed is not None:
-            params = faiss.SearchParametersHNSW(
-                sel=faiss.IDSelectorBatch(allowed), efSearch=faiss.downcast_index(self.index).hnsw.efSearch
+            hnsw = faiss.downcast_index(self.index)
+            assert isinstance(hnsw, faiss.IndexHNSW)  # a flat index took the exact path above
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # missing from faiss's stubs
+                sel=faiss.IDSelectorBatch(allowed), efSearch=hnsw.hnsw.efSearch
             )
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0

@@ -12,6 +12,15 @@
 (function (global) {
   "use strict";
 
+  // Russian plural: 1 документ, 2 документа, 5 документов.
+  function ruPlural(n, one, few, many) {
+    var m10 = n % 10;
+    var m100 = n % 100;
+    if (m10 === 1 && m100 !== 11) return one;
+    if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14)) return few;
+    return many;
+  }
+
   var STRINGS = {
     en: {
       title: "Document Q&A",
@@ -61,6 +70,31 @@
       docLoading: "Loading the document…",
       docError: "Could not open the document:",
       closeViewer: "Close document",
+      feedbackLabel: "Was this answer right?",
+      feedbackUp: "Yes, the answer is right",
+      feedbackDown: "No, the answer is wrong",
+      correctionLabel: "The answer is…",
+      correctionPlaceholder: "The answer is… (optional)",
+      correctionSend: "Send",
+      correctionSendLabel: "Send the feedback",
+      feedbackThanks: "Thanks for your feedback!",
+      feedbackError: "The feedback was not sent:",
+      documents: "Documents",
+      docsFilter: "Filter the documents by title",
+      docsFilterPlaceholder: "Filter by title…",
+      docsLoading: "Loading the documents…",
+      docsError: "Could not load the documents:",
+      docsEmpty: "No document title matches.",
+      docsCount: function (shown, total) {
+        var noun = total === 1 ? " document" : " documents";
+        return shown === total ? total + noun : shown + " of " + total + noun;
+      },
+      docsMore: function (n) {
+        return "(the first " + n + " are listed: refine the filter)";
+      },
+      docDate: "Date",
+      docCollection: "Collection",
+      docLanguage: "Language",
       chars: function (n) {
         return n.toLocaleString("en") + " characters";
       },
@@ -121,6 +155,31 @@
       docLoading: "Загрузка документа…",
       docError: "Не удалось открыть документ:",
       closeViewer: "Закрыть документ",
+      feedbackLabel: "Ответ верный?",
+      feedbackUp: "Да, ответ верный",
+      feedbackDown: "Нет, ответ неверный",
+      correctionLabel: "Правильный ответ…",
+      correctionPlaceholder: "Правильный ответ… (необязательно)",
+      correctionSend: "Отправить",
+      correctionSendLabel: "Отправить отзыв",
+      feedbackThanks: "Спасибо за отзыв!",
+      feedbackError: "Отзыв не отправлен:",
+      documents: "Документы",
+      docsFilter: "Фильтр документов по названию",
+      docsFilterPlaceholder: "Фильтр по названию…",
+      docsLoading: "Загрузка списка документов…",
+      docsError: "Не удалось загрузить список документов:",
+      docsEmpty: "Нет документов с таким названием.",
+      docsCount: function (shown, total) {
+        if (shown === total) return total + " " + ruPlural(total, "документ", "документа", "документов");
+        return shown + " из " + total + " " + ruPlural(total, "документа", "документов", "документов");
+      },
+      docsMore: function (n) {
+        return "(показаны первые " + n + ": уточните фильтр)";
+      },
+      docDate: "Дата",
+      docCollection: "Коллекция",
+      docLanguage: "Язык",
       chars: function (n) {
         return n.toLocaleString("ru") + " симв.";
       },
@@ -175,6 +234,15 @@
     alert: ["M12 2 1 21h22zm1 14h-2v-2h2zm0-4h-2V8h2z"],
     search: [
       "M10 3a7 7 0 0 1 5.6 11.2l5.1 5.1-1.4 1.4-5.1-5.1A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z"
+    ],
+    // 👍 and 👎 drawn, not typed: emoji depend on the fonts of the reader's system.
+    thumbUp: [
+      "M1 21h4V9H1zm22-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.5-1.1L14.2 1 7.6 7.6C7.2 8 7 8.5 7 9v10a2 2 0 0 0 " +
+        "2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7z"
+    ],
+    thumbDown: [
+      "M15 3H6c-.8 0-1.5.5-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2a2 2 0 0 0 2 2h6.3l-1 4.6v.3c0 .4.2.8.5 1.1L9.8 23l6.6-6.6" +
+        "c.4-.4.6-.9.6-1.4V5a2 2 0 0 0-2-2zm4 0v12h4V3z"
     ]
   };
 
@@ -273,6 +341,7 @@
     var examples = Array.isArray(options.examples) && options.examples.length ? options.examples : t.examples;
     var busy = false;
     var docCache = {};
+    var feedbackCount = 0;
     var uid = "bqa" + Math.random().toString(36).slice(2, 8);
 
     root.textContent = "";
@@ -292,6 +361,15 @@
     brand.appendChild(logo);
     brand.appendChild(titles);
     header.appendChild(brand);
+    var docsButton = attrs(el("button", "bqa-docs-toggle"), {
+      type: "button",
+      title: t.documents,
+      "aria-pressed": "false",
+      "aria-controls": uid + "-docs"
+    });
+    docsButton.appendChild(svgIcon(ICONS.doc));
+    docsButton.appendChild(el("span", "bqa-docs-toggle-text", t.documents)); // hidden, not removed, where narrow
+    header.appendChild(docsButton);
     var closeButton = null;
     if (typeof options.onClose === "function") {
       closeButton = attrs(el("button", "bqa-icon-button bqa-close"), { type: "button", "aria-label": t.close, title: t.close });
@@ -361,6 +439,8 @@
 
     shell.appendChild(header);
     shell.appendChild(log);
+    var docsView = buildDocumentsView();
+    shell.appendChild(docsView);
     shell.appendChild(form);
     shell.appendChild(viewer);
     root.appendChild(shell);
@@ -500,7 +580,7 @@
 
     function renderAnswer(data) {
       var answer = data && data.answer;
-      if (!answer) return renderNotFound();
+      if (!answer) return renderNotFound(data);
       var bubble = el("div", "bqa-msg bqa-msg--bot bqa-answer");
       bubble.appendChild(renderCandidate(answer, data.passages, true));
       var more = (data.answers || []).slice(1);
@@ -516,6 +596,7 @@
         details.appendChild(list);
         bubble.appendChild(details);
       }
+      bubble.appendChild(renderFeedback(data));
       return bubble;
     }
 
@@ -588,16 +669,138 @@
       return badge;
     }
 
-    function renderNotFound() {
+    function renderNotFound(data) {
       var bubble = el("div", "bqa-msg bqa-msg--bot bqa-notfound");
       var icon = el("span", "bqa-notice-icon");
       icon.appendChild(svgIcon(ICONS.search));
       var body = el("div", "bqa-notice-body");
       body.appendChild(el("p", "bqa-notice-title", t.notFound));
       body.appendChild(el("p", "bqa-notice-text", t.notFoundHint));
+      if (data) body.appendChild(renderFeedback(data));
       bubble.appendChild(icon);
       bubble.appendChild(body);
       return bubble;
+    }
+
+    // 👍/👎 under an answer (or a "not found"); 👎 opens an optional "the answer is…" field. One verdict per
+    // answer. The buttons are never `disabled` while sending or after it, so the focus is never dropped.
+    function renderFeedback(data) {
+      var answer = data.answer || null;
+      var id = uid + "-fb" + ++feedbackCount;
+      var box = attrs(el("div", "bqa-feedback"), { role: "group", "aria-labelledby": id + "-label" });
+      var label = el("span", "bqa-feedback-label", t.feedbackLabel);
+      label.id = id + "-label";
+      var up = attrs(el("button", "bqa-vote bqa-vote--up"), {
+        type: "button",
+        "aria-label": t.feedbackUp,
+        title: t.feedbackUp,
+        "aria-pressed": "false"
+      });
+      up.appendChild(svgIcon(ICONS.thumbUp));
+      var down = attrs(el("button", "bqa-vote bqa-vote--down"), {
+        type: "button",
+        "aria-label": t.feedbackDown,
+        title: t.feedbackDown,
+        "aria-pressed": "false",
+        "aria-expanded": "false",
+        "aria-controls": id + "-form"
+      });
+      down.appendChild(svgIcon(ICONS.thumbDown));
+      var form = attrs(el("form", "bqa-correction"), { novalidate: "" });
+      form.id = id + "-form";
+      form.hidden = true;
+      var fieldLabel = attrs(el("label", "bqa-sr", t.correctionLabel), { for: id + "-input" });
+      var field = attrs(el("input", "bqa-correction-input"), {
+        type: "text",
+        maxlength: "1000",
+        placeholder: t.correctionPlaceholder,
+        autocomplete: "off",
+        enterkeyhint: "send"
+      });
+      field.id = id + "-input";
+      var sendFeedback = attrs(el("button", "bqa-correction-send", t.correctionSend), {
+        type: "submit",
+        "aria-label": t.correctionSendLabel
+      });
+      form.appendChild(fieldLabel);
+      form.appendChild(field);
+      form.appendChild(sendFeedback);
+      var status = attrs(el("p", "bqa-feedback-status"), { role: "status", "aria-live": "polite" });
+      box.appendChild(label);
+      box.appendChild(up);
+      box.appendChild(down);
+      box.appendChild(form);
+      box.appendChild(status);
+
+      var sending = false;
+      var done = false;
+
+      function setInert(value) {
+        [up, down, sendFeedback].forEach(function (button) {
+          if (value) button.setAttribute("aria-disabled", "true");
+          else button.removeAttribute("aria-disabled");
+        });
+      }
+
+      function post(verdict, correction) {
+        if (sending || done) return;
+        sending = true;
+        setInert(true);
+        status.textContent = "";
+        status.classList.remove("bqa-feedback-status--error");
+        var body = { question: data.question, verdict: verdict, answer: null };
+        if (answer) {
+          body.answer = {
+            text: answer.text,
+            doc_id: answer.doc_id,
+            start: answer.start,
+            end: answer.end,
+            sentence: answer.sentence,
+            confidence: answer.confidence
+          };
+        }
+        if (correction) body.correction = correction;
+        request("POST", "/feedback", body)
+          .then(
+            function () {
+              done = true;
+              // In the widget the focus is inside a shadow root: ask the box's own root, not the document.
+              var focused = box.contains((box.getRootNode ? box.getRootNode() : document).activeElement);
+              var chosen = verdict === "up" ? up : down;
+              chosen.setAttribute("aria-pressed", "true");
+              form.hidden = true;
+              down.setAttribute("aria-expanded", "false");
+              box.classList.add("bqa-feedback--done");
+              status.textContent = t.feedbackThanks;
+              if (focused) chosen.focus(); // the field it was in is gone
+            },
+            function (error) {
+              var info = errorText(error);
+              // A refused request shows the server's reason; other failures their polite sentence.
+              status.textContent = t.feedbackError + " " + (info.title === t.rejected ? info.text : info.title);
+              status.classList.add("bqa-feedback-status--error");
+            }
+          )
+          .then(function () {
+            sending = false;
+            setInert(done);
+          });
+      }
+
+      up.addEventListener("click", function () {
+        post("up");
+      });
+      down.addEventListener("click", function () {
+        if (sending || done) return;
+        form.hidden = false;
+        down.setAttribute("aria-expanded", "true");
+        field.focus();
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        post("down", field.value.trim());
+      });
+      return box;
     }
 
     function errorText(error) {
@@ -663,6 +866,141 @@
       return docCache[docId];
     }
 
+    /* ---------- documents view ---------- */
+
+    // GET /documents is filtered here, in the browser; drawing more rows than this would help nobody.
+    var MAX_LISTED = 200;
+    var allDocs = null;
+    var docsLoads = 0;
+    var docsFilter, docsStatus, docsList;
+
+    function buildDocumentsView() {
+      var view = attrs(el("section", "bqa-docs"), { "aria-labelledby": uid + "-docs-title" });
+      view.id = uid + "-docs";
+      view.hidden = true;
+      var heading = el(mode === "page" ? "h2" : "h3", "bqa-docs-title", t.documents);
+      heading.id = uid + "-docs-title";
+      docsFilter = attrs(el("input", "bqa-docs-filter"), {
+        type: "search",
+        placeholder: t.docsFilterPlaceholder,
+        "aria-label": t.docsFilter,
+        "aria-controls": uid + "-docs-list",
+        autocomplete: "off"
+      });
+      docsStatus = attrs(el("p", "bqa-docs-status"), { role: "status", "aria-live": "polite" });
+      docsList = attrs(el("ul", "bqa-docs-list"), { "aria-labelledby": uid + "-docs-title" });
+      docsList.id = uid + "-docs-list";
+      view.appendChild(heading);
+      view.appendChild(docsFilter);
+      view.appendChild(docsStatus);
+      view.appendChild(docsList);
+      docsFilter.addEventListener("input", renderDocuments);
+      // Up and down arrows move between the filter and the documents; Tab works as everywhere.
+      view.addEventListener("keydown", function (event) {
+        if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+        var buttons = Array.prototype.slice.call(docsList.querySelectorAll(".bqa-doc"));
+        var active = (view.getRootNode ? view.getRootNode() : document).activeElement;
+        var at = buttons.indexOf(active);
+        if (!buttons.length || (at < 0 && active !== docsFilter)) return;
+        event.preventDefault();
+        var next = at + (event.key === "ArrowDown" ? 1 : -1);
+        if (next < 0) docsFilter.focus();
+        else buttons[Math.min(next, buttons.length - 1)].focus();
+      });
+      return view;
+    }
+
+    function showDocuments(show) {
+      docsView.hidden = !show;
+      log.hidden = show;
+      form.hidden = show;
+      docsButton.setAttribute("aria-pressed", show ? "true" : "false");
+      if (show) {
+        loadDocuments(); // again at each opening: documents may have been added or removed meanwhile
+        docsFilter.focus();
+      } else {
+        input.focus();
+      }
+    }
+
+    docsButton.addEventListener("click", function () {
+      showDocuments(docsView.hidden);
+    });
+
+    function loadDocuments() {
+      var ticket = ++docsLoads;
+      docsStatus.classList.remove("bqa-docs-status--error");
+      if (!allDocs) docsStatus.textContent = t.docsLoading;
+      request("GET", "/documents").then(
+        function (docs) {
+          if (ticket !== docsLoads) return;
+          allDocs = Array.isArray(docs) ? docs : [];
+          renderDocuments();
+        },
+        function (error) {
+          if (ticket !== docsLoads) return;
+          var info = errorText(error);
+          docsList.textContent = "";
+          docsStatus.textContent = t.docsError + " " + (info.title === t.rejected ? info.text : info.title);
+          docsStatus.classList.add("bqa-docs-status--error");
+        }
+      );
+    }
+
+    function renderDocuments() {
+      if (!allDocs) return;
+      var query = docsFilter.value.trim().toLocaleLowerCase();
+      var matches = allDocs.filter(function (doc) {
+        return !query || String(doc.title || doc.doc_id).toLocaleLowerCase().indexOf(query) >= 0;
+      });
+      docsList.textContent = "";
+      matches.slice(0, MAX_LISTED).forEach(function (doc) {
+        docsList.appendChild(renderDocumentItem(doc));
+      });
+      docsStatus.classList.remove("bqa-docs-status--error");
+      if (!matches.length) docsStatus.textContent = t.docsEmpty;
+      else {
+        var more = matches.length > MAX_LISTED ? " " + t.docsMore(MAX_LISTED) : "";
+        docsStatus.textContent = t.docsCount(matches.length, allDocs.length) + more;
+      }
+    }
+
+    function formatDate(iso) {
+      var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ""));
+      if (!parts) return iso ? String(iso) : "—";
+      var date = new Date(Date.UTC(+parts[1], +parts[2] - 1, +parts[3]));
+      var options = { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" };
+      return date.toLocaleDateString(lang === "ru" ? "ru-RU" : "en-GB", options);
+    }
+
+    function metaField(name, value, className) {
+      var field = el("span", "bqa-doc-field " + className);
+      field.appendChild(el("span", "bqa-doc-field-name", name));
+      field.appendChild(txt(" "));
+      field.appendChild(el("span", "bqa-doc-field-value", value));
+      return field;
+    }
+
+    function renderDocumentItem(doc) {
+      var item = el("li", "bqa-docs-item");
+      var button = attrs(el("button", "bqa-doc"), { type: "button", "aria-haspopup": "dialog" });
+      button.appendChild(el("span", "bqa-doc-title", doc.title || doc.doc_id));
+      var meta = el("span", "bqa-doc-meta");
+      var language = el("span", "bqa-doc-field bqa-doc-lang");
+      language.appendChild(el("span", "bqa-sr", t.docLanguage + " "));
+      language.appendChild(langBadge(doc.lang));
+      meta.appendChild(language);
+      meta.appendChild(metaField(t.docDate, doc.date ? formatDate(doc.date) : "—", "bqa-doc-date"));
+      meta.appendChild(metaField(t.docCollection, doc.collection || "—", "bqa-doc-collection"));
+      meta.appendChild(el("span", "bqa-doc-field bqa-doc-size", t.chars(Number(doc.chars) || 0)));
+      button.appendChild(meta);
+      button.addEventListener("click", function () {
+        openDocument({ doc_id: doc.doc_id, title: doc.title }); // no answer: the text without a highlight
+      });
+      item.appendChild(button);
+      return item;
+    }
+
     function showViewer() {
       if (viewer.open) return;
       if (typeof viewer.showModal === "function") viewer.showModal();
@@ -693,6 +1031,8 @@
           if (mark) {
             mark.setAttribute("tabindex", "-1");
             mark.scrollIntoView({ block: "center" });
+          } else {
+            viewerBody.scrollTop = 0; // a document opened from the list starts at its top
           }
         },
         function (error) {
@@ -710,7 +1050,8 @@
     return {
       element: shell,
       focus: function () {
-        input.focus();
+        if (docsView.hidden) input.focus();
+        else docsFilter.focus();
       },
       ask: function (question) {
         if (!busy && question) ask(String(question));

@@ -59,7 +59,7 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     # cached for the ingest; the report says whether the texts matched.
     texts = []
     for doc_id, path in corpus_files(corpus).items():
-        text, title = read_file(path)
+        text, title, _ = read_file(path)
         doc = Document(doc_id=doc_id, title=title, lang=script_language(text), text=text, sha="")
         sentence_spans, chunk_spans = _split(doc, settings)
         texts += [text[s:e] for s, e in sentence_spans] + [text[s:e] for s, e, _, _ in chunk_spans]

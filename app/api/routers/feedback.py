@@ -1,0 +1,76 @@
+"""Users' verdicts on answers: 👍/👎 and "the answer is ...", stored for export as gold questions."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+
+from app.api.auth import READ
+from app.api.dependencies import get_pipeline
+from app.api.schemas import FeedbackIn, FeedbackOut, error_responses
+from app.feedback.store import FeedbackStore, ShownAnswer
+from app.pipeline import Pipeline, UnknownDocument
+from app.text.language import question_language
+
+log = logging.getLogger("app.feedback")
+
+router = APIRouter(tags=["feedback"], dependencies=[READ], responses=error_responses(400, 401, 409, 413, 422, 429, 503))
+
+
+def _checked_answer(body: FeedbackIn, pipeline: Pipeline) -> ShownAnswer | None:
+    """The shown answer, checked against the served index: an answer that is not a span of a stored document
+    would make wrong gold data."""
+    shown = body.answer
+    if shown is None:
+        return None
+    snap = pipeline.snapshot
+    if snap is None or shown.doc_id not in snap.documents:
+        raise UnknownDocument(shown.doc_id)  # 422 naming it (app/api/main.py)
+    text = snap.documents[shown.doc_id].text
+    if not shown.start < shown.end <= len(text):
+        raise HTTPException(
+            422,
+            f"answer.start {shown.start} and answer.end {shown.end} must satisfy start < end <= {len(text)}, "
+            f"the length of {shown.doc_id}",
+        )
+    if text[shown.start : shown.end] != shown.text:
+        raise HTTPException(
+            422,
+            f"answer.text is not the text at {shown.start}:{shown.end} of {shown.doc_id} "
+            "(send the answer exactly as /ask returned it; the document may have changed since)",
+        )
+    return ShownAnswer(shown.text, shown.doc_id, shown.start, shown.end, shown.sentence, shown.confidence)
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackOut,
+    status_code=201,
+    summary="Say whether an answer was right, optionally with the right answer",
+)
+def feedback(body: FeedbackIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> FeedbackOut:
+    """Store a verdict on the answer ``/ask`` gave (``answer: null`` for "not found").
+
+    With ``RAG_FEEDBACK_STORE_TEXT=false`` the question and correction are not kept.
+    """
+    request.state.question = body.question  # logged only with RAG_LOG_QUESTIONS=true
+    answer = _checked_answer(body, pipeline)
+    store: FeedbackStore = request.app.state.feedback
+    try:
+        feedback_id = store.add(
+            body.question,
+            body.lang or question_language(body.question),
+            body.verdict,
+            answer=answer,
+            correction=body.correction,
+            index_version=pipeline.store.version(),
+        )
+    except (sqlite3.Error, OSError):
+        # A full disk or an unwritable RAG_FEEDBACK_PATH: the operator's problem, said in the log; the user may retry.
+        log.exception("feedback could not be stored in %s", store.path)
+        raise HTTPException(
+            503, "feedback cannot be stored right now; please retry later", headers={"Retry-After": "60"}
+        ) from None
+    return FeedbackOut(id=feedback_id)
