@@ -158,7 +158,7 @@ class Pipeline:
         def read(question: str, contexts: list[str]) -> list:
             return self.inference.call(reader.read, question, contexts)
 
-        return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences)
+        return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window)
 
     @property
     def min_confidence(self) -> float:

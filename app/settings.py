@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     reader_threads: int = Field(2, ge=1, description="torch threads of the span reader (on the inference thread).")
     reader_sentences: int = Field(4, ge=1, le=16, description="Best-ranked sentences the span reader reads.")
+    reader_window: int = Field(
+        1, ge=0, le=3, description="Neighbouring sentences read on each side of every sentence the reader reads."
+    )
     reader_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
     )

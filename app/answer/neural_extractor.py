@@ -20,12 +20,39 @@ Read = Callable[[str, list[str]], list[Span]]  # (question, contexts) -> best sp
 
 
 class NeuralExtractor:
-    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per sentence, by confidence."""
+    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per sentence, by confidence.
 
-    def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4):
+    With ``window`` > 0 each is read with that many neighbouring sentences of its document on either side, so
+    that "he" or "the event" can be resolved from the sentence before; the answer's ``sentence`` is then the one
+    (or the run of sentences) holding the span.
+    """
+
+    def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4, window: int = 0):
         self.calibrator = calibrator
         self.read = read
         self.sentences = sentences
+        self.window = window
+
+    def _context(self, snap: Snapshot, row: int) -> tuple[int, int]:
+        """Document offsets of sentence ``row`` and its neighbours within the same document."""
+        doc_index = int(snap.sentences[row, 0])
+        first, last = row, row
+        for _ in range(self.window):
+            if first > 0 and int(snap.sentences[first - 1, 0]) == doc_index:
+                first -= 1
+            if last + 1 < len(snap.sentences) and int(snap.sentences[last + 1, 0]) == doc_index:
+                last += 1
+        return int(snap.sentences[first, 1]), int(snap.sentences[last, 2])
+
+    @staticmethod
+    def _sentence_bounds(snap: Snapshot, doc_id: str, start: int, end: int) -> tuple[int, int]:
+        """Start and end of the run of ``doc_id``'s sentences that holds characters ``start..end``."""
+        rows = snap.sentence_rows(doc_id)
+        table = snap.sentences[rows]
+        holding = [i for i in range(len(table)) if table[i, 1] < end and table[i, 2] > start]
+        if not holding:  # the span lies in the gap between two sentences (whitespace): keep the span itself
+            return start, end
+        return int(table[holding[0], 1]), int(table[holding[-1], 2])
 
     def extract(
         self,
@@ -40,7 +67,9 @@ class NeuralExtractor:
         if not ranked:
             return []
         started = time.perf_counter()
-        spans = self.read(query.reading, [snap.sentence_text(s.row) for s in ranked])
+        contexts = [self._context(snap, s.row) for s in ranked]
+        texts = [snap.document_of_chunk(s.passage.chunk_id).text[a:b] for s, (a, b) in zip(ranked, contexts)]
+        spans = self.read(query.reading, texts)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
         if trace is not None:
@@ -50,10 +79,16 @@ class NeuralExtractor:
                     span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)
                 )
         answers = []
+        seen: set[tuple[str, int, int]] = set()  # overlapping windows can find the same span twice
         for span in spans:
             sentence = ranked[span.context]
             doc = snap.documents[sentence.passage.doc_id]
-            _, s_start, s_end = (int(x) for x in snap.sentences[sentence.row])
+            offset = contexts[span.context][0]
+            start, end = offset + span.start, offset + span.end  # the reader's offsets are the window's
+            if (doc.doc_id, start, end) in seen:
+                continue
+            seen.add((doc.doc_id, start, end))
+            s_start, s_end = self._sentence_bounds(snap, doc.doc_id, start, end)
             signals = ReaderSignals(
                 cosine=sentence.cosine,
                 overlap=sentence.overlap,
@@ -71,8 +106,8 @@ class NeuralExtractor:
                     doc_id=doc.doc_id,
                     title=doc.title,
                     lang=doc.lang,
-                    start=s_start + span.start,  # the reader read the sentence: its offsets are the sentence's
-                    end=s_start + span.end,
+                    start=start,
+                    end=end,
                     sentence_start=s_start,
                     sentence_end=s_end,
                     chunk_id=sentence.passage.chunk_id,

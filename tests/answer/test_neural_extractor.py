@@ -81,3 +81,21 @@ def test_the_shipped_reader_answers_in_both_directions(seed, encoder):
         assert "read" in result.stages
     for bad in ("!!! ???", "x" * 5000, "Когда? " * 300):
         pipeline.ask(bad)  # an abstention or an answer, never an exception
+
+
+def test_window_reading_maps_spans_to_the_sentence_that_holds_them(pipeline):
+    """With neighbours read too, offsets are still the document's and the cited sentence is the span's own."""
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, 4, window=1)
+    snap, query = pipeline.query("How many officials attended the conference in Bishkek?")
+    answers = extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5))
+    assert answers
+    keys = [(a.doc_id, a.start, a.end) for a in answers]
+    assert len(keys) == len(set(keys)), "a span found by two overlapping windows is one answer"
+    for a in answers:
+        text = snap.documents[a.doc_id].text
+        assert text[a.start : a.end] == a.text and a.text.isdigit()
+        assert a.sentence_start <= a.start < a.end <= a.sentence_end
+        assert text[a.sentence_start : a.sentence_end] == a.sentence
+        rows = snap.sentence_rows(a.doc_id)
+        starts = {int(snap.sentences[r, 1]) for r in rows}
+        assert a.sentence_start in starts, "the cited sentence starts where a stored sentence starts"
