@@ -58,6 +58,13 @@ def train(
     precision: str = typer.Option(
         "auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 iff the CPU has amx_bf16/avx512_bf16)."
     ),
+    init: Path | None = typer.Option(
+        None,
+        "--init",
+        exists=True,
+        dir_okay=False,
+        help="Start from an earlier run's checkpoint.pt or saved reader (a new schedule; use another --seed).",
+    ),
     stop_after_steps: int | None = typer.Option(None, "--stop-after-steps", min=1, hidden=True),
 ) -> None:
     """Train (or resume) the span reader within a time budget, checkpointing and evaluating on the way."""
@@ -84,6 +91,7 @@ def train(
         warmup=warmup,
         precision=precision,
         stop_after_steps=stop_after_steps,
+        init=str(init) if init else None,
     )
     summary = run(cfg, resume=resume)
     summary.pop("losses", None)

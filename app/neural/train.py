@@ -78,6 +78,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
     max_question_tokens: int = 64
+    # Start from these trained parameters (a checkpoint.pt or a saved reader) instead of a fresh head: a new
+    # schedule on top of an earlier run. Give it another seed, or the first batches repeat the earlier run's.
+    init: str | None = None
     max_answer_tokens: int = 30
     precision: str = "auto"  # auto (bf16 iff the CPU has amx_bf16/avx512_bf16), bf16, fp32
     eval_batch_size: int = 32
@@ -152,6 +155,17 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def initial_parameters(path: str) -> dict:
+    """Trained parameters (fp32 tensors) from a run's checkpoint.pt (exact) or a saved reader (fp16 on disk)."""
+    import torch
+
+    if path.endswith(".pt"):
+        return torch.load(path, map_location="cpu", weights_only=False)["trained"]
+    from safetensors.torch import load_file
+
+    return {k: v.float() for k, v in load_file(path).items()}
 
 
 def train(
@@ -235,6 +249,9 @@ def train(
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(total, int(cfg.warmup * total)))
     step, best, history, elapsed_before = 0, -math.inf, [], 0.0
+    if state is None and cfg.init:
+        model.load_trained_state(initial_parameters(cfg.init))
+        console.print(f"initialised from {cfg.init}")
     if state is not None:
         model.load_trained_state(state["trained"])
         optimizer.load_state_dict(state["optimizer"])
@@ -274,6 +291,7 @@ def train(
             "lr": cfg.lr,
             "batch_size": cfg.batch_size,
             "negatives_ratio": cfg.negatives_ratio,
+            "init": cfg.init,
             "dev": scores or {},
         }
 

@@ -75,6 +75,21 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_squad, tmp_path):
     assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
 
 
+def test_init_starts_a_new_schedule_from_an_earlier_run(tiny_squad, tmp_path):
+    """--init loads an earlier run's trained parameters (checkpoint or saved reader) before a new schedule."""
+    train(_config(tiny_squad, tmp_path / "first", steps=4))
+    earlier = torch.load(tmp_path / "first" / "checkpoint.pt", weights_only=False)["trained"]
+    # lr 0: the new run's parameters stay exactly where --init put them.
+    for source in ("checkpoint.pt", "last.safetensors"):
+        out = tmp_path / f"again-{source}"
+        summary = train(_config(tiny_squad, out, steps=2, lr=0.0, seed=6, init=str(tmp_path / "first" / source)))
+        assert summary["step"] == 2
+        state = torch.load(out / "checkpoint.pt", weights_only=False)["trained"]
+        tolerance = 0 if source.endswith(".pt") else 1e-2  # the saved reader is fp16
+        for name, value in earlier.items():
+            assert torch.allclose(state[name], value, atol=tolerance), name
+
+
 def test_cli_help_and_light_import():
     """`python -m app.neural.cli` lists both commands; importing app.neural and its CLI loads no torch."""
     out = subprocess.run([sys.executable, "-m", "app.neural.cli", "--help"], capture_output=True, text=True,
