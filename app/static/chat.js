@@ -98,7 +98,73 @@
       chars: function (n) {
         return n.toLocaleString("en") + " characters";
       },
-      langNames: { ru: "Russian", en: "English" }
+      langNames: { ru: "Russian", en: "English" },
+      newConversation: "New conversation",
+      filters: "Filters",
+      filtersActive: function (n) {
+        return "(" + n + " active)";
+      },
+      filtersTitle: "Search only documents that match",
+      filterLang: "Document language",
+      filterAny: "Any",
+      filterLangNames: { ru: "Русский", en: "English" },
+      filterDates: "Document date",
+      filterFrom: "From",
+      filterTo: "To",
+      filtersClear: "Clear filters",
+      filtersMatch: function (shown, total) {
+        return shown + " of " + total + (total === 1 ? " document matches" : " documents match");
+      },
+      filtersUndated: "Documents without a date never pass a date filter.",
+      filtersBadRange: "The start date is after the end date.",
+      filtersSummary: "Filters:",
+      dateFrom: function (date) {
+        return "from " + date;
+      },
+      dateTo: function (date) {
+        return "until " + date;
+      },
+      followUp: "Read as a follow-up to:",
+      why: "Why?",
+      whyLabel: "Explain this answer",
+      whyNotFoundLabel: "Explain why there is no answer",
+      explainTitle: "How this reply was reached",
+      explainLoading: "Asking for the explanation…",
+      explainError: "Could not load the explanation:",
+      explainStage: "Stage to look at",
+      explainNoStage: "none: the answer passed the threshold",
+      stageNames: {
+        index: "the index (nothing ingested)",
+        question: "the question",
+        filters: "the filters",
+        retrieval: "retrieval (finding passages)",
+        reading: "reading (scoring sentences)"
+      },
+      explainThreshold: "Confidence threshold",
+      explainKind: "Question kind",
+      kindNames: {
+        number: "number",
+        date: "date",
+        person: "person",
+        place: "place",
+        organisation: "organisation",
+        other: "other"
+      },
+      explainReadAs: "Read as",
+      explainFilters: "Filters",
+      explainPassages: "Passages found (fused ranking)",
+      explainSentences: "Sentences read",
+      explainInputs: "Confidence inputs of the best candidate",
+      explainNone: "None.",
+      notFoundClosest: "Not found in the documents — the closest passages were:",
+      closestNote: "They are not answers: open one to read it in its document.",
+      closestLabel: "Closest passages (not answers)",
+      closestOpen: "Open the document at this passage:",
+      closestMore: function (n) {
+        return n === 1 ? "1 more passage" : n + " more passages";
+      },
+      notFoundFiltered: "No document passes the filters. Clear or widen them and ask again.",
+      contact: "Whom to ask instead:"
     },
     ru: {
       title: "Вопросы по документам",
@@ -183,7 +249,73 @@
       chars: function (n) {
         return n.toLocaleString("ru") + " симв.";
       },
-      langNames: { ru: "русский", en: "английский" }
+      langNames: { ru: "русский", en: "английский" },
+      newConversation: "Новый разговор",
+      filters: "Фильтры",
+      filtersActive: function (n) {
+        return "(активно: " + n + ")";
+      },
+      filtersTitle: "Искать только в подходящих документах",
+      filterLang: "Язык документов",
+      filterAny: "Любой",
+      filterLangNames: { ru: "Русский", en: "English" },
+      filterDates: "Дата документа",
+      filterFrom: "С",
+      filterTo: "По",
+      filtersClear: "Сбросить фильтры",
+      filtersMatch: function (shown, total) {
+        return "Подходят документов: " + shown + " из " + total;
+      },
+      filtersUndated: "Документы без даты не проходят фильтр по дате.",
+      filtersBadRange: "Начальная дата позже конечной.",
+      filtersSummary: "Фильтры:",
+      dateFrom: function (date) {
+        return "с " + date;
+      },
+      dateTo: function (date) {
+        return "по " + date;
+      },
+      followUp: "Понят как уточнение к:",
+      why: "Почему?",
+      whyLabel: "Объяснить этот ответ",
+      whyNotFoundLabel: "Объяснить, почему ответа нет",
+      explainTitle: "Как получен этот результат",
+      explainLoading: "Запрашиваю объяснение…",
+      explainError: "Не удалось получить объяснение:",
+      explainStage: "Этап, который стоит проверить",
+      explainNoStage: "нет: ответ прошёл порог",
+      stageNames: {
+        index: "индекс (документы не загружены)",
+        question: "вопрос",
+        filters: "фильтры",
+        retrieval: "поиск фрагментов",
+        reading: "чтение предложений"
+      },
+      explainThreshold: "Порог уверенности",
+      explainKind: "Тип вопроса",
+      kindNames: {
+        number: "число",
+        date: "дата",
+        person: "человек",
+        place: "место",
+        organisation: "организация",
+        other: "другое"
+      },
+      explainReadAs: "Прочитан как",
+      explainFilters: "Фильтры",
+      explainPassages: "Найденные фрагменты (итоговый рейтинг)",
+      explainSentences: "Прочитанные предложения",
+      explainInputs: "Признаки уверенности лучшего кандидата",
+      explainNone: "Нет.",
+      notFoundClosest: "В документах ответа не найдено — ближайшие фрагменты:",
+      closestNote: "Это не ответы: откройте фрагмент, чтобы прочитать его в документе.",
+      closestLabel: "Ближайшие фрагменты (не ответы)",
+      closestOpen: "Открыть документ на этом фрагменте:",
+      closestMore: function (n) {
+        return "Ещё " + n + " " + ruPlural(n, "фрагмент", "фрагмента", "фрагментов");
+      },
+      notFoundFiltered: "Ни один документ не подходит под фильтры. Сбросьте или расширьте их и спросите снова.",
+      contact: "К кому обратиться:"
     }
   };
 
@@ -232,6 +364,9 @@
       "M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5zM8 13h8v-1.6H8zm0 4h8v-1.6H8z"
     ],
     alert: ["M12 2 1 21h22zm1 14h-2v-2h2zm0-4h-2V8h2z"],
+    plus: ["M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"],
+    filter: ["M4.3 5.6C6.3 8.2 10 13 10 13v6c0 .6.4 1 1 1h2c.6 0 1-.4 1-1v-6s3.7-4.8 5.7-7.4A1 1 0 0 0 19 4H5c-.8 0-1.3 1-.7 1.6z"],
+    followUp: ["M19 15l-6 6-1.4-1.4 3.6-3.6H4V4h2v10h9.2l-3.6-3.6L13 9z"],
     search: [
       "M10 3a7 7 0 0 1 5.6 11.2l5.1 5.1-1.4 1.4-5.1-5.1A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z"
     ],
@@ -342,6 +477,12 @@
     var busy = false;
     var docCache = {};
     var feedbackCount = 0;
+    var whyCount = 0;
+    // The conversation: one turn per reply shown since the last "New conversation", sent as /ask `history` so a
+    // follow-up ("And when did they take place?") is read with the question it continues.
+    var MAX_TURNS = 5;
+    var turns = [];
+    var conversation = 0; // bumped by "New conversation": replies of an earlier conversation are dropped
     var uid = "bqa" + Math.random().toString(36).slice(2, 8);
 
     root.textContent = "";
@@ -406,9 +547,32 @@
     field.appendChild(input);
     field.appendChild(send);
     form.appendChild(field);
+
+    // Under the question box, after it in the tab order: a new conversation, the filters, the keys.
+    var toolbar = el("div", "bqa-toolbar");
+    var newButton = attrs(el("button", "bqa-tool bqa-new"), { type: "button" });
+    newButton.appendChild(svgIcon(ICONS.plus));
+    newButton.appendChild(el("span", "bqa-tool-text", t.newConversation));
+    var filtersToggle = attrs(el("button", "bqa-tool bqa-filters-toggle"), {
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": uid + "-filters"
+    });
+    filtersToggle.appendChild(svgIcon(ICONS.filter));
+    filtersToggle.appendChild(el("span", "bqa-tool-text", t.filters));
+    var filtersBadge = attrs(el("span", "bqa-badge"), { "aria-hidden": "true" });
+    filtersBadge.hidden = true;
+    var filtersCount = el("span", "bqa-sr");
+    filtersToggle.appendChild(filtersBadge);
+    filtersToggle.appendChild(filtersCount);
     var keys = el("p", "bqa-keys", t.keysHint);
     keys.id = uid + "-keys";
-    form.appendChild(keys);
+    toolbar.appendChild(newButton);
+    toolbar.appendChild(filtersToggle);
+    toolbar.appendChild(keys);
+    form.appendChild(toolbar);
+    var filtersRow = buildFilters();
+    form.appendChild(filtersRow);
 
     /* document viewer */
     var viewer = attrs(el("dialog", "bqa-viewer"), { "aria-labelledby": uid + "-doc-title" });
@@ -475,23 +639,47 @@
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      submit();
-      input.focus(); // the send button is disabled while busy and would drop the focus
+      // the send button is disabled while busy and would drop the focus (unless a bad date range took it)
+      if (submit()) input.focus();
     });
     updateSend();
 
+    // Sends the question in the box; false when the filters need fixing first (the focus is moved to them).
     function submit() {
       var question = input.value.trim();
-      if (!question || busy) return;
+      if (!question || busy) return true;
+      if (!filtersUsable()) return false;
       input.value = "";
       resize();
       ask(question);
+      return true;
+    }
+
+    newButton.addEventListener("click", newConversation);
+
+    // Forgets the turns (the server is stateless: the turns sent are all it knows) and empties the thread.
+    function newConversation() {
+      conversation += 1;
+      turns = [];
+      metaWaiting = [];
+      log.textContent = "";
+      log.appendChild(empty);
+      log.scrollTop = 0;
+      input.focus();
     }
 
     function scrollToNode(node) {
       var top = node.offsetTop - 12;
       if (typeof log.scrollTo === "function") log.scrollTo({ top: top, behavior: "smooth" });
       else log.scrollTop = top;
+    }
+
+    // Scrolls the log just enough to show `node` (its top first when it is taller than the log).
+    function reveal(node) {
+      var view = log.getBoundingClientRect();
+      var box = node.getBoundingClientRect();
+      if (box.bottom <= view.bottom) return;
+      log.scrollTop += Math.max(0, Math.min(box.bottom - view.bottom + 12, box.top - view.top - 12));
     }
 
     function addMessage(kind, node) {
@@ -503,9 +691,22 @@
     }
 
     function ask(question) {
+      // What the server reads: the question, the turns of this conversation before it and the filters.
+      var body = { question: question, top_k: options.topK || 5, history: turns.slice(-MAX_TURNS) };
+      var filters = activeFilters();
+      if (filters) body.filters = filters;
+      var generation = conversation;
+
       var bubble = el("div", "bqa-msg bqa-msg--user");
       bubble.appendChild(el("span", "bqa-sr", t.you + ": "));
       bubble.appendChild(el("p", "bqa-user-text", question));
+      if (filters) {
+        var note = el("p", "bqa-user-filters");
+        note.appendChild(svgIcon(ICONS.filter));
+        note.appendChild(el("span", "bqa-sr", t.filtersSummary + " "));
+        note.appendChild(txt(describeFilters(filters)));
+        bubble.appendChild(note);
+      }
       var questionRow = addMessage("user", bubble);
 
       var typing = attrs(el("div", "bqa-msg bqa-msg--bot bqa-typing"), { role: "status" });
@@ -519,21 +720,25 @@
       scrollToNode(questionRow);
       setBusy(true);
 
-      request("POST", "/ask", { question: question, top_k: options.topK || 5 })
+      request("POST", "/ask", body)
         .then(
           function (data) {
-            return renderAnswer(data);
+            if (generation !== conversation) return null; // "New conversation" was pressed meanwhile
+            remember(body, data);
+            return renderAnswer(data, body);
           },
           function (error) {
-            return renderError(error);
+            return generation === conversation ? renderError(error) : null;
           }
         )
         .then(function (node) {
+          if (!node) return;
           typingRow.parentNode.removeChild(typingRow);
           addMessage("bot", node);
           scrollToNode(questionRow);
         })
         .then(null, function (error) {
+          if (generation !== conversation) return;
           if (typingRow.parentNode) typingRow.parentNode.removeChild(typingRow);
           addMessage("bot", renderError({ kind: "client", message: String(error && error.message) }));
         })
@@ -541,6 +746,22 @@
           setBusy(false);
           updateSend();
         });
+    }
+
+    // A reply becomes a turn of the conversation: its question, the document of its answer (of the closest
+    // passage when nothing was found) and its answer sentence. Failed requests are no turns.
+    function remember(body, data) {
+      if (!data) return;
+      var turn = { question: body.question, doc_ids: [], sentences: [] };
+      var passages = data.passages || [];
+      if (data.answer) {
+        turn.doc_ids.push(data.answer.doc_id);
+        if (data.answer.sentence) turn.sentences.push(String(data.answer.sentence).slice(0, 10000));
+      } else if (passages.length) {
+        turn.doc_ids.push(passages[0].doc_id);
+      }
+      turns.push(turn);
+      while (turns.length > MAX_TURNS) turns.shift();
     }
 
     function request(method, path, body) {
@@ -578,9 +799,9 @@
 
     /* ---------- rendering ---------- */
 
-    function renderAnswer(data) {
+    function renderAnswer(data, body) {
       var answer = data && data.answer;
-      if (!answer) return renderNotFound(data);
+      if (!answer) return renderNotFound(data, body);
       var bubble = el("div", "bqa-msg bqa-msg--bot bqa-answer");
       bubble.appendChild(renderCandidate(answer, data.passages, true));
       var more = (data.answers || []).slice(1);
@@ -596,8 +817,25 @@
         details.appendChild(list);
         bubble.appendChild(details);
       }
+      if (data.follow_up) bubble.appendChild(renderFollowUp(body));
+      bubble.appendChild(renderWhy(data, body, false));
       bubble.appendChild(renderFeedback(data));
       return bubble;
+    }
+
+    // "Read as a follow-up to: …": the server read the question with the last turn sent.
+    function renderFollowUp(body) {
+      var earlier = (body && body.history) || [];
+      var note = el("p", "bqa-followup");
+      note.appendChild(svgIcon(ICONS.followUp));
+      var text = el("span", "bqa-followup-text");
+      text.appendChild(el("span", "bqa-followup-label", t.followUp));
+      if (earlier.length) {
+        text.appendChild(txt(" "));
+        text.appendChild(el("q", "bqa-followup-question", earlier[earlier.length - 1].question));
+      }
+      note.appendChild(text);
+      return note;
     }
 
     function renderCandidate(answer, passages, primary) {
@@ -629,6 +867,7 @@
       var titleLine = el("span", "bqa-source-title", answer.title || answer.doc_id);
       titleLine.setAttribute("title", String(answer.title || answer.doc_id));
       sourceText.appendChild(titleLine);
+      sourceText.appendChild(dateSlot(answer.doc_id, "bqa-source-date"));
       source.appendChild(sourceText);
       source.appendChild(langBadge(answer.lang));
       cite.appendChild(source);
@@ -669,17 +908,84 @@
       return badge;
     }
 
-    function renderNotFound(data) {
+    // Not found: the closest passages, clearly not answers, each opening the document at that passage; the
+    // configured contact; why; feedback. Without any passage (an empty index, strict filters) a plain notice.
+    function renderNotFound(data, body) {
       var bubble = el("div", "bqa-msg bqa-msg--bot bqa-notfound");
       var icon = el("span", "bqa-notice-icon");
       icon.appendChild(svgIcon(ICONS.search));
-      var body = el("div", "bqa-notice-body");
-      body.appendChild(el("p", "bqa-notice-title", t.notFound));
-      body.appendChild(el("p", "bqa-notice-text", t.notFoundHint));
-      if (data) body.appendChild(renderFeedback(data));
+      var content = el("div", "bqa-notice-body");
+      var passages = (data && data.passages) || [];
+      if (passages.length) {
+        content.appendChild(el("p", "bqa-notice-title", t.notFoundClosest));
+        content.appendChild(el("p", "bqa-notice-text", t.closestNote));
+        var SHOWN = 3;
+        content.appendChild(renderClosest(passages.slice(0, SHOWN)));
+        if (passages.length > SHOWN) {
+          var more = el("details", "bqa-more bqa-closest-more");
+          more.appendChild(el("summary", "bqa-more-summary", t.closestMore(passages.length - SHOWN)));
+          more.appendChild(renderClosest(passages.slice(SHOWN)));
+          content.appendChild(more);
+        }
+      } else {
+        content.appendChild(el("p", "bqa-notice-title", t.notFound));
+        content.appendChild(el("p", "bqa-notice-text", body && body.filters ? t.notFoundFiltered : t.notFoundHint));
+      }
+      var contact = data && data.refusal && data.refusal.contact;
+      if (contact) {
+        var line = el("p", "bqa-refusal-contact");
+        line.appendChild(el("span", "bqa-refusal-contact-label", t.contact));
+        line.appendChild(txt(" " + contact));
+        content.appendChild(line);
+      }
+      if (data && data.follow_up) content.appendChild(renderFollowUp(body));
+      if (data && body) content.appendChild(renderWhy(data, body, true));
+      if (data) content.appendChild(renderFeedback(data));
       bubble.appendChild(icon);
-      bubble.appendChild(body);
+      bubble.appendChild(content);
       return bubble;
+    }
+
+    function renderClosest(passages) {
+      var list = attrs(el("ol", "bqa-closest"), { "aria-label": t.closestLabel });
+      passages.forEach(function (passage) {
+        var item = el("li", "bqa-closest-item");
+        var title = passage.title || passage.doc_id;
+        var button = attrs(el("button", "bqa-closest-open"), {
+          type: "button",
+          "aria-haspopup": "dialog",
+          "aria-label": t.closestOpen + " " + title
+        });
+        var head = el("span", "bqa-closest-head");
+        head.appendChild(el("span", "bqa-closest-title", title));
+        head.appendChild(langBadge(passage.lang));
+        head.appendChild(dateSlot(passage.doc_id, "bqa-closest-date"));
+        button.appendChild(head);
+        button.appendChild(el("span", "bqa-closest-excerpt", excerpt(passage.text, 180)));
+        button.addEventListener("click", function () {
+          // the passage stands in for an answer sentence: marked and scrolled to, nothing highlighted inside
+          openDocument({
+            doc_id: passage.doc_id,
+            title: title,
+            text: "",
+            sentence: passage.text,
+            sentence_start: passage.start,
+            sentence_end: passage.end
+          });
+        });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      return list;
+    }
+
+    // The first `limit` characters of a passage on one line, cut at a word.
+    function excerpt(text, limit) {
+      var flat = String(text || "").replace(/\s+/g, " ").trim();
+      if (flat.length <= limit) return flat;
+      var cut = flat.slice(0, limit);
+      var space = cut.lastIndexOf(" ");
+      return (space > limit * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,;:.–—-]+$/, "") + "…";
     }
 
     // 👍/👎 under an answer (or a "not found"); 👎 opens an optional "the answer is…" field. One verdict per
@@ -801,6 +1107,200 @@
         post("down", field.value.trim());
       });
       return box;
+    }
+
+    /* ---------- why? ---------- */
+
+    // "Why?" under a reply: asks the same question again (same history and filters) with `explain: true`, once,
+    // and shows what each stage found in a panel that Enter or Space toggles and Escape closes.
+    function renderWhy(data, body, notFound) {
+      var id = uid + "-why" + ++whyCount;
+      var box = el("div", "bqa-why");
+      var toggle = attrs(el("button", "bqa-why-toggle"), {
+        type: "button",
+        "aria-expanded": "false",
+        "aria-controls": id
+      });
+      toggle.appendChild(el("span", "bqa-why-text", t.why));
+      toggle.appendChild(el("span", "bqa-sr", " " + (notFound ? t.whyNotFoundLabel : t.whyLabel)));
+      var panel = attrs(el("section", "bqa-explain"), { tabindex: "0", "aria-label": t.explainTitle });
+      panel.id = id;
+      panel.hidden = true;
+      box.appendChild(toggle);
+      box.appendChild(panel);
+
+      var state = "idle"; // idle → loading → done (a failure goes back to idle: the next opening retries)
+
+      function setOpen(open) {
+        panel.hidden = !open;
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        box.classList.toggle("bqa-why--open", open);
+        if (open && state === "idle") load();
+        if (open) reveal(panel);
+      }
+
+      function load() {
+        state = "loading";
+        panel.textContent = "";
+        panel.appendChild(attrs(el("p", "bqa-explain-status", t.explainLoading), { role: "status" }));
+        var again = {};
+        Object.keys(body).forEach(function (key) {
+          again[key] = body[key];
+        });
+        again.explain = true;
+        request("POST", "/ask", again).then(
+          function (reply) {
+            state = "done";
+            panel.textContent = "";
+            renderExplanation(panel, (reply && reply.explanation) || null, reply || data);
+            if (!panel.hidden) reveal(panel);
+          },
+          function (error) {
+            state = "idle";
+            var info = errorText(error);
+            panel.textContent = "";
+            var box = attrs(el("div", "bqa-explain-status bqa-error-inline"), { role: "alert" });
+            box.appendChild(el("p", "bqa-notice-title", t.explainError));
+            box.appendChild(el("p", "bqa-notice-text", info.plain ? info.title + " " + info.text : info.text || info.title));
+            panel.appendChild(box);
+          }
+        );
+      }
+
+      toggle.addEventListener("click", function () {
+        setOpen(panel.hidden);
+      });
+      box.addEventListener("keydown", function (event) {
+        if (event.key !== "Escape" || panel.hidden) return;
+        event.preventDefault();
+        event.stopPropagation(); // in the widget, Escape would close the whole panel
+        setOpen(false);
+        toggle.focus();
+      });
+      return box;
+    }
+
+    function num(value, digits) {
+      var n = Number(value);
+      if (!isFinite(n)) return String(value);
+      return String(Math.round(n * Math.pow(10, digits)) / Math.pow(10, digits));
+    }
+
+    function explainHeading(text) {
+      return el(mode === "page" ? "h3" : "h4", "bqa-explain-heading", text);
+    }
+
+    // name value · name value … of the numbers of `record` (and its text fields quoted), in the record's order.
+    function figures(record, skip) {
+      var line = el("span", "bqa-figures");
+      Object.keys(record || {}).forEach(function (key) {
+        if (skip.indexOf(key) >= 0) return;
+        var value = record[key];
+        if (value === null || value === undefined || typeof value === "object") return;
+        var figure = el("span", "bqa-figure");
+        figure.appendChild(el("span", "bqa-figure-name", key));
+        figure.appendChild(txt(" "));
+        figure.appendChild(el("span", "bqa-figure-value", typeof value === "number" ? num(value, 3) : "“" + value + "”"));
+        line.appendChild(figure);
+      });
+      return line;
+    }
+
+    function renderExplanation(panel, exp, data) {
+      if (!exp) {
+        panel.appendChild(el("p", "bqa-explain-status", t.explainNone));
+        return;
+      }
+      var answered = !exp.stage;
+      var verdict = el("p", "bqa-explain-verdict bqa-explain-verdict--" + (answered ? "answered" : "abstained"));
+      verdict.setAttribute("lang", "en"); // the server states it in English
+      verdict.textContent = String(exp.verdict || "");
+      panel.appendChild(verdict);
+
+      var facts = el("dl", "bqa-explain-facts");
+      function fact(name, value, valueLang) {
+        var row = el("div", "bqa-explain-fact");
+        row.appendChild(el("dt", null, name));
+        var dd = el("dd", null, value);
+        if (valueLang) dd.setAttribute("lang", valueLang);
+        row.appendChild(dd);
+        facts.appendChild(row);
+      }
+      fact(t.explainStage, answered ? t.explainNoStage : t.stageNames[exp.stage] || String(exp.stage));
+      if (typeof exp.threshold === "number") fact(t.explainThreshold, num(exp.threshold, 3));
+      var question = exp.question || {};
+      if (question.kind) fact(t.explainKind, t.kindNames[question.kind] || String(question.kind));
+      if (question.follow_up && question.read_as) fact(t.explainReadAs, "“" + question.read_as + "”");
+      var filters = question.filters || {};
+      var filterKeys = Object.keys(filters);
+      if (filterKeys.length) {
+        fact(
+          t.explainFilters,
+          filterKeys
+            .map(function (key) {
+              var value = filters[key];
+              return key + " " + (Array.isArray(value) ? value.join(", ") : String(value));
+            })
+            .join(" · ")
+        );
+      }
+      panel.appendChild(facts);
+
+      // Titles of the passages named by id: from this reply's passages, else the documents list.
+      var titles = {};
+      ((data && data.passages) || []).forEach(function (p) {
+        titles[p.doc_id] = p.title;
+      });
+      function titleOf(docId) {
+        return titles[docId] || (docMeta[docId] && docMeta[docId].title) || docId;
+      }
+
+      panel.appendChild(explainHeading(t.explainPassages));
+      var fused = ((exp.retrieval || {}).fused || []).slice(0, 5);
+      if (!fused.length) panel.appendChild(el("p", "bqa-explain-empty", t.explainNone));
+      else {
+        var list = el("ol", "bqa-explain-list bqa-explain-passages");
+        fused.forEach(function (p) {
+          var item = el("li", "bqa-explain-passage");
+          var head = el("span", "bqa-explain-item-head");
+          var name = el("span", "bqa-explain-doc", titleOf(p.doc_id));
+          name.setAttribute("title", String(p.doc_id));
+          head.appendChild(name);
+          head.appendChild(el("span", "bqa-explain-score", num(p.score, 3)));
+          item.appendChild(head);
+          var id = el("span", "bqa-explain-id", p.doc_id + " #" + p.chunk_id);
+          item.appendChild(id);
+          item.appendChild(figures(p, ["doc_id", "chunk_id", "score"]));
+          list.appendChild(item);
+        });
+        panel.appendChild(list);
+      }
+
+      panel.appendChild(explainHeading(t.explainSentences));
+      var sentences = ((exp.reading || {}).sentences || []).slice(0, 8);
+      if (!sentences.length) panel.appendChild(el("p", "bqa-explain-empty", t.explainNone));
+      else {
+        var read = el("ol", "bqa-explain-list bqa-explain-sentences");
+        sentences.forEach(function (s) {
+          var item = el("li", "bqa-explain-sentence");
+          item.appendChild(el("q", "bqa-explain-quote", s.sentence || ""));
+          item.appendChild(figures(s, ["doc_id", "chunk_id", "sentence"]));
+          read.appendChild(item);
+        });
+        panel.appendChild(read);
+      }
+
+      panel.appendChild(explainHeading(t.explainInputs));
+      var best = (exp.answers || [])[0];
+      if (!best) panel.appendChild(el("p", "bqa-explain-empty", t.explainNone));
+      else {
+        var candidate = el("p", "bqa-explain-candidate");
+        candidate.appendChild(el("q", "bqa-explain-quote", best.text || ""));
+        candidate.appendChild(txt(" "));
+        candidate.appendChild(el("span", "bqa-explain-score", num(best.confidence, 3)));
+        panel.appendChild(candidate);
+        panel.appendChild(figures(best.inputs || {}, []));
+      }
     }
 
     function errorText(error) {
@@ -935,6 +1435,7 @@
         function (docs) {
           if (ticket !== docsLoads) return;
           allDocs = Array.isArray(docs) ? docs : [];
+          noteDocuments(allDocs);
           renderDocuments();
         },
         function (error) {
@@ -1001,6 +1502,252 @@
       return item;
     }
 
+    /* ---------- document metadata (dates in citations) ---------- */
+
+    // What is known of each document (title, language, date, collection): from GET /documents, fetched at most
+    // once for this (the documents view fetches it again at each opening), and from documents opened.
+    var docMeta = {};
+    var metaWaiting = []; // [doc_id, callback] for documents not known yet
+    var metaLoad = null;
+
+    function noteDocuments(docs) {
+      docs.forEach(function (doc) {
+        if (!doc || !doc.doc_id) return;
+        docMeta[doc.doc_id] = {
+          doc_id: doc.doc_id,
+          title: doc.title,
+          lang: doc.lang,
+          date: doc.date || null,
+          collection: doc.collection || null
+        };
+      });
+      metaWaiting = metaWaiting.filter(function (waiting) {
+        var doc = docMeta[waiting[0]];
+        if (doc) waiting[1](doc);
+        return !doc;
+      });
+      updateFiltersStatus();
+    }
+
+    function ensureDocuments() {
+      if (!metaLoad) {
+        metaLoad = allDocs
+          ? Promise.resolve(allDocs)
+          : request("GET", "/documents").then(
+              function (docs) {
+                docs = Array.isArray(docs) ? docs : [];
+                if (!allDocs) allDocs = docs;
+                noteDocuments(docs);
+                return docs;
+              },
+              function () {
+                return null; // dates are a nicety: no error shown, no retry
+              }
+            );
+      }
+      return metaLoad;
+    }
+
+    function withDocument(docId, use) {
+      if (docMeta[docId]) {
+        use(docMeta[docId]);
+        return;
+      }
+      metaWaiting.push([docId, use]);
+      ensureDocuments();
+    }
+
+    // The document's date, filled in once known; hidden for documents without one.
+    function dateSlot(docId, className) {
+      var slot = el("time", className);
+      slot.hidden = true;
+      withDocument(docId, function (doc) {
+        if (!doc.date) return;
+        slot.textContent = formatDate(doc.date);
+        slot.setAttribute("datetime", doc.date);
+        slot.setAttribute("title", t.docDate + ": " + formatDate(doc.date));
+        slot.hidden = false;
+      });
+      return slot;
+    }
+
+    /* ---------- filters ---------- */
+
+    var langInputs, dateFrom, dateTo, filtersStatus, filtersClear;
+
+    function buildFilters() {
+      var row = attrs(el("div", "bqa-filters"), { role: "group", "aria-label": t.filtersTitle });
+      row.id = uid + "-filters";
+      row.hidden = true;
+
+      var langSet = el("fieldset", "bqa-filter bqa-filter-lang");
+      langSet.appendChild(el("legend", "bqa-filter-name", t.filterLang));
+      var segments = el("div", "bqa-segments");
+      langInputs = [
+        ["", t.filterAny],
+        ["ru", t.filterLangNames.ru],
+        ["en", t.filterLangNames.en]
+      ].map(function (option) {
+        var label = el("label", "bqa-segment");
+        if (option[0]) label.setAttribute("lang", option[0]); // "Русский" is read as Russian, "English" as English
+        var radio = attrs(el("input", "bqa-segment-input"), { type: "radio", name: uid + "-lang", value: option[0] });
+        radio.checked = !option[0];
+        radio.addEventListener("change", filtersChanged);
+        label.appendChild(radio);
+        label.appendChild(el("span", "bqa-segment-text", option[1]));
+        segments.appendChild(label);
+        return radio;
+      });
+      langSet.appendChild(segments);
+
+      var dateSet = el("fieldset", "bqa-filter bqa-filter-dates");
+      dateSet.appendChild(el("legend", "bqa-filter-name", t.filterDates));
+      var dates = el("div", "bqa-dates");
+      dateFrom = dateField(dates, t.filterFrom);
+      dateTo = dateField(dates, t.filterTo);
+      dateSet.appendChild(dates);
+
+      filtersClear = attrs(el("button", "bqa-filters-clear", t.filtersClear), { type: "button" });
+      filtersClear.addEventListener("click", clearFilters);
+      filtersStatus = attrs(el("p", "bqa-filters-status"), { role: "status", "aria-live": "polite" });
+
+      row.appendChild(langSet);
+      row.appendChild(dateSet);
+      row.appendChild(filtersClear);
+      row.appendChild(filtersStatus);
+      row.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && event.target.tagName === "INPUT") {
+          event.preventDefault(); // Enter in a filter does not send the question
+        } else if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation(); // in the widget, Escape would close the whole panel
+          showFilters(false);
+          filtersToggle.focus();
+        }
+      });
+      return row;
+    }
+
+    function dateField(parent, name) {
+      var label = el("label", "bqa-date");
+      label.appendChild(el("span", "bqa-date-name", name));
+      var field = attrs(el("input", "bqa-date-input"), { type: "date", min: "1000-01-01", max: "9999-12-31" });
+      field.addEventListener("input", filtersChanged);
+      field.addEventListener("change", filtersChanged);
+      label.appendChild(field);
+      parent.appendChild(label);
+      return field;
+    }
+
+    function showFilters(show) {
+      filtersRow.hidden = !show;
+      filtersToggle.setAttribute("aria-expanded", show ? "true" : "false");
+      form.classList.toggle("bqa-composer--filters", show);
+      if (show) ensureDocuments(); // to say how many documents match
+    }
+
+    filtersToggle.addEventListener("click", function () {
+      showFilters(filtersRow.hidden);
+    });
+
+    function selectedLang() {
+      for (var i = 0; i < langInputs.length; i++) if (langInputs[i].checked) return langInputs[i].value;
+      return "";
+    }
+
+    // The filters as /ask takes them, or null when none is set.
+    function activeFilters() {
+      var filters = {};
+      var language = selectedLang();
+      if (language) filters.langs = [language];
+      if (dateFrom.value) filters.date_from = dateFrom.value;
+      if (dateTo.value) filters.date_to = dateTo.value;
+      return Object.keys(filters).length ? filters : null;
+    }
+
+    function badRange() {
+      return !!(dateFrom.value && dateTo.value && dateFrom.value > dateTo.value);
+    }
+
+    // A start after the end is refused here, with the reason next to the dates, rather than by the server.
+    function filtersUsable() {
+      if (!badRange()) return true;
+      showFilters(true);
+      updateFiltersStatus();
+      dateTo.focus();
+      return false;
+    }
+
+    function describeFilters(filters) {
+      var parts = [];
+      if (filters.langs) parts.push(filters.langs.map(function (code) { return t.filterLangNames[code] || code; }).join(", "));
+      if (filters.date_from && filters.date_to) parts.push(formatDate(filters.date_from) + " – " + formatDate(filters.date_to));
+      else if (filters.date_from) parts.push(t.dateFrom(formatDate(filters.date_from)));
+      else if (filters.date_to) parts.push(t.dateTo(formatDate(filters.date_to)));
+      return parts.join(" · ");
+    }
+
+    // The server's rule: every given filter must hold; a document without a date fails a date filter.
+    function passes(doc, filters) {
+      if (filters.langs && filters.langs.indexOf(doc.lang) < 0) return false;
+      if (filters.date_from || filters.date_to) {
+        if (!doc.date) return false;
+        if (filters.date_from && doc.date < filters.date_from) return false;
+        if (filters.date_to && doc.date > filters.date_to) return false;
+      }
+      return true;
+    }
+
+    function filtersChanged() {
+      var filters = activeFilters();
+      var count = filters ? (filters.langs ? 1 : 0) + (filters.date_from || filters.date_to ? 1 : 0) : 0;
+      filtersBadge.textContent = String(count);
+      filtersBadge.hidden = !count;
+      filtersCount.textContent = count ? " " + t.filtersActive(count) : "";
+      filtersToggle.classList.toggle("bqa-tool--active", count > 0);
+      if (count) filtersToggle.setAttribute("title", describeFilters(filters));
+      else filtersToggle.removeAttribute("title");
+      dateTo.min = dateFrom.value || "1000-01-01";
+      dateFrom.max = dateTo.value || "9999-12-31";
+      var bad = badRange();
+      [dateFrom, dateTo].forEach(function (field) {
+        if (bad) field.setAttribute("aria-invalid", "true");
+        else field.removeAttribute("aria-invalid");
+      });
+      updateFiltersStatus();
+    }
+
+    function updateFiltersStatus() {
+      if (!filtersStatus) return;
+      var bad = badRange();
+      filtersStatus.classList.toggle("bqa-filters-status--error", bad);
+      if (bad) {
+        filtersStatus.textContent = t.filtersBadRange;
+        return;
+      }
+      var filters = activeFilters();
+      if (!filters || !allDocs) {
+        filtersStatus.textContent = "";
+        return;
+      }
+      var matching = allDocs.filter(function (doc) {
+        return passes(doc, filters);
+      }).length;
+      var text = t.filtersMatch(matching, allDocs.length) + ".";
+      var undated = allDocs.some(function (doc) {
+        return !doc.date;
+      });
+      if ((filters.date_from || filters.date_to) && undated) text += " " + t.filtersUndated;
+      filtersStatus.textContent = text;
+    }
+
+    function clearFilters() {
+      langInputs[0].checked = true;
+      dateFrom.value = "";
+      dateTo.value = "";
+      filtersChanged();
+    }
+
     function showViewer() {
       if (viewer.open) return;
       if (typeof viewer.showModal === "function") viewer.showModal();
@@ -1023,7 +1770,12 @@
           viewerMeta.textContent = "";
           viewerMeta.appendChild(langBadge(doc.lang));
           viewerMeta.appendChild(el("span", "bqa-viewer-id", doc.doc_id));
+          if (doc.date) {
+            var date = attrs(el("time", "bqa-viewer-date", formatDate(doc.date)), { datetime: doc.date });
+            viewerMeta.appendChild(date);
+          }
           viewerMeta.appendChild(el("span", "bqa-viewer-size", t.chars((doc.text || "").length)));
+          noteDocuments([doc]);
           viewerBody.textContent = "";
           var textBox = el("div", "bqa-doc-text");
           var mark = appendWithSentence(textBox, doc.text, answer, 0);
@@ -1054,7 +1806,7 @@
         else docsFilter.focus();
       },
       ask: function (question) {
-        if (!busy && question) ask(String(question));
+        if (!busy && question && filtersUsable()) ask(String(question));
       },
       isViewerOpen: function () {
         return viewer.open;

@@ -99,14 +99,14 @@ def api_server(tmp_path_factory, host_site, api_keys):
 
 @pytest.fixture(scope="session")
 def keyed_server(tmp_path_factory, api_server, host_site):
-    """A second server over the same index with RAG_READ_AUTH=true and RAG_RATE_LIMIT=2/minute, and a keys file of
+    """A second server over the same index with RAG_READ_AUTH=true and RAG_RATE_LIMIT=3/minute, and a keys file of
     read keys for the widget's data-key (one per test, so each has its own budget)."""
     from app.keys import KeyStore
 
     work = tmp_path_factory.mktemp("keyed")
     store = KeyStore(work / "keys.json")
     keys = {name: store.create("read", name)[1] for name in ("widget-en", "widget-ru")}
-    env = {**api_server.env, "RAG_KEYS_FILE": str(store.path), "RAG_READ_AUTH": "true", "RAG_RATE_LIMIT": "2/minute"}
+    env = {**api_server.env, "RAG_KEYS_FILE": str(store.path), "RAG_READ_AUTH": "true", "RAG_RATE_LIMIT": "3/minute"}
     port = free_port()
     log_path = work / "server.log"
     log = log_path.open("wb")
