@@ -18,7 +18,9 @@ WORKDIR /srv/app
 
 # Dependencies first (with an empty package), so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
+# torch from the CPU wheel index: the default index would pull a multi-GB CUDA build for the span reader.
 RUN pip install --upgrade pip \
+    && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
     && mkdir app && touch app/__init__.py && pip install . && pip uninstall -y border-qa && rm -rf app build
 COPY app ./app
 RUN pip install --no-deps .

@@ -91,7 +91,8 @@ class Pipeline:
         else:
             self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
             self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
-        self._encoder_lock = threading.Lock()
+        # Re-entrant: creating the extractor reads the encoder's spec, which may create the encoder.
+        self._encoder_lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         # Loaded on first use, so that `ingest --rebuild` can replace an index this version cannot read.
@@ -153,7 +154,7 @@ class Pipeline:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"span reader weights not found at {weights} (RAG_READER_WEIGHTS)")
         s = self.settings
-        reader = self.inference.call(NeuralReader.load, weights, s.reader_threads, 48, s.reader_precision)
+        reader = self.inference.call(NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision)
 
         def read(question: str, contexts: list[str]) -> list:
             return self.inference.call(reader.read, question, contexts)
@@ -382,13 +383,15 @@ class Pipeline:
         stages: dict[str, float] = {}
         trace: dict | None = {} if explain else None
         snap, query = self.query(question, top_k, lang, doc_ids, embed=False, filters=filters, history=history)
-        threshold = self.min_confidence if min_confidence is None else min_confidence
         if snap is None or not query.terms:
             # No index, or a question with no content words ("???", "What is it?"): nothing to match.
             result = AskResult(question, query.lang, None, [], [], _ms(started))
             if explain:
-                result.explanation = explanation(snap, query, [], [], threshold, trace or {})
+                # The configured threshold only: loading the reader for its calibration would explain nothing.
+                threshold = self.settings.min_confidence if min_confidence is None else min_confidence
+                result.explanation = explanation(snap, query, [], [], threshold or 0.0, trace or {})
             return result
+        threshold = self.min_confidence if min_confidence is None else min_confidence
         at = time.perf_counter()
         query = self._embedded(snap, query)
         stages["embed"] = _ms(at)

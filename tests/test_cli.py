@@ -149,14 +149,14 @@ def test_eval_needs_exactly_one_question_source(tmp_path):
 
 def test_calibrate_fits_and_stores_a_threshold(tmp_path):
     """`calibrate` fits weights for every signal and an abstention threshold that the service can load."""
-    from app.answer.confidence import FEATURES, Calibrator
+    from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
 
     out = tmp_path / "calibration.json"
     result = run("calibrate", "--gold", str(ROOT / "eval" / "dev.jsonl"), "--corpus", str(ROOT / "corpus"),
                  "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
-    entry = json.loads(out.read_text())["e5-small"]
-    assert len(entry["weights"]) == len(FEATURES) and 0.0 < entry["threshold"] < 1.0
-    assert entry["questions"] == 40
-    calibrator = Calibrator.for_encoder("e5-small", out)
+    entry = json.loads(out.read_text())["e5-small" + READER_SUFFIX]  # the default reader's entry
+    assert len(entry["weights"]) == len(READER_FEATURES) and 0.0 < entry["threshold"] < 1.0
+    assert entry["questions"] == 100
+    calibrator = Calibrator.for_encoder("e5-small" + READER_SUFFIX, out)
     assert calibrator.threshold == entry["threshold"]

@@ -7,6 +7,7 @@ windows in total (the first ones), so latency stays bounded.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,9 @@ from .decode import decode_spans
 if TYPE_CHECKING:
     from .model import SpanReader
     from .tokenizer import E5Tokenizer, Window
+
+_SHARED: dict[tuple, NeuralReader] = {}
+_SHARED_LOCK = threading.Lock()
 
 MAX_QUESTION_CHARS = 1000  # far above any real question; bounds tokenisation cost before the token cut
 
@@ -64,6 +68,20 @@ class NeuralReader:
 
         torch.set_num_threads(max(1, int(threads)))
         return cls(SpanReader.load(path), get_tokenizer(), max_windows, precision)
+
+    @classmethod
+    def shared(cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32") -> NeuralReader:
+        """One loaded reader per weights file and precision in a process: pipelines over other indexes (tests,
+        a CLI next to a server's pipeline) reuse it instead of holding another ~300 MB copy."""
+        import torch
+
+        path = Path(path).resolve()
+        key = (str(path), path.stat().st_mtime_ns, max_windows, precision)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls.load(path, threads, max_windows, precision)
+            torch.set_num_threads(max(1, int(threads)))
+            return _SHARED[key]
 
     def read(self, question: str, contexts: list[str]) -> list[Span]:
         """Best span of every readable context, best score first ([] if there is nothing to read)."""

@@ -22,11 +22,12 @@ from tests.conftest import (
 )
 from tests.ingest.test_reader import fpdf_document, handmade_pdf
 
-ASK_KEYS = {"question", "lang", "answer", "answers", "passages", "took_ms", "stages_ms"}
+ASK_KEYS = {"question", "lang", "answer", "answers", "passages", "took_ms", "stages_ms", "status", "refusal",
+            "follow_up", "explanation"}
 ANSWER_KEYS = {"text", "sentence", "confidence", "doc_id", "title", "lang", "start", "end", "sentence_start",
                "sentence_end", "chunk_id"}
 PASSAGE_KEYS = {"doc_id", "title", "lang", "chunk_id", "text", "score", "start", "end"}
-SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin"}
+SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin", "date", "collection"}
 
 QUESTIONS = [
     "Сколько человек приняли участие в конференции в Боровом?",

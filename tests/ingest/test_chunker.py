@@ -82,7 +82,7 @@ def test_empty_and_single():
 @pytest.mark.parametrize("doc_id", SEED_DOCS)
 def test_seed_chunks_respect_caps(doc_id):
     """Seed chunks hold 1-4 sentences, stay under 900 characters unless a single sentence, and overlap by one."""
-    text, _ = read_file(SEED_CORPUS / doc_id)
+    text, _, _ = read_file(SEED_CORPUS / doc_id)
     spans = split_sentences(text)
     ranges = chunk_sentences(spans, max_sentences=4, overlap=1, max_chars=900)
     for first, last in ranges:

@@ -63,14 +63,14 @@ def test_txt_is_read_verbatim_with_first_line_as_title(tmp_path):
     """A .txt file keeps its words and sentences; its first non-empty line is the title."""
     path = tmp_path / "note.txt"
     path.write_text("\n\nBorder news\n\nGuards met in Osh.   They agreed on patrols.\n", encoding="utf-8")
-    text, title = read_file(path)
+    text, title, _ = read_file(path)
     assert text == "Border news\n\nGuards met in Osh.   They agreed on patrols."
     assert title == "Border news"
 
 
 def test_seed_file_is_read_and_cleaned():
     """A seed document reads to its stripped text with the headline as title."""
-    text, title = read_file(SEED_CORPUS / BOROVOE)
+    text, title, _ = read_file(SEED_CORPUS / BOROVOE)
     assert title == "В Казахстане прошла 3-я Конференция регионального сотрудничества по пограничной безопасности"
     assert "24-25 июля в пос. Боровое" in text
     assert text == text.strip() and "\r" not in text
@@ -79,7 +79,7 @@ def test_seed_file_is_read_and_cleaned():
 
 def test_markdown_image_links_are_dropped_from_txt():
     """The image link of seed 003 (a web page export) does not reach the text."""
-    text, title = read_file(SEED_CORPUS / BISHKEK)
+    text, title, _ = read_file(SEED_CORPUS / BISHKEK)
     assert "![](" not in text and "osce.org/files" not in text
     assert title.startswith("OSCE Centre in Bishkek supports")
     assert "BISHKEK, 28 April 2016" in text
@@ -92,7 +92,7 @@ def test_clean_normalises_line_breaks_and_blank_runs():
 
 def test_utf8_bom_is_removed():
     """A UTF-8 byte order mark is not part of the text."""
-    text, title = read_bytes("\ufeffПограничная служба провела учения.".encode("utf-8"), ".txt")
+    text, title, _ = read_bytes("\ufeffПограничная служба провела учения.".encode("utf-8"), ".txt")
     assert text == "Пограничная служба провела учения."
     assert not title.startswith("\ufeff")
 
@@ -102,7 +102,7 @@ def test_cp1251_russian_text_is_decoded(tmp_path):
     source = "Пограничники Кыргызстана и Таджикистана провели совместное патрулирование 12 мая."
     path = tmp_path / "legacy.txt"
     path.write_bytes(source.encode("cp1251"))
-    text, title = read_file(path)
+    text, title, _ = read_file(path)
     assert text == source
     assert title == source
 
@@ -125,7 +125,7 @@ def test_markdown_markup_and_images_are_dropped():
         "- first checkpoint\n- second checkpoint\n\n"
         "<script>alert('x')</script>\n"
     )
-    text, title = read_bytes(source.encode("utf-8"), ".md")
+    text, title, _ = read_bytes(source.encode("utf-8"), ".md")
     assert title == "Patrol report"
     assert "The joint patrol covered the Fergana valley in May." in text
     assert "first checkpoint" in text and "second checkpoint" in text
@@ -143,7 +143,7 @@ def test_html_visible_text_title_and_no_scripts_styles_images():
       <img src="photo.png" alt="photo alt text"><noscript>enable javascript</noscript>
       <script>document.write("more script")</script>
       <ul><li>First checkpoint</li><li>Second checkpoint</li></ul></body></html>"""
-    text, title = read_bytes(html, ".html")
+    text, title, _ = read_bytes(html, ".html")
     assert title == "Border patrol news"
     for junk in ("secret", "script text", "color", "photo", "javascript", "more script", "<", ">"):
         assert junk not in text, junk
@@ -156,7 +156,7 @@ def test_html_visible_text_title_and_no_scripts_styles_images():
 
 def test_html_without_title_uses_first_line():
     """An HTML fragment without <title> is titled by its first line of text (.htm too)."""
-    text, title = read_bytes("<p>Граница открыта.</p><p>Пункт пропуска работает.</p>".encode(), ".htm")
+    text, title, _ = read_bytes("<p>Граница открыта.</p><p>Пункт пропуска работает.</p>".encode(), ".htm")
     assert text == "Граница открыта.\nПункт пропуска работает."
     assert title == "Граница открыта."
 
@@ -164,14 +164,14 @@ def test_html_without_title_uses_first_line():
 def test_pdf_text_layer_is_read():
     """A real PDF (fpdf2) gives the text of its pages."""
     data = fpdf_document("Annual patrol report", LONG_PARAGRAPH, "Second paragraph.")
-    text, title = read_bytes(data, ".pdf")
+    text, title, _ = read_bytes(data, ".pdf")
     assert title == "Annual patrol report"
     assert "Second paragraph." in text
 
 
 def test_pdf_line_wraps_do_not_split_sentences():
     """Visual line wraps of a PDF paragraph are joined so that each sentence stays whole."""
-    text, _ = read_bytes(fpdf_document("Annual patrol report", LONG_PARAGRAPH), ".pdf")
+    text, _, _ = read_bytes(fpdf_document("Annual patrol report", LONG_PARAGRAPH), ".pdf")
     assert LONG_PARAGRAPH in text.split("\n")
 
 
@@ -179,19 +179,19 @@ def test_pdf_line_wraps_do_not_split_sentences():
 def test_russian_pdf_is_read():
     """A PDF with Cyrillic text (embedded TrueType font) is read as Russian words."""
     data = fpdf_document("В учениях в Оше участвовали 42 офицера пограничной службы.", font=DEJAVU)
-    text, _ = read_bytes(data, ".pdf")
+    text, _, _ = read_bytes(data, ".pdf")
     assert "Оше" in text and "42" in text and "пограничной" in text
 
 
 def test_handmade_pdf_is_read():
     """The byte-by-byte PDF used for corruption tests is itself valid."""
-    text, _ = read_bytes(handmade_pdf(), ".pdf")
+    text, _, _ = read_bytes(handmade_pdf(), ".pdf")
     assert text == "The patrol found 17 crossings near Osh."
 
 
 def test_read_text_cleans_api_text():
     """Text given through the API is cleaned like a .txt file."""
-    assert read_text("  Title line\r\n\r\n\r\nBody text here.  ") == ("Title line\n\nBody text here.", "Title line")
+    assert read_text("  Title line\r\n\r\n\r\nBody text here.  ") == ("Title line\n\nBody text here.", "Title line", None)
 
 
 def test_suffix_is_case_insensitive(tmp_path):

@@ -16,7 +16,7 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
 @pytest.mark.parametrize("doc_id", SEED_DOCS)
 def test_offsets_round_trip_on_seed_documents(doc_id):
     """On every seed document, spans are ordered, disjoint, trimmed, within one line and cover every word."""
-    text, _ = read_file(SEED_CORPUS / doc_id)
+    text, _, _ = read_file(SEED_CORPUS / doc_id)
     spans = split_sentences(text)
     assert spans
     previous_end = 0
@@ -34,7 +34,7 @@ def test_offsets_round_trip_on_seed_documents(doc_id):
 
 def test_russian_abbreviation_pos_is_not_a_sentence_end():
     """razdel keeps "пос. Боровое" inside the sentence of seed 000."""
-    text, _ = read_file(SEED_CORPUS / BOROVOE)
+    text, _, _ = read_file(SEED_CORPUS / BOROVOE)
     found = [s for s in sentences(text, "ru") if "пос." in s]
     assert len(found) == 1
     assert found[0].startswith("24-25 июля в пос. Боровое состоялась 3-я Конференция")
@@ -43,7 +43,7 @@ def test_russian_abbreviation_pos_is_not_a_sentence_end():
 
 def test_russian_sentences_of_seed_004():
     """Seed 004 is split at its sentence ends, and "г.Ташкенте" does not end a sentence."""
-    text, _ = read_file(SEED_CORPUS / TASHKENT)
+    text, _, _ = read_file(SEED_CORPUS / TASHKENT)
     found = sentences(text)
     assert (
         "В г.Ташкенте 5 апреля состоялся пятый раунд двусторонних консультаций между аппаратами советов "
@@ -74,7 +74,7 @@ def test_english_sentences_and_titles():
 
 def test_english_seed_quotes_and_dates():
     """Seed 003 keeps "BISHKEK, 28 April 2016 – ..." and the quoted statement as sentences."""
-    text, _ = read_file(SEED_CORPUS / BISHKEK)
+    text, _, _ = read_file(SEED_CORPUS / BISHKEK)
     found = sentences(text)
     assert any(s.startswith("BISHKEK, 28 April 2016 – The two-day conference") and s.endswith("cross-border trade.")
                for s in found)
