@@ -30,9 +30,10 @@ run: ingest
 admin-key: install
 	$(BIN)/python -m app keys create --role admin
 
-# Quality gate: the gold set must score at least these (set just below the measured numbers, README "Quality").
-GATE := --min-hit1 0.80 --min-hit5 0.95 --min-mrr 0.87 --min-containment 0.54 --min-f1 0.23 \
-        --min-citation 0.60 --min-abstention-recall 0.78
+# Quality gate: the gold set must score at least these (set just below the measured numbers of the default, neural
+# reader, README "Quality"; the margin covers CPUs without native bf16, where the reader runs in fp32).
+GATE := --min-hit1 0.80 --min-hit5 0.95 --min-mrr 0.87 --min-containment 0.78 --min-f1 0.52 \
+        --min-citation 0.85 --min-abstention-recall 0.64
 
 test: install
 	$(BIN)/python -m pytest -q
