@@ -32,8 +32,8 @@ admin-key: install
 
 # Quality gate: the gold set must score at least these (set just below the measured numbers of the default, neural
 # reader, README "Quality"; the margin covers CPUs without native bf16, where the reader runs in fp32).
-GATE := --min-hit1 0.80 --min-hit5 0.95 --min-mrr 0.87 --min-containment 0.78 --min-f1 0.52 \
-        --min-citation 0.85 --min-abstention-recall 0.64
+GATE := --min-hit1 0.80 --min-hit5 0.95 --min-mrr 0.87 --min-containment 0.72 --min-f1 0.50 \
+        --min-citation 0.78 --min-abstention-recall 0.71
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         1, ge=1, description="torch threads of the span reader (on the inference thread); 2 thrash on 2 cores."
     )
     reader_sentences: int = Field(
-        8, ge=1, le=16, description="Best-ranked sentences the span reader reads (8: containment +0.02 over 4)."
+        3, ge=1, le=16, description="Best-ranked sentences the span reader reads (README 'Quality' has the trade-off)."
     )
     reader_window: int = Field(
         1, ge=0, le=3, description="Neighbouring sentences read on each side of every sentence the reader reads."
