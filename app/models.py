@@ -40,23 +40,6 @@ class Filters:
     def active(self) -> bool:
         return any(v is not None for v in (self.langs, self.date_from, self.date_to, self.collections, self.doc_ids))
 
-    def admits(self, doc: Document) -> bool:
-        """Whether ``doc`` passes every filter."""
-        if self.langs is not None and doc.lang not in self.langs:
-            return False
-        if self.collections is not None and doc.collection not in self.collections:
-            return False
-        if self.doc_ids is not None and doc.doc_id not in self.doc_ids:
-            return False
-        if self.date_from is not None or self.date_to is not None:
-            if doc.date is None:
-                return False
-            if self.date_from is not None and doc.date < self.date_from:
-                return False
-            if self.date_to is not None and doc.date > self.date_to:
-                return False
-        return True
-
 
 @dataclass(frozen=True)
 class Turn:

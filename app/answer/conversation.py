@@ -53,6 +53,7 @@ def is_follow_up(question: str) -> bool:
 def resolve(question: str, history: Sequence[Turn]) -> Resolved:
     """Read ``question`` with the turns before it when it is a follow-up; as it is otherwise."""
     terms = query_terms(question)
+    own_terms = len(terms)  # before the earlier turns' terms are added
     kind = answer_type(question)
     if not history or not is_follow_up(question):
         return Resolved(question, terms, kind, None)
@@ -65,7 +66,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
             if group[0] not in seen:
                 seen.add(group[0])
                 terms.append(group)
-    if kind is AnswerType.OTHER and len(query_terms(question)) <= 1:
+    if kind is AnswerType.OTHER and own_terms <= 1:
         # "And in 2016?" asks for what the previous question asked for.
         kind = answer_type(turns[0].question)
     text = " ".join([question, *(t.question for t in turns)])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from app.answer.confidence import Calibrator, ReaderSignals
 from app.answer.extractor import rank_sentences, trace_sentences
 from app.index.snapshot import Snapshot
@@ -47,10 +49,9 @@ class NeuralExtractor:
     @staticmethod
     def _sentence_bounds(snap: Snapshot, doc_id: str, start: int, end: int) -> tuple[int, int]:
         """Start and end of the run of ``doc_id``'s sentences that holds characters ``start..end``."""
-        rows = snap.sentence_rows(doc_id)
-        table = snap.sentences[rows]
-        holding = [i for i in range(len(table)) if table[i, 1] < end and table[i, 2] > start]
-        if not holding:  # the span lies in the gap between two sentences (whitespace): keep the span itself
+        table = snap.sentences[snap.sentence_rows(doc_id)]
+        holding = np.flatnonzero((table[:, 1] < end) & (table[:, 2] > start))
+        if len(holding) == 0:  # the span lies in the gap between two sentences (whitespace): keep the span itself
             return start, end
         return int(table[holding[0], 1]), int(table[holding[-1], 2])
 

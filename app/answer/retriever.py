@@ -6,7 +6,7 @@ import numpy as np
 
 from app.answer.fusion import blend, dense_score
 from app.index.snapshot import Snapshot
-from app.models import Filters, Passage, Query
+from app.models import Passage, Query
 
 
 class HybridRetriever:
@@ -37,7 +37,7 @@ class HybridRetriever:
         query_vector = query.vector
         lexical = snap.lexical.scores(query.terms)
         allowed = snap.allowed_chunks(query.filters)
-        dense_ids, _ = snap.dense.search(query_vector, self.candidates, allowed)
+        dense_ids, dense_cos = snap.dense.search(query_vector, self.candidates, allowed)
         if allowed is not None:
             # Only admitted chunks may come from BM25 either.
             admitted = np.zeros(len(lexical), dtype=bool)
@@ -51,15 +51,16 @@ class HybridRetriever:
         candidates = np.union1d(dense_ids, top_lexical)
         context = np.zeros(0, dtype=np.int64)
         if query.context is not None and query.context.doc_ids:
-            known = tuple(d for d in query.context.doc_ids if d in snap.doc_index)
+            known = [snap.chunk_rows(d) for d in query.context.doc_ids if d in snap.doc_index]
             if known:
-                context = np.flatnonzero(snap.document_mask(Filters(doc_ids=known))[snap.chunks[:, 0]])
+                context = np.concatenate(known)
             if allowed is not None:
                 context = np.intersect1d(context, allowed)
             # The continued documents' best chunks compete even when the short follow-up alone misses them.
             candidates = np.union1d(candidates, snap.dense.search(query_vector, 20, context)[0])
         if trace is not None:
-            trace["dense"] = [(int(i), float(c)) for i, c in zip(*snap.dense.search(query_vector, 10, allowed))]
+            # Both searches return their hits best first: the trace shows the head of what fusion received.
+            trace["dense"] = [(int(i), float(c)) for i, c in zip(dense_ids[:10], dense_cos[:10])]
             best_lexical = top_lexical[np.argsort(-lexical[top_lexical])][:10]
             trace["lexical"] = [(int(i), float(lexical[i])) for i in best_lexical]
             trace["candidates"] = int(len(candidates))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,8 @@ class Snapshot:
         return [(ENTITY_LABELS[int(label)], (int(start), int(end))) for _, label, start, end in self.entities[a:b]]
 
     def document_mask(self, filters: Filters) -> np.ndarray:
-        """Which documents (in ``doc_order``) pass ``filters``: the same rule as ``Filters.admits``, vectorised."""
+        """Which documents (in ``doc_order``) pass ``filters``: every given field must match; a document without a
+        date fails a date filter."""
         mask = np.ones(len(self.doc_order), dtype=bool)
         if filters.langs is not None:
             mask &= np.isin(self._doc_langs, list(filters.langs))
@@ -112,9 +114,10 @@ class Snapshot:
             return None
         return np.flatnonzero(self.document_mask(filters)[self.chunks[:, 0]]).astype(np.int64)
 
+    @cached_property
     def collections(self) -> list[str]:
-        """Collection names present in the index."""
-        return sorted({d.collection for d in self.documents.values() if d.collection})
+        """Collection names present in the index (computed once: a snapshot never changes)."""
+        return sorted({c for c in self._doc_collections if c})
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""

@@ -22,7 +22,7 @@ def _checked_filters(body: QueryIn, pipeline: Pipeline) -> Filters | None:
     filters = body.all_filters()
     snap = pipeline.snapshot
     if filters is not None and filters.collections is not None and snap is not None:
-        known = snap.collections()
+        known = snap.collections
         unknown = [c for c in filters.collections if c not in known]
         if unknown:
             raise HTTPException(
