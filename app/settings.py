@@ -55,6 +55,31 @@ class Settings(BaseSettings):
     )
     answer_passages: int = Field(5, ge=1, description="Top passages whose sentences are scored for the answer.")
 
+    # Storage and scale-out (README "Scaling out")
+    store: Literal["local", "milvus"] = Field(
+        "local",
+        description="Where the index lives: 'local' (FAISS + BM25 files in RAG_INDEX_DIR) or 'milvus' (RAG_MILVUS_URI).",
+    )
+    milvus_uri: str = Field(
+        "",
+        description="Milvus to use with RAG_STORE=milvus: a file path (Milvus Lite, one process per file) or "
+        "'http://host:19530' (standalone or cluster); empty: milvus.db beside the index folder.",
+    )
+    milvus_token: str = Field("", description="Milvus credentials ('user:password' or an API token); never logged.")
+    milvus_prefix: str = Field("qa", description="Prefix of the Milvus collection names (several indexes per server).")
+    milvus_timeout: float = Field(
+        5.0, gt=0, description="Seconds a Milvus call may take before the request is answered 503 with Retry-After."
+    )
+    compact_chunks: int = Field(
+        5_000, ge=1, description="Chunks added or deleted since the last compaction beyond which it runs (local store)."
+    )
+    compact_ratio: float = Field(
+        0.1, gt=0, le=1, description="Share of the base's chunks added or deleted beyond which compaction runs."
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="API worker processes of `serve`; they share the store and follow its writes."
+    )
+
     # Answers
     reader: Literal["neural", "heuristic"] = Field(
         "neural",
@@ -146,6 +171,11 @@ class Settings(BaseSettings):
         """Where feedback is kept: beside the index folder, not in it, so that replacing or copying an index
         (a new image, a rebuilt folder) neither loses users' feedback nor carries it along."""
         return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
+
+    @property
+    def milvus_target(self) -> str:
+        """The Milvus URI to open: the setting, else a Milvus Lite file beside the index folder."""
+        return self.milvus_uri or str(self.index_dir.parent / "milvus.db")
 
     @field_validator("rate_limit")
     @classmethod

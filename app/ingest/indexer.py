@@ -29,8 +29,8 @@ Progress = Callable[[int], None]  # called with the number of texts just embedde
 
 
 @dataclass
-class _Parts:
-    """One document's share of the tables, with offsets local to the document."""
+class Parts:
+    """One document's share of the tables, with offsets local to the document (what embedding it produces)."""
 
     sentences: np.ndarray  # (n, 2) start, end
     chunks: np.ndarray  # (m, 4) start, end, first sentence, last sentence (local)
@@ -39,7 +39,7 @@ class _Parts:
     entities: np.ndarray  # (k, 4) local sentence index, label, start, end
 
 
-def _split(doc: Document, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def split_document(doc: Document, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     spans = split_sentences(doc.text, doc.lang)
     ranges = chunk_sentences(spans, settings.chunk_sentences, settings.chunk_overlap, settings.chunk_chars)
     sentences = np.array(spans, dtype=np.int64).reshape(-1, 2)
@@ -77,25 +77,27 @@ class Indexer:
         """Texts that embedding ``documents`` will take (for a progress bar)."""
         total = 0
         for doc in documents:
-            sentences, chunks = _split(doc, self.settings)
+            sentences, chunks = split_document(doc, self.settings)
             total += len(sentences) + len(chunks)
         return total
 
     def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
-        for at in range(0, len(texts), EMBED_BATCH):
-            batch = texts[at : at + EMBED_BATCH]
+        # A process pool encoder asks for larger blocks so that each of its workers gets a batch.
+        size = getattr(self.encoder, "batch_size", EMBED_BATCH)
+        for at in range(0, len(texts), size):
+            batch = texts[at : at + size]
             out[at : at + len(batch)] = self.encoder.passages(batch)
             self.embedded += len(batch)
             if progress:
                 progress(len(batch))
         return out
 
-    def _new_parts(self, docs: list[Document], progress: Progress | None) -> dict[str, _Parts]:
-        """Split and embed new or changed documents, batching texts across documents."""
+    def parts(self, docs: list[Document], progress: Progress | None = None) -> dict[str, Parts]:
+        """Split and embed ``docs``, batching texts across documents: each document's share of the tables."""
         layout, texts = [], []
         for doc in docs:
-            sentences, chunks = _split(doc, self.settings)
+            sentences, chunks = split_document(doc, self.settings)
             layout.append((doc, sentences, chunks))
             texts += [doc.text[s:e] for s, e in sentences] + [doc.text[s:e] for s, e, _, _ in chunks]
         vectors = self._embed(texts, progress)
@@ -107,12 +109,12 @@ class Indexer:
                 [(i, ENTITY_LABELS.index(label), a, b) for i, spans in enumerate(found) for label, (a, b) in spans],
                 dtype=np.int32,
             ).reshape(-1, 4)
-            parts[doc.doc_id] = _Parts(sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc], table)
+            parts[doc.doc_id] = Parts(sentences, chunks, vectors[at : at + ns], vectors[at + ns : at + ns + nc], table)
             at += ns + nc
         return parts
 
     @staticmethod
-    def _old_parts(previous: Snapshot, doc_id: str) -> _Parts:
+    def _old_parts(previous: Snapshot, doc_id: str) -> Parts:
         """Reuse the tables and vectors of an unchanged document from the previous snapshot."""
         srows, crows = previous.sentence_rows(doc_id), previous.chunk_rows(doc_id)
         chunks = previous.chunks[crows, 1:].copy()
@@ -120,7 +122,7 @@ class Indexer:
         chunks[:, 2:] -= first
         found = previous.entities[previous.entity_rows(srows)].copy()
         found[:, 0] -= first
-        return _Parts(
+        return Parts(
             previous.sentences[srows, 1:].copy(),
             chunks,
             np.asarray(previous.sentence_vectors[srows]),
@@ -129,10 +131,20 @@ class Indexer:
         )
 
     def build(
-        self, documents: list[Document], previous: Snapshot | None = None, progress: Progress | None = None
+        self,
+        documents: list[Document],
+        previous: Snapshot | None = None,
+        progress: Progress | None = None,
+        parts: dict[str, Parts] | None = None,
+        projection: LanguageProjection | None = None,
     ) -> Snapshot:
-        """A snapshot of exactly ``documents``; vectors of documents whose hash is unchanged are reused."""
+        """A snapshot of exactly ``documents``; vectors of documents whose hash is unchanged are reused.
+
+        ``parts`` holds documents already embedded elsewhere (worker processes, a Ray cluster); ``projection``
+        is kept instead of fitted (a delta segment is compared in its base's space).
+        """
         started = time.perf_counter()
+        given = parts or {}
         reusable = self.can_reuse(previous)
         fresh = [
             d
@@ -144,7 +156,7 @@ class Indexer:
                 and previous.documents[d.doc_id].sha == d.sha
             )
         ]
-        parts = self._new_parts(fresh, progress)
+        parts = {**given, **self.parts([d for d in fresh if d.doc_id not in given], progress)}
         for doc in documents:
             if doc.doc_id not in parts:
                 assert previous is not None  # only unchanged documents of a reusable snapshot are left
@@ -174,7 +186,8 @@ class Indexer:
         docs = {d.doc_id: d for d in documents}
         chunk_texts = [documents[int(i)].text[s:e] for i, s, e, _, _ in chunk_table]
         chunk_langs = np.array([documents[int(i)].lang for i in chunk_table[:, 0]], dtype=object)
-        projection = LanguageProjection.fit(chunk_vectors, chunk_langs)
+        if projection is None:
+            projection = LanguageProjection.fit(chunk_vectors, chunk_langs)
         # FAISS holds projected vectors; the stored ones stay raw so the next build can refit.
         dense = DenseIndex.build(
             projection.apply(chunk_vectors), self.settings.hnsw_threshold, self.settings.hnsw_ef_search

@@ -48,7 +48,7 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     The encoder's share is timed half before and half after the ingest (alternate batches, as ingest
     sends them), so that a change of load on the machine weighs on both sides alike.
     """
-    from app.ingest.indexer import _split
+    from app.ingest.indexer import split_document
     from app.ingest.reader import read_file
     from app.models import Document
     from app.pipeline import corpus_files
@@ -61,7 +61,7 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     for doc_id, path in corpus_files(corpus).items():
         text, title, _ = read_file(path)
         doc = Document(doc_id=doc_id, title=title, lang=script_language(text), text=text, sha="")
-        sentence_spans, chunk_spans = _split(doc, settings)
+        sentence_spans, chunk_spans = split_document(doc, settings)
         texts += [text[s:e] for s, e in sentence_spans] + [text[s:e] for s, e, _, _ in chunk_spans]
     batches = [texts[at : at + EMBED_BATCH] for at in range(0, len(texts), EMBED_BATCH)]
     encoder.passages(batches[0])  # first-call costs belong to neither side
