@@ -6,6 +6,7 @@ Read side:   question → detect language → embed → retrieve (dense + BM25) 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,17 +23,22 @@ from app.answer.neural_extractor import NeuralExtractor
 from app.answer.retriever import HybridRetriever
 from app.encoders import Encoder
 from app.encoders.queued import QueuedEncoder
+from app.index.compactor import Compactor
 from app.index.dense import set_threads
 from app.index.snapshot import Snapshot
-from app.index.store import IndexStore
+from app.index.store import MAX_DELTAS, IndexStore, ViewSpec
 from app.inference import InferenceQueue
-from app.ingest.indexer import Indexer
+from app.ingest.indexer import Indexer, Parts
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
 from app.models import AskResult, Document, Filters, IngestReport, Passage, Query, Turn
 from app.neural import SHIPPED_WEIGHTS
 from app.settings import Settings
 from app.text.dates import text_date
 from app.text.language import detect_language, question_language
+
+log = logging.getLogger("app")
+# Computes the tables and vectors of documents elsewhere (worker processes, a Ray cluster).
+Embedder = Callable[[list[Document]], dict[str, Parts]]
 
 
 class UnknownDocument(KeyError):
@@ -84,6 +90,10 @@ class Pipeline:
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
+        self.compactor = Compactor(self.store, settings)
+        # A server compacts on a background thread (uploads go on); the CLI and library calls compact at once.
+        self.background_compaction = False
+        self._compacting = threading.Event()
         # One inference thread per process: a pipeline given another's encoder shares its thread.
         if isinstance(encoder, QueuedEncoder):
             self.inference = encoder.queue
@@ -188,10 +198,12 @@ class Pipeline:
         rebuild: bool = False,
         on_total: Callable[[int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        embedder: Embedder | None = None,
     ) -> IngestReport:
         """Sync the index with ``folder``: add new files, replace changed ones, drop deleted ones.
 
-        Documents uploaded through the API are kept. Bad files are reported and skipped.
+        Documents uploaded through the API are kept. Bad files are reported and skipped. ``embedder`` computes
+        the parts of the documents to embed elsewhere (worker processes, a Ray cluster).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -223,12 +235,16 @@ class Pipeline:
                 documents[doc_id] = make_document(doc_id, text, title, "corpus", published, folder_collection(doc_id))
                 (report.updated if doc_id in old else report.added).append(doc_id)
             report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
-            # Other chunk settings or processing code than the index was built with: process everything again.
-            stale = previous is not None and not Indexer(self.encoder, self.settings).can_reuse(previous)
-            if report.changed or previous is None or stale:
-                self._commit(list(documents.values()), previous, report, on_total, on_progress)
+            changed = [documents[d] for d in report.added + report.updated]
+            if self._small_change(previous, len(changed) + len(report.removed)):
+                assert previous is not None
+                self._commit(changed, report.removed, previous, report, on_total, on_progress, embedder)
+            elif report.changed or previous is None or not Indexer(self.encoder, self.settings).can_reuse(previous):
+                # Also when chunk settings or processing code differ from the index's: everything is processed again.
+                self._rebuild(list(documents.values()), previous, report, on_total, on_progress, embedder)
             else:
-                report.chunks = len(previous.chunks)
+                report.chunks = previous.chunk_count
+        self._after_write()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -243,6 +259,7 @@ class Pipeline:
         """Add or replace one document given as text (kept across folder syncs until deleted).
 
         ``date`` (ISO) is the file's metadata date or the one given at upload; without it, the text's is used.
+        With an index in place this costs the document alone: it is written as a small delta segment.
         """
         report = IngestReport()
         clean, derived_title, _ = read_text(text)  # raises UnreadableDocument
@@ -251,52 +268,103 @@ class Pipeline:
             previous = self.store.load(self.settings.hnsw_ef_search)
             if previous is not None:
                 previous.check_encoder(self.settings.encoder)
-            documents = dict(previous.documents) if previous else {}
-            existing = documents.get(doc_id)
+            existing = previous.documents.get(doc_id) if previous else None
             doc = make_document(
                 doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection
             )
             if existing is not None and existing == doc:
                 report.unchanged.append(doc_id)
                 assert previous is not None  # ``existing`` came from it
-                report.chunks = len(previous.chunks)
+                report.chunks = previous.chunk_count
             else:
-                documents[doc_id] = doc
                 (report.updated if existing else report.added).append(doc_id)
-                self._commit(list(documents.values()), previous, report)
+                if self._small_change(previous, 1):
+                    assert previous is not None
+                    self._commit([doc], [], previous, report)
+                else:
+                    documents = dict(previous.documents) if previous else {}
+                    documents[doc_id] = doc
+                    self._rebuild(list(documents.values()), previous, report)
+        self._after_write()
         report.seconds = time.perf_counter() - started
         return report
 
     def delete(self, doc_id: str) -> IngestReport:
-        """Remove one document from the index."""
+        """Remove one document from the index (its rows are hidden at once and dropped at the next compaction)."""
         report = IngestReport()
         started = time.perf_counter()
         with self._write_lock, self.store.lock():
             previous = self.store.load(self.settings.hnsw_ef_search)
             if previous is None or doc_id not in previous.documents:
                 raise UnknownDocument(doc_id)
-            documents = [d for d in previous.documents.values() if d.doc_id != doc_id]
             report.removed.append(doc_id)
-            self._commit(documents, previous, report)
+            self._commit([], [doc_id], previous, report)
+        self._after_write()
         report.seconds = time.perf_counter() - started
         return report
 
+    def _small_change(self, previous: Snapshot | None, documents: int) -> bool:
+        """Whether a change of ``documents`` goes into a delta segment rather than a rebuild of the whole index.
+
+        A rebuild is cheaper than a delta that compaction would fold in right away (a first ingest, a bulk load).
+        """
+        if previous is None or not Indexer(self.encoder, self.settings).can_reuse(previous):
+            return False
+        return documents < max(1.0, self.settings.compact_ratio * len(previous.documents))
+
     def _commit(
+        self,
+        changed: list[Document],
+        removed: list[str],
+        previous: Snapshot,
+        report: IngestReport,
+        on_total: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """Embed ``changed`` into a delta segment and commit it with the deletion of ``removed``; serve the result."""
+        indexer = Indexer(self.encoder, self.settings)
+        if on_total:
+            on_total(indexer.count_texts(changed))
+        segment: Snapshot | None = None
+        drop: tuple[str, ...] = ()
+        if changed:
+            parts = embedder(changed) if embedder else None
+            spec = self.store.spec()
+            deltas = spec.segments[1:] if spec else ()
+            if len(deltas) >= MAX_DELTAS and not self._compacting.is_set():
+                # Too many small segments slow every query down: merge them with this one (no embedding).
+                assert spec is not None
+                old = self.store.view(ViewSpec("deltas", deltas, spec.dead), self.settings.hnsw_ef_search)
+                fresh = {d.doc_id for d in changed}
+                keep = [d for d in old.documents.values() if d.doc_id not in fresh and d.doc_id not in removed]
+                segment = indexer.build(keep + changed, old, on_progress, parts, previous.projection)
+                drop = deltas
+            else:
+                segment = indexer.build(changed, None, on_progress, parts, previous.projection)
+        spec = self.store.commit(segment, removed, drop)
+        self._serve(spec)
+        report.chunks = self._snapshot.chunk_count if self._snapshot else 0
+        report.embedded = indexer.embedded
+
+    def _rebuild(
         self,
         documents: list[Document],
         previous: Snapshot | None,
         report: IngestReport,
         on_total: Callable[[int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         """Build a snapshot of ``documents`` (reusing ``previous`` where possible), persist it and serve it."""
         indexer = Indexer(self.encoder, self.settings)
+        fresh = indexer.fresh(documents, previous)
         if on_total:
-            reused = previous.documents if indexer.can_reuse(previous) else {}
-            on_total(indexer.count_texts([d for d in documents if reused.get(d.doc_id) != d]))
+            on_total(indexer.count_texts(fresh))
+        parts = embedder(fresh) if embedder and fresh else None
         set_threads(self.settings.batch_threads)
         try:
-            snapshot = indexer.build(documents, previous, on_progress)
+            snapshot = indexer.build(documents, previous, on_progress, parts)
         finally:
             set_threads(self.settings.threads)
         with self._reload_lock:
@@ -304,6 +372,38 @@ class Pipeline:
             self._snapshot = snapshot  # readers holding the old one finish with it
         report.chunks = len(snapshot.chunks)
         report.embedded = indexer.embedded
+
+    def _serve(self, spec: ViewSpec) -> None:
+        """Serve the view of ``spec`` (just written by this process) without waiting for the next request."""
+        view = self.store.view(spec, self.settings.hnsw_ef_search)
+        with self._reload_lock:
+            self._snapshot, self._version = view, spec.name
+
+    def _after_write(self) -> None:
+        """Compact when the deltas have grown: at once for the CLI, on a background thread in a server."""
+        if not self.compactor.due(self.store.spec()):
+            return
+        if not self.background_compaction:
+            self.compact()
+        elif not self._compacting.is_set():
+            self._compacting.set()
+            threading.Thread(target=self._compact_in_background, name="compaction", daemon=True).start()
+
+    def _compact_in_background(self) -> None:
+        try:
+            self.compact()
+        except Exception:  # the deltas keep being served; the next write tries again
+            log.exception("compaction failed")
+        finally:
+            self._compacting.clear()
+
+    def compact(self, force: bool = False) -> bool:
+        """Fold the deltas and deleted rows into a new base segment (no embedding); False if nothing was done."""
+        done = self.compactor.run(Indexer(self.encoder, self.settings), force)
+        if done:
+            with self._reload_lock:
+                self._version = None  # the next read loads the new base (already in the store's cache)
+        return done
 
     # -- read side ----------------------------------------------------------------------------
     def query(

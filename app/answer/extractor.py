@@ -54,7 +54,7 @@ def rank_sentences(snap: Snapshot, query: Query, passages: list[Passage]) -> lis
         owners += [passage] * len(fresh)
     if not rows:
         return []
-    cosines = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query.vector)
+    cosines = snap.projection.cosines(snap.sentence_vectors[rows], query.vector)
     sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
     overlaps = np.array(
         [sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms]

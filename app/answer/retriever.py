@@ -106,6 +106,5 @@ class HybridRetriever:
         bounds = np.concatenate([[0], np.cumsum(counts)[:-1]])
         # Every chunk's contiguous run of sentence rows, laid end to end.
         rows = np.arange(counts.sum()) + np.repeat(firsts - bounds, counts)
-        # np.asarray: index the mapped file as a plain array (numpy.memmap adds overhead to every slice).
-        cos = snap.projection.cosines(np.asarray(snap.sentence_vectors)[rows], query_vector)
+        cos = snap.projection.cosines(snap.sentence_vectors[rows], query_vector)
         return np.maximum.reduceat(cos, bounds)  # max per chunk over its run

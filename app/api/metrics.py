@@ -65,7 +65,7 @@ class _Gauges:
         yield GaugeMetricFamily(
             "qa_index_documents", "Documents in the served index.", len(snap.documents) if snap else 0
         )
-        yield GaugeMetricFamily("qa_index_chunks", "Chunks in the served index.", len(snap.chunks) if snap else 0)
+        yield GaugeMetricFamily("qa_index_chunks", "Chunks in the served index.", snap.chunk_count if snap else 0)
         built = snap.manifest.get("built_at") if snap else None
         if built:
             age = time.time() - calendar.timegm(time.strptime(built, "%Y-%m-%dT%H:%M:%SZ"))

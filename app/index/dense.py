@@ -83,25 +83,43 @@ class DenseIndex:
             index.add(vectors)
         return cls(index)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` ``(ids, cosines)`` among all vectors or only the ``allowed`` ids; missing results are dropped.
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, excluded: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` ``(ids, cosines)`` among all vectors or only the ``allowed`` ids, never ``excluded`` ones
+        (deleted documents' rows); missing results are dropped.
 
         A filter is applied inside the search, not to its results, so a narrow filter still gets ``k`` hits:
         up to ``EXACT_FILTER_LIMIT`` allowed vectors are scored exactly (a few milliseconds, and HNSW with a
         narrow selector can miss hits); above it the graph search skips the others through a FAISS selector.
         """
+        if excluded is not None and len(excluded) == 0:
+            excluded = None
+        if excluded is not None and allowed is not None:
+            allowed, excluded = np.setdiff1d(allowed, excluded), None
+        if excluded is not None and self.kind == "flat":
+            allowed, excluded = np.setdiff1d(np.arange(self.index.ntotal), excluded), None
         if allowed is not None and (len(allowed) <= EXACT_FILTER_LIMIT or self.kind == "flat"):
             return self._exact(query, k, allowed)
-        k = min(k, self.index.ntotal if allowed is None else len(allowed))
+        available = self.index.ntotal - (0 if excluded is None else len(excluded))
+        k = min(k, available if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         _apply_threads()
         params = None
-        if allowed is not None:
+        if allowed is not None or excluded is not None:
             hnsw = faiss.downcast_index(self.index)
             assert isinstance(hnsw, faiss.IndexHNSW)  # a flat index took the exact path above
+            selector: faiss.IDSelector
+            if allowed is not None:
+                selector = faiss.IDSelectorBatch(allowed)
+            else:
+                assert excluded is not None
+                listed = faiss.IDSelectorBatch(excluded)
+                selector = faiss.IDSelectorNot(listed)
+                selector.referenced = listed  # type: ignore[attr-defined]  # keeps the inner selector alive
             params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # missing from faiss's stubs
-                sel=faiss.IDSelectorBatch(allowed), efSearch=hnsw.hnsw.efSearch
+                sel=selector, efSearch=hnsw.hnsw.efSearch
             )
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0

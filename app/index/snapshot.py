@@ -39,18 +39,27 @@ class Snapshot:
     projection: LanguageProjection
     # entities[i] = (sentence_row, label index in models.ENTITY_LABELS, start, end within the sentence), by row
     entities: np.ndarray
+    # The document of each doc_index of the tables, when they hold more than ``documents`` (a view over segments
+    # keeps deleted or replaced documents' rows until compaction): ``live`` marks the served ones.
+    table_docs: list[Document] | None = None
+    live: np.ndarray | None = None
     doc_order: list[str] = field(init=False)
     doc_index: dict[str, int] = field(init=False)  # doc_id -> position in doc_order (and in the tables)
     chunk_langs: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.doc_order = list(self.documents)
-        self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_order)}
-        doc_langs = np.array([d.lang for d in self.documents.values()], dtype=object)
+        if self.table_docs is None:
+            self.table_docs = list(self.documents.values())
+        if self.live is None:
+            self.live = np.ones(len(self.table_docs), dtype=bool)
+        table_docs = self.table_docs
+        self.doc_order = [d.doc_id for d in table_docs]
+        self.doc_index = {d.doc_id: i for i, d in enumerate(table_docs) if self.live[i]}
+        doc_langs = np.array([d.lang for d in table_docs], dtype=object)
         # Per-document columns that filters compare whole arrays against (no Python loop per query).
         self._doc_langs = doc_langs
-        self._doc_dates = np.array([d.date or "" for d in self.documents.values()], dtype="U10")
-        self._doc_collections = np.array([d.collection or "" for d in self.documents.values()], dtype=object)
+        self._doc_dates = np.array([d.date or "" for d in table_docs], dtype="U10")
+        self._doc_collections = np.array([d.collection or "" for d in table_docs], dtype=object)
         self.chunk_langs = doc_langs[self.chunks[:, 0]] if len(self.chunks) else np.zeros(0, dtype=object)
         # Tables are written document by document, so each document owns one contiguous run of rows:
         # bounds[i]..bounds[i + 1] (a lookup costs the document's rows, not a scan of the table).
@@ -64,16 +73,25 @@ class Snapshot:
     def encoder(self) -> str:
         return self.manifest["encoder"]
 
+    @property
+    def chunk_count(self) -> int:
+        """Chunks of the served documents (the tables may still hold deleted ones' rows)."""
+        if self.live is None or self.live.all():
+            return len(self.chunks)
+        return int(np.count_nonzero(self.live[self.chunks[:, 0]]))
+
     def document_of_chunk(self, chunk_id: int) -> Document:
-        return self.documents[self.doc_order[int(self.chunks[chunk_id, 0])]]
+        assert self.table_docs is not None  # set in __post_init__
+        return self.table_docs[int(self.chunks[chunk_id, 0])]
 
     def chunk_text(self, chunk_id: int) -> str:
         _, start, end, _, _ = self.chunks[chunk_id]
         return self.document_of_chunk(chunk_id).text[start:end]
 
     def sentence_text(self, sentence_id: int) -> str:
+        assert self.table_docs is not None
         doc_index, start, end = self.sentences[sentence_id]
-        return self.documents[self.doc_order[int(doc_index)]].text[start:end]
+        return self.table_docs[int(doc_index)].text[start:end]
 
     def chunk_matrix(self, rows: np.ndarray | list[int]) -> np.ndarray:
         """Chunk vectors of ``rows`` in the language-neutral space queries are compared in."""
@@ -91,7 +109,8 @@ class Snapshot:
     def document_mask(self, filters: Filters) -> np.ndarray:
         """Which documents (in ``doc_order``) pass ``filters``: every given field must match; a document without a
         date fails a date filter."""
-        mask = np.ones(len(self.doc_order), dtype=bool)
+        assert self.live is not None
+        mask = self.live.copy()
         if filters.langs is not None:
             mask &= np.isin(self._doc_langs, list(filters.langs))
         if filters.collections is not None:
@@ -117,7 +136,8 @@ class Snapshot:
     @cached_property
     def collections(self) -> list[str]:
         """Collection names present in the index (computed once: a snapshot never changes)."""
-        return sorted({c for c in self._doc_collections if c})
+        assert self.live is not None
+        return sorted({c for c in self._doc_collections[self.live] if c})
 
     def chunk_rows(self, doc_id: str) -> np.ndarray:
         """Chunk ids of one document."""
@@ -147,7 +167,8 @@ class Snapshot:
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, folder: Path) -> None:
-        """Write every part into an empty folder."""
+        """Write every part into an empty folder (a view over segments is never saved: its segments are)."""
+        assert self.live is None or self.live.all(), "a view with deleted rows is saved through its segments"
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as out:
             for doc in self.documents.values():
@@ -183,8 +204,9 @@ class Snapshot:
             sentences=np.load(folder / "sentences.npy"),
             chunks=np.load(folder / "chunks.npy"),
             # Sentence vectors are only read for a few candidates per query: map them, don't load them.
-            sentence_vectors=np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
-            chunk_vectors=np.load(folder / "chunk_vectors.npy", mmap_mode="r"),
+            # np.asarray: a plain array over the map (numpy.memmap adds overhead to every slice), still paged lazily.
+            sentence_vectors=np.asarray(np.load(folder / "sentence_vectors.npy", mmap_mode="r")),
+            chunk_vectors=np.asarray(np.load(folder / "chunk_vectors.npy", mmap_mode="r")),
             dense=DenseIndex.load(folder / "dense.faiss", ef_search),
             lexical=LexicalIndex.load(folder / "lexical"),
             projection=LanguageProjection.load(folder / "projection.npy", manifest["dim"]),

@@ -1,4 +1,17 @@
-"""Versioned, crash-safe persistence of snapshots: write aside, then atomically repoint ``CURRENT``."""
+"""The embedded store: immutable segments on disk, a view naming the served ones, an atomic ``CURRENT`` pointer.
+
+Layout of an index folder::
+
+    versions/<name>/     one segment: a complete snapshot folder of some documents (app/index/snapshot.py)
+    views/<name>.json    {"segments": [base, delta, ...], "dead": {segment: [doc_id, ...]}}
+    CURRENT              the served state: a view file's name, or a segment's name when that one segment is the index
+
+Writing one document costs that document: its segment is written aside, then a new view (the old one plus the
+segment, with the replaced or deleted documents marked dead) and then ``CURRENT`` are swapped in, each after an
+fsync. A crash at any point leaves ``CURRENT`` on a complete state. Compaction (app/index/compactor.py) folds
+the deltas into a new base. Several processes share a folder: writers take ``lock()``, readers follow
+``CURRENT`` and keep the segments they already loaded.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +19,23 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.index.dense import EF_SEARCH
+from app.index.projection import LanguageProjection
 from app.index.snapshot import Snapshot
+from app.index.view import combine
 from app.models import Document
 
-KEEP_VERSIONS = 2
+STAGING = ".building-"  # prefix of a compaction's base while it is written
+KEEP_VERSIONS = 2  # served states kept on disk (a reader in another process may still be loading the previous one)
+# Delta segments a view holds before the next write merges them into one: a query searches each segment.
+MAX_DELTAS = 8
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -34,59 +54,183 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class IndexStore:
-    """An index folder: ``versions/<name>/`` holds complete snapshots, ``CURRENT`` names the served one.
+def _write_durably(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file, fsynced, renamed over it, and the rename made durable."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
-    A crash before the ``CURRENT`` swap leaves only an unreferenced temporary folder behind, so the
-    previous version stays loadable.
-    """
+
+def _new_name() -> str:
+    """A name that sorts in write order (pruning relies on it): one clock reading, in UTC so DST cannot go back."""
+    now = time.time_ns()
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000)) + f"-{now % 1_000_000_000:09d}"
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """The served state: its segments (base first) and the documents of each that are no longer served."""
+
+    name: str
+    segments: tuple[str, ...]
+    dead: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def dead_in(self, segment: str) -> frozenset[str]:
+        return self.dead.get(segment, frozenset())
+
+    def to_json(self) -> str:
+        dead = {s: sorted(ids) for s, ids in self.dead.items() if ids}
+        return json.dumps({"segments": list(self.segments), "dead": dead})
+
+
+class IndexStore:
+    """An index folder of segments and views; see the module docstring for the layout and the guarantees."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.versions = self.root / "versions"
+        self.views = self.root / "views"
+        self._segments: dict[str, Snapshot] = {}  # loaded segments by name, shared by successive views
+        self._cache_lock = threading.Lock()
 
-    def current(self) -> Path | None:
-        """Folder of the served version, or None if nothing was ever written.
-
-        If ``CURRENT`` names a folder that is missing or incomplete (a power loss between the version's
-        rename reaching the disk and the pointer's), the newest complete version is served instead.
-        """
-        pointer = self.root / "CURRENT"
-        if not pointer.exists():
-            return None
-        folder = self.versions / pointer.read_text().strip()
-        if (folder / "manifest.json").exists():
-            return folder
-        complete = (
-            sorted(p for p in self.versions.glob("*") if not p.name.startswith(".") and (p / "manifest.json").exists())
-            if self.versions.exists()
-            else []
-        )
-        return complete[-1] if complete else None
-
+    # -- reading ------------------------------------------------------------------------------
     def version(self) -> str | None:
-        """Name of the served version (cheap: one small read), to notice writes by other processes."""
+        """Name of the served state (cheap: one small read), to notice writes by other processes."""
         try:
             return (self.root / "CURRENT").read_text().strip()
         except FileNotFoundError:
             return None
 
+    def _complete(self, segment: str) -> bool:
+        return (self.versions / segment / "manifest.json").exists()
+
+    def _parse(self, name: str) -> ViewSpec | None:
+        """The state ``name`` names, or None if it is missing or incomplete."""
+        if name.endswith(".json"):
+            try:
+                raw = json.loads((self.views / name).read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                return None
+            spec = ViewSpec(name, tuple(raw["segments"]), {s: frozenset(d) for s, d in raw["dead"].items()})
+            return spec if all(self._complete(s) for s in spec.segments) else None
+        return ViewSpec(name, (name,)) if self._complete(name) else None
+
+    def spec(self) -> ViewSpec | None:
+        """The served state, or None if nothing was ever written.
+
+        If ``CURRENT`` names a state that is missing or incomplete (a power loss between a rename reaching the disk
+        and the pointer's), the newest complete one is served instead.
+        """
+        name = self.version()
+        if name is None:
+            return None
+        spec = self._parse(name)
+        if spec is not None:
+            return spec
+        for candidate in reversed(self._states()):
+            spec = self._parse(candidate)
+            if spec is not None:
+                return spec
+        return None
+
+    def _states(self) -> list[str]:
+        """Every state on disk in write order: view files and base segments (a delta is never served alone)."""
+        views = [p.name for p in self.views.glob("*.json")] if self.views.exists() else []
+        bases = (
+            [
+                p.name
+                for p in self.versions.iterdir()
+                if not p.name.startswith(".") and (p / "manifest.json").exists() and not self._is_delta(p.name)
+            ]
+            if self.versions.exists()
+            else []
+        )
+        return sorted(views + bases)
+
+    def _is_delta(self, segment: str) -> bool:
+        try:
+            return bool(json.loads((self.versions / segment / "manifest.json").read_text()).get("delta"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return False
+
+    def current(self) -> Path | None:
+        """Folder of the served base segment, or None if nothing was ever written."""
+        spec = self.spec()
+        return self.versions / spec.segments[0] if spec else None
+
+    def segment(self, name: str, ef_search: int = EF_SEARCH) -> Snapshot:
+        """One segment, loaded once per process."""
+        with self._cache_lock:
+            loaded = self._segments.get(name)
+        if loaded is None:
+            loaded = Snapshot.load(self.versions / name, ef_search)
+            with self._cache_lock:
+                self._segments[name] = loaded
+        return loaded
+
     def load(self, ef_search: int = EF_SEARCH) -> Snapshot | None:
-        folder = self.current()
-        return Snapshot.load(folder, ef_search) if folder else None
+        """The served snapshot: the view over the current segments."""
+        for attempt in range(3):
+            spec = self.spec()
+            if spec is None:
+                return None
+            try:
+                return self.view(spec, ef_search)
+            except FileNotFoundError:
+                # Another process pruned a state between our reading CURRENT and its files: read CURRENT again.
+                if attempt == 2:
+                    raise
+        return None
+
+    def view(self, spec: ViewSpec, ef_search: int = EF_SEARCH) -> Snapshot:
+        """The snapshot of ``spec``; segments no longer named are dropped from the cache."""
+        segments = [self.segment(name, ef_search) for name in spec.segments]
+        with self._cache_lock:
+            for name in [n for n in self._segments if n not in spec.segments]:
+                del self._segments[name]
+        return combine(segments, [spec.dead_in(name) for name in spec.segments])
 
     def stored_documents(self) -> list[Document]:
-        """The documents of the served version, read without its vectors (also from an older format)."""
-        folder = self.current()
-        if folder is None or not (folder / "documents.jsonl").exists():
+        """The served documents, read without their vectors (also from an index of an older format)."""
+        spec = self.spec()
+        if spec is None:
             return []
         fields = set(Document.__dataclass_fields__)
-        with open(folder / "documents.jsonl", encoding="utf-8") as lines:
-            return [Document(**{k: v for k, v in json.loads(line).items() if k in fields}) for line in lines]
+        documents: dict[str, Document] = {}
+        for name in spec.segments:
+            path = self.versions / name / "documents.jsonl"
+            if not path.exists():
+                continue
+            with open(path, encoding="utf-8") as lines:
+                for line in lines:
+                    doc = Document(**{k: v for k, v in json.loads(line).items() if k in fields})
+                    if doc.doc_id not in spec.dead_in(name):
+                        documents[doc.doc_id] = doc
+        return list(documents.values())
 
+    def projection(self) -> LanguageProjection | None:
+        snap = self.load()
+        return snap.projection if snap is not None else None
+
+    def manifest(self) -> dict | None:
+        snap = self.load()
+        return snap.manifest if snap is not None else None
+
+    def documents(self) -> dict[str, Document]:
+        snap = self.load()
+        return dict(snap.documents) if snap is not None else {}
+
+    def reader(self, query: object = None) -> Snapshot | None:
+        """The whole index: every question is answered from the same in-memory view."""
+        return self.load()
+
+    # -- writing ------------------------------------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive write lock across processes (CLI ingest and a running server)."""
+        """Exclusive write lock across processes (CLI ingest, API workers, compaction's final swap)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -95,32 +239,96 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def write(self, snapshot: Snapshot) -> Path:
-        """Persist ``snapshot`` as a new version and make it current. Call under ``lock()``."""
+    def stage(self, snapshot: Snapshot, delta: bool = False, prefix: str = ".tmp-") -> Path:
+        """Write ``snapshot`` into a hidden folder, fsynced; ``adopt`` moves it into place.
+
+        Compaction stages its large base outside the write lock under ``STAGING`` (which pruning leaves alone).
+        """
         self.versions.mkdir(parents=True, exist_ok=True)
-        # Names sort in write order (pruning relies on it): one clock reading, in UTC so DST cannot go back.
-        now = time.time_ns()
-        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000)) + f"-{now % 1_000_000_000:09d}"
-        staging = self.versions / f".tmp-{name}"
+        staging = self.versions / f"{prefix}{_new_name()}"
+        if delta:
+            snapshot.manifest = {**snapshot.manifest, "delta": True}
         snapshot.save(staging)
         _fsync_tree(staging)
-        final = self.versions / name
-        os.rename(staging, final)
-        _fsync_dir(self.versions)  # the rename must be durable before CURRENT may name it
-        pointer = self.root / "CURRENT.tmp"
-        pointer.write_text(name)
-        with open(pointer, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.root / "CURRENT")
-        _fsync_dir(self.root)
-        self._prune(keep=final)
-        return final
+        return staging
 
-    def _prune(self, keep: Path) -> None:
-        """Drop leftovers of crashed writes and all but the newest versions (a reader may still map one)."""
-        for tmp in self.versions.glob(".tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
-        done = sorted(p for p in self.versions.iterdir() if not p.name.startswith("."))
-        for old in done[:-KEEP_VERSIONS]:
-            if old != keep:
-                shutil.rmtree(old, ignore_errors=True)
+    def adopt(self, staging: Path, snapshot: Snapshot) -> str:
+        """Rename a staged segment into place (call under ``lock()``); its name."""
+        name = _new_name()
+        os.rename(staging, self.versions / name)
+        _fsync_dir(self.versions)  # the rename must be durable before a view may name it
+        with self._cache_lock:
+            self._segments[name] = snapshot
+        return name
+
+    def save_segment(self, snapshot: Snapshot, delta: bool = False) -> str:
+        """Write ``snapshot`` as a new immutable segment (aside, fsynced, renamed into place); its name."""
+        return self.adopt(self.stage(snapshot, delta), snapshot)
+
+    def publish(self, segments: Iterable[str], dead: dict[str, frozenset[str]]) -> ViewSpec:
+        """Make the state of ``segments`` (base first) with ``dead`` documents the served one. Call under ``lock()``."""
+        segments = tuple(segments)
+        dead = {s: d for s, d in dead.items() if d and s in segments}
+        if len(segments) == 1 and not dead:
+            spec = ViewSpec(segments[0], segments)
+        else:
+            self.views.mkdir(parents=True, exist_ok=True)
+            spec = ViewSpec(_new_name() + ".json", segments, dead)
+            _write_durably(self.views / spec.name, spec.to_json())
+        _write_durably(self.root / "CURRENT", spec.name)
+        self._prune(spec)
+        return spec
+
+    def write(self, snapshot: Snapshot) -> Path:
+        """Persist ``snapshot`` as the whole index (a rebuild or a compaction). Call under ``lock()``."""
+        name = self.save_segment(snapshot)
+        self.publish([name], {})
+        return self.versions / name
+
+    replace = write
+
+    def commit(self, segment: Snapshot | None, deletes: Iterable[str] = (), drop: Iterable[str] = ()) -> ViewSpec:
+        """Remove ``deletes`` and add every document of ``segment`` (replacing those of the same id) in one step.
+
+        ``drop`` names delta segments whose live documents ``segment`` carries over (merged deltas). Call under
+        ``lock()``. The first write of an empty store makes ``segment`` the base.
+        """
+        spec = self.spec()
+        if spec is None:
+            if segment is None:
+                raise ValueError("nothing to commit to an empty store")
+            return self.publish([self.save_segment(segment)], {})
+        dropped = set(drop)
+        gone = set(deletes) | (set(segment.documents) if segment is not None else set())
+        segments = [name for name in spec.segments if name not in dropped]
+        dead = {name: set(spec.dead_in(name)) for name in segments}
+        for name in segments:
+            alive = set(self.segment(name).documents) - dead[name]
+            dead[name] |= alive & gone
+        if segment is not None:
+            segments.append(self.save_segment(segment, delta=True))
+        return self.publish(segments, {s: frozenset(d) for s, d in dead.items()})
+
+    def _prune(self, served: ViewSpec) -> None:
+        """Drop leftovers of crashed writes and the states (and segments only they use) older than the newest two."""
+        if self.versions.exists():
+            for tmp in self.versions.glob(".tmp-*"):
+                shutil.rmtree(tmp, ignore_errors=True)
+        states = self._states()
+        keep = set(states[-KEEP_VERSIONS:]) | {served.name}
+        used: set[str] = set()
+        for name in keep:
+            spec = self._parse(name)
+            if spec is not None:
+                used |= set(spec.segments)
+        for name in states:
+            if name not in keep and name.endswith(".json"):
+                (self.views / name).unlink(missing_ok=True)
+        if self.versions.exists():
+            for folder in self.versions.iterdir():
+                if not folder.name.startswith(".") and folder.name not in used:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        with self._cache_lock:
+            self._segments.clear()

@@ -73,6 +73,12 @@ class Indexer:
             and previous.manifest.get("processing") == self.processing
         )
 
+    def fresh(self, documents: list[Document], previous: Snapshot | None) -> list[Document]:
+        """The documents ``build`` has to embed: new or changed since ``previous`` (all if it cannot be reused)."""
+        if not self.can_reuse(previous):
+            return list(documents)
+        return [d for d in documents if d.doc_id not in previous.documents or previous.documents[d.doc_id].sha != d.sha]
+
     def count_texts(self, documents: Iterable[Document]) -> int:
         """Texts that embedding ``documents`` will take (for a progress bar)."""
         total = 0
@@ -145,17 +151,7 @@ class Indexer:
         """
         started = time.perf_counter()
         given = parts or {}
-        reusable = self.can_reuse(previous)
-        fresh = [
-            d
-            for d in documents
-            if not (
-                reusable
-                and previous is not None
-                and d.doc_id in previous.documents
-                and previous.documents[d.doc_id].sha == d.sha
-            )
-        ]
+        fresh = self.fresh(documents, previous)
         parts = {**given, **self.parts([d for d in fresh if d.doc_id not in given], progress)}
         for doc in documents:
             if doc.doc_id not in parts:

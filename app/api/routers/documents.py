@@ -114,8 +114,9 @@ def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
     snap = pipeline.snapshot
     if snap is None:
         return []
-    counts = np.bincount(snap.chunks[:, 0], minlength=len(snap.documents))
-    return [_summary(d, int(counts[i])) for i, d in enumerate(snap.documents.values())]
+    # Counted by table position: a view's tables may also hold rows of deleted documents.
+    counts = np.bincount(snap.chunks[:, 0], minlength=len(snap.doc_order))
+    return [_summary(d, int(counts[snap.doc_index[d.doc_id]])) for d in snap.documents.values()]
 
 
 @router.get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -20,10 +22,11 @@ def health(pipeline: Pipeline = Depends(get_pipeline)) -> HealthOut:
     return HealthOut(
         status="ok",
         documents=len(snap.documents) if snap else 0,
-        chunks=len(snap.chunks) if snap else 0,
+        chunks=snap.chunk_count if snap else 0,
         embedding_model=snap.manifest["model"] if snap else pipeline.encoder.model,
         encoder=snap.encoder if snap else pipeline.settings.encoder,
         index_built_at=snap.manifest.get("built_at") if snap else None,
+        pid=os.getpid(),
     )
 
 
