@@ -154,6 +154,7 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0  # of ``seconds``, spent embedding (the rest is indexing and writing)
 
     @property
     def changed(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,8 +25,11 @@ from app.encoders import Encoder
 from app.encoders.queued import QueuedEncoder
 from app.index.compactor import Compactor
 from app.index.dense import set_threads
-from app.index.snapshot import Snapshot
-from app.index.store import MAX_DELTAS, IndexStore, ViewSpec
+from app.index.factory import make_store
+from app.index.projection import LanguageProjection
+from app.index.snapshot import Snapshot, check_manifest
+from app.index.storage import Catalog, Storage
+from app.index.store import MAX_DELTAS, IndexStore, ViewSpec, catalog_of
 from app.inference import InferenceQueue
 from app.ingest.indexer import Indexer, Parts
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
@@ -89,8 +92,10 @@ class Pipeline:
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
         self.settings = settings
-        self.store = IndexStore(settings.index_dir)
-        self.compactor = Compactor(self.store, settings)
+        self.store: Storage = make_store(settings)
+        # The embedded store compacts its deltas; Milvus compacts its own segments.
+        self.local = self.store if isinstance(self.store, IndexStore) else None
+        self.compactor = Compactor(self.local, settings) if self.local is not None else None
         # A server compacts on a background thread (uploads go on); the CLI and library calls compact at once.
         self.background_compaction = False
         self._compacting = threading.Event()
@@ -108,6 +113,7 @@ class Pipeline:
         # Loaded on first use, so that `ingest --rebuild` can replace an index this version cannot read.
         self._snapshot: Snapshot | None = None
         self._version: str | None = None
+        self._catalog: tuple[str | None, Catalog] | None = None  # (store version, catalog)
         self.retriever = HybridRetriever(
             settings.candidates, settings.dense_weight, settings.lexical_absolute, settings.context_bonus
         )
@@ -116,17 +122,41 @@ class Pipeline:
     # -- components -------------------------------------------------------------------------
     @property
     def snapshot(self) -> Snapshot | None:
-        """The served snapshot; reloaded when another process (a CLI ingest) has swapped in a new version.
+        """The whole served index as one snapshot; reloaded when another process has written a new version.
 
-        Raises ``IndexMismatch`` for an index of another format version.
+        With Milvus this materialises every document (tools and small indexes only: questions read
+        ``store.reader(query)``). Raises ``IndexMismatch`` for an index of another format version.
         """
         version = self.store.version()
         if version != self._version:
             with self._reload_lock:
                 if version != self._version:
-                    self._snapshot = self.store.load(self.settings.hnsw_ef_search)
+                    if self.local is not None:
+                        self._snapshot = self.local.load(self.settings.hnsw_ef_search)
+                    else:
+                        self._snapshot = self.store.reader(None)
                     self._version = version
         return self._snapshot
+
+    def catalog(self) -> Catalog:
+        """The stored documents with their chunk counts and the manifest (cached until the next write)."""
+        version = self.store.version()
+        cached = self._catalog
+        if cached is None or cached[0] != version:
+            if self.local is not None:
+                snap = self.snapshot
+                catalog = catalog_of(snap) if snap is not None else Catalog({}, {}, {})
+            else:
+                catalog = self.store.catalog()
+            cached = self._catalog = (version, catalog)
+        return cached[1]
+
+    def manifest(self) -> dict | None:
+        """What the served index was built with; None when nothing is indexed (cheap for both stores)."""
+        if self.local is not None:
+            snap = self.snapshot
+            return snap.manifest if snap is not None else None
+        return self.store.manifest()
 
     @property
     def encoder(self) -> Encoder:
@@ -179,16 +209,17 @@ class Pipeline:
         return self.extractor.calibrator.threshold
 
     def check(self) -> None:
-        """Raise ``IndexMismatch`` if the index on disk was built by another encoder."""
-        if self.snapshot is not None:
-            self.snapshot.check_encoder(self.settings.encoder)
+        """Raise ``IndexMismatch`` if the stored index was built by another encoder."""
+        manifest = self.manifest()
+        if manifest is not None:
+            check_manifest(manifest, self.settings.encoder)
 
     def warm_up(self) -> None:
         """Load the encoder and language models before the first request, not during it.
 
         The NER model is not loaded: entities are found at ingest and stored with the index.
         """
-        if self.snapshot is not None:
+        if self.manifest() is not None:
             self.ask("Сколько участников? How many participants?", top_k=1)
 
     # -- write side ---------------------------------------------------------------------------
@@ -208,33 +239,20 @@ class Pipeline:
         started = time.perf_counter()
         report = IngestReport()
         with self._write_lock, self.store.lock():
+            if self.local is None:
+                self._sync_remote(Path(folder), rebuild, report, on_total, on_progress, embedder)
+                report.seconds = time.perf_counter() - started
+                return report
             if rebuild:
                 # Everything is embedded again; uploaded documents are carried over (re-read as records).
                 previous = None
-                old = {d.doc_id: d for d in self.store.stored_documents() if d.origin != "corpus"}
+                old = {d.doc_id: d for d in self.local.stored_documents() if d.origin != "corpus"}
             else:
-                previous = self.store.load(self.settings.hnsw_ef_search)
+                previous = self.local.load(self.settings.hnsw_ef_search)
                 if previous is not None:
                     previous.check_encoder(self.settings.encoder)
                 old = previous.documents if previous else {}
-            documents: dict[str, Document] = {d.doc_id: d for d in old.values() if d.origin != "corpus"}
-            files = corpus_files(Path(folder))
-            for doc_id, path in files.items():
-                try:
-                    text, title, published = read_file(path)
-                except UnreadableDocument as exc:
-                    report.failed[doc_id] = str(exc)
-                    if doc_id in old:  # keep serving the last good version
-                        documents[doc_id] = old[doc_id]
-                    continue
-                sha = content_hash(text)
-                if doc_id in old and old[doc_id].sha == sha:
-                    documents[doc_id] = old[doc_id]
-                    report.unchanged.append(doc_id)
-                    continue
-                documents[doc_id] = make_document(doc_id, text, title, "corpus", published, folder_collection(doc_id))
-                (report.updated if doc_id in old else report.added).append(doc_id)
-            report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
+            documents = self._plan(Path(folder), old, report)
             changed = [documents[d] for d in report.added + report.updated]
             if self._small_change(previous, len(changed) + len(report.removed)):
                 assert previous is not None
@@ -247,6 +265,30 @@ class Pipeline:
         self._after_write()
         report.seconds = time.perf_counter() - started
         return report
+
+    @staticmethod
+    def _plan(folder: Path, old: dict[str, Document], report: IngestReport) -> dict[str, Document]:
+        """The documents the index should hold after syncing ``folder`` (uploads kept); ``report`` says what
+        changed. A file that cannot be read keeps its last good version."""
+        documents: dict[str, Document] = {d.doc_id: d for d in old.values() if d.origin != "corpus"}
+        files = corpus_files(Path(folder))
+        for doc_id, path in files.items():
+            try:
+                text, title, published = read_file(path)
+            except UnreadableDocument as exc:
+                report.failed[doc_id] = str(exc)
+                if doc_id in old:  # keep serving the last good version
+                    documents[doc_id] = old[doc_id]
+                continue
+            sha = content_hash(text)
+            if doc_id in old and old[doc_id].sha == sha:
+                documents[doc_id] = old[doc_id]
+                report.unchanged.append(doc_id)
+                continue
+            documents[doc_id] = make_document(doc_id, text, title, "corpus", published, folder_collection(doc_id))
+            (report.updated if doc_id in old else report.added).append(doc_id)
+        report.removed = [d for d, doc in old.items() if doc.origin == "corpus" and d not in files]
+        return documents
 
     def upsert(
         self,
@@ -264,14 +306,16 @@ class Pipeline:
         report = IngestReport()
         clean, derived_title, _ = read_text(text)  # raises UnreadableDocument
         started = time.perf_counter()
+        doc = make_document(doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection)
         with self._write_lock, self.store.lock():
-            previous = self.store.load(self.settings.hnsw_ef_search)
+            if self.local is None:
+                self._upsert_remote(doc, report)
+                report.seconds = time.perf_counter() - started
+                return report
+            previous = self.local.load(self.settings.hnsw_ef_search)
             if previous is not None:
                 previous.check_encoder(self.settings.encoder)
             existing = previous.documents.get(doc_id) if previous else None
-            doc = make_document(
-                doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection
-            )
             if existing is not None and existing == doc:
                 report.unchanged.append(doc_id)
                 assert previous is not None  # ``existing`` came from it
@@ -294,7 +338,14 @@ class Pipeline:
         report = IngestReport()
         started = time.perf_counter()
         with self._write_lock, self.store.lock():
-            previous = self.store.load(self.settings.hnsw_ef_search)
+            if self.local is None:
+                if doc_id not in self.store.documents():
+                    raise UnknownDocument(doc_id)
+                report.removed.append(doc_id)
+                self.store.commit(None, [doc_id])
+                report.seconds = time.perf_counter() - started
+                return report
+            previous = self.local.load(self.settings.hnsw_ef_search)
             if previous is None or doc_id not in previous.documents:
                 raise UnknownDocument(doc_id)
             report.removed.append(doc_id)
@@ -302,6 +353,61 @@ class Pipeline:
         self._after_write()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _local(self) -> IndexStore:
+        assert self.local is not None, "the embedded store's own operation"
+        return self.local
+
+    # -- writes to Milvus: every document is its own atomic write; the store keeps the corpus statistics -------
+    def _sync_remote(
+        self,
+        folder: Path,
+        rebuild: bool,
+        report: IngestReport,
+        on_total: Callable[[int], None] | None,
+        on_progress: Callable[[int], None] | None,
+        embedder: Embedder | None,
+    ) -> None:
+        manifest = self.store.manifest()
+        indexer = Indexer(self.encoder, self.settings)
+        same = manifest is not None and manifest.get("processing") == indexer.processing
+        if manifest is not None and not rebuild:
+            check_manifest(manifest, self.settings.encoder)
+        stored = self.store.documents() if manifest is not None else {}
+        old = {d: doc for d, doc in stored.items() if doc.origin != "corpus"} if rebuild or not same else stored
+        documents = self._plan(folder, old, report)
+        if manifest is None or rebuild or not same:
+            # A first load or a rebuild: the language projection is fitted on everything.
+            todo = list(documents.values())
+            if on_total:
+                on_total(indexer.count_texts(todo))
+            parts = embedder(todo) if embedder and todo else None
+            self.store.replace(indexer.build(todo, None, on_progress, parts))
+        elif report.changed:
+            changed = [documents[d] for d in report.added + report.updated]
+            if on_total:
+                on_total(indexer.count_texts(changed))
+            parts = embedder(changed) if embedder and changed else None
+            segment = indexer.build(changed, None, on_progress, parts, self.store.projection()) if changed else None
+            self.store.commit(segment, report.removed)
+        report.chunks = self.store.catalog().total_chunks
+        report.embedded, report.embed_seconds = indexer.embedded, indexer.embed_seconds
+
+    def _upsert_remote(self, doc: Document, report: IngestReport) -> None:
+        manifest = self.store.manifest()
+        if manifest is not None:
+            check_manifest(manifest, self.settings.encoder)
+        existing = self.store.documents().get(doc.doc_id) if manifest is not None else None
+        if existing is not None and existing == doc:
+            report.unchanged.append(doc.doc_id)
+            return
+        (report.updated if existing else report.added).append(doc.doc_id)
+        indexer = Indexer(self.encoder, self.settings)
+        if manifest is None:
+            self.store.replace(indexer.build([doc]))
+        else:
+            self.store.commit(indexer.build([doc], projection=self.store.projection()))
+        report.embedded, report.embed_seconds = indexer.embedded, indexer.embed_seconds
 
     def _small_change(self, previous: Snapshot | None, documents: int) -> bool:
         """Whether a change of ``documents`` goes into a delta segment rather than a rebuild of the whole index.
@@ -323,6 +429,7 @@ class Pipeline:
         embedder: Embedder | None = None,
     ) -> None:
         """Embed ``changed`` into a delta segment and commit it with the deletion of ``removed``; serve the result."""
+        local = self._local()
         indexer = Indexer(self.encoder, self.settings)
         if on_total:
             on_total(indexer.count_texts(changed))
@@ -330,22 +437,23 @@ class Pipeline:
         drop: tuple[str, ...] = ()
         if changed:
             parts = embedder(changed) if embedder else None
-            spec = self.store.spec()
+            spec = local.spec()
             deltas = spec.segments[1:] if spec else ()
             if len(deltas) >= MAX_DELTAS and not self._compacting.is_set():
                 # Too many small segments slow every query down: merge them with this one (no embedding).
                 assert spec is not None
-                old = self.store.view(ViewSpec("deltas", deltas, spec.dead), self.settings.hnsw_ef_search)
+                old = local.view(ViewSpec("deltas", deltas, spec.dead), self.settings.hnsw_ef_search)
                 fresh = {d.doc_id for d in changed}
                 keep = [d for d in old.documents.values() if d.doc_id not in fresh and d.doc_id not in removed]
                 segment = indexer.build(keep + changed, old, on_progress, parts, previous.projection)
                 drop = deltas
             else:
                 segment = indexer.build(changed, None, on_progress, parts, previous.projection)
-        spec = self.store.commit(segment, removed, drop)
+        spec = local.commit(segment, removed, drop)
         self._serve(spec)
         report.chunks = self._snapshot.chunk_count if self._snapshot else 0
         report.embedded = indexer.embedded
+        report.embed_seconds = indexer.embed_seconds
 
     def _rebuild(
         self,
@@ -368,20 +476,21 @@ class Pipeline:
         finally:
             set_threads(self.settings.threads)
         with self._reload_lock:
-            self._version = self.store.write(snapshot).name
+            self._version = self._local().write(snapshot).name
             self._snapshot = snapshot  # readers holding the old one finish with it
         report.chunks = len(snapshot.chunks)
         report.embedded = indexer.embedded
+        report.embed_seconds = indexer.embed_seconds
 
     def _serve(self, spec: ViewSpec) -> None:
         """Serve the view of ``spec`` (just written by this process) without waiting for the next request."""
-        view = self.store.view(spec, self.settings.hnsw_ef_search)
+        view = self._local().view(spec, self.settings.hnsw_ef_search)
         with self._reload_lock:
             self._snapshot, self._version = view, spec.name
 
     def _after_write(self) -> None:
         """Compact when the deltas have grown: at once for the CLI, on a background thread in a server."""
-        if not self.compactor.due(self.store.spec()):
+        if self.compactor is None or self.local is None or not self.compactor.due(self.local.spec()):
             return
         if not self.background_compaction:
             self.compact()
@@ -399,6 +508,8 @@ class Pipeline:
 
     def compact(self, force: bool = False) -> bool:
         """Fold the deltas and deleted rows into a new base segment (no embedding); False if nothing was done."""
+        if self.compactor is None:
+            return False
         done = self.compactor.run(Indexer(self.encoder, self.settings), force)
         if done:
             with self._reload_lock:
@@ -419,13 +530,32 @@ class Pipeline:
         """The snapshot to read and the question analysed once: language, terms, answer kind, filters, vector.
 
         A follow-up (a pronoun, no subject) is resolved against ``history``; ``doc_ids`` joins ``filters``.
+        Without ``embed`` (the embedded store only) the vector is left empty.
         """
-        snap = self.snapshot
+        query = self._analysed(text, top_k, lang, doc_ids, filters, history)
+        space = self._space(query)
+        if space is None:
+            return None, query
+        projection, snap = space
+        if not embed:
+            return snap, query
+        query = self._embedded(projection, query)
+        return (snap if snap is not None else self.store.reader(query)), query
+
+    def _analysed(
+        self,
+        text: str,
+        top_k: int,
+        lang: str | None,
+        doc_ids: list[str] | None,
+        filters: Filters | None,
+        history: Sequence[Turn],
+    ) -> Query:
         filters = filters or Filters()
         if doc_ids is not None:
             filters = replace(filters, doc_ids=tuple(doc_ids))
         resolved = resolve(text, history)
-        query = Query(
+        return Query(
             text=text,
             lang=lang or question_language(text),
             vector=np.zeros(0, dtype=np.float32),
@@ -436,17 +566,37 @@ class Pipeline:
             context=resolved.context,
             resolved=resolved.text if resolved.context else None,
         )
-        if snap is None:
-            return None, query
-        snap.check_encoder(self.encoder.spec, self.encoder.dim)
-        missing = [d for d in filters.doc_ids or () if d not in snap.documents]
+
+    def _space(self, query: Query) -> tuple[LanguageProjection, Snapshot | None] | None:
+        """The projection questions are embedded with, and the embedded store's whole snapshot (None with Milvus,
+        which reads the documents a question needs once its vector is known); None without an index.
+
+        Raises ``IndexMismatch`` for another encoder's index and ``UnknownDocument`` for filters naming documents
+        the index does not hold.
+        """
+        if self.local is not None:
+            snap = self.snapshot
+            if snap is None:
+                return None
+            snap.check_encoder(self.encoder.spec, self.encoder.dim)
+            known: Collection[str] = snap.documents
+            projection = snap.projection
+        else:
+            manifest = self.store.manifest()
+            stored = self.store.projection()
+            if manifest is None or stored is None:
+                return None
+            check_manifest(manifest, self.encoder.spec, self.encoder.dim)
+            known = self.catalog().documents if query.filters.doc_ids else ()
+            snap, projection = None, stored
+        missing = [d for d in query.filters.doc_ids or () if d not in known]
         if missing:
             raise UnknownDocument(", ".join(missing))
-        return snap, self._embedded(snap, query) if embed else query
+        return projection, snap
 
-    def _embedded(self, snap: Snapshot, query: Query) -> Query:
+    def _embedded(self, projection: LanguageProjection, query: Query) -> Query:
         """``query`` with its vector, in the index's language-neutral space where every stored vector is compared."""
-        return replace(query, vector=snap.projection.apply(self.encoder.query(query.reading)))
+        return replace(query, vector=projection.apply(self.encoder.query(query.reading)))
 
     def search(
         self,
@@ -482,20 +632,19 @@ class Pipeline:
         started = time.perf_counter()
         stages: dict[str, float] = {}
         trace: dict | None = {} if explain else None
-        snap, query = self.query(question, top_k, lang, doc_ids, embed=False, filters=filters, history=history)
-        if snap is None or not query.terms:
+        query = self._analysed(question, top_k, lang, doc_ids, filters, history)
+        space = self._space(query)
+        if space is None or not query.terms:
             # No index, or a question with no content words ("???", "What is it?"): nothing to match.
-            result = AskResult(question, query.lang, None, [], [], _ms(started))
-            if explain:
-                # The configured threshold only: loading the reader for its calibration would explain nothing.
-                threshold = self.settings.min_confidence if min_confidence is None else min_confidence
-                result.explanation = explanation(snap, query, [], [], threshold or 0.0, trace or {})
-            return result
+            return self._unanswered(question, query, started, min_confidence, trace)
         threshold = self.min_confidence if min_confidence is None else min_confidence
         at = time.perf_counter()
-        query = self._embedded(snap, query)
+        query = self._embedded(space[0], query)
         stages["embed"] = _ms(at)
         at = time.perf_counter()
+        snap = space[1] if space[1] is not None else self.store.reader(query)
+        if snap is None:  # emptied by another writer meanwhile
+            return self._unanswered(question, query, started, min_confidence, trace)
         # The answer is looked for in at least `answer_passages` passages, however few are shown.
         passages = self.retriever.retrieve(snap, query, max(top_k, self.settings.answer_passages), trace)
         stages["retrieve"] = _ms(at)
@@ -521,11 +670,26 @@ class Pipeline:
             result.explanation = explanation(snap, query, passages, candidates, threshold, trace)
         return result
 
+    def _unanswered(
+        self,
+        question: str,
+        query: Query,
+        started: float,
+        min_confidence: float | None,
+        trace: dict | None,
+    ) -> AskResult:
+        result = AskResult(question, query.lang, None, [], [], _ms(started))
+        if trace is not None:
+            # The configured threshold only: loading the reader for its calibration would explain nothing.
+            threshold = self.settings.min_confidence if min_confidence is None else min_confidence
+            result.explanation = explanation(None, query, [], [], threshold or 0.0, trace)
+        return result
+
     def document(self, doc_id: str) -> Document:
-        snap = self.snapshot
-        if snap is None or doc_id not in snap.documents:
+        documents = self.catalog().documents
+        if doc_id not in documents:
             raise UnknownDocument(doc_id)
-        return snap.documents[doc_id]
+        return documents[doc_id]
 
 
 def _ms(since: float) -> float:

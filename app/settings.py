@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     # Storage and scale-out (README "Scaling out")
     store: Literal["local", "milvus"] = Field(
         "local",
-        description="Where the index lives: 'local' (FAISS + BM25 files in RAG_INDEX_DIR) or 'milvus' (RAG_MILVUS_URI).",
+        description="Where the index lives: 'local' (FAISS + BM25 files in RAG_INDEX_DIR) or 'milvus' "
+        "(RAG_MILVUS_URI).",
     )
     milvus_uri: str = Field(
         "",

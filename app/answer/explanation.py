@@ -30,10 +30,10 @@ def verdict(
     snap: Snapshot | None, query: Query, passages: list[Passage], candidates: list[Answer], threshold: float
 ) -> tuple[str, str | None]:
     """One line saying what happened, and the stage to look at (None when answered)."""
-    if snap is None or len(snap.chunks) == 0:
-        return "no index: no document has been ingested yet", "index"
     if not query.terms:
         return "the question has no content words to search for", "question"
+    if snap is None or len(snap.chunks) == 0:
+        return "no index: no document has been ingested yet", "index"
     if not passages:
         if query.filters.active:
             return "no document passes the filters", "filters"

@@ -17,6 +17,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
+from app.index.storage import Catalog
 from app.models import AskResult
 from app.pipeline import Pipeline
 
@@ -59,14 +60,12 @@ class _Gauges:
 
     def collect(self) -> Iterator[Metric]:
         try:
-            snap = self.pipeline.snapshot
-        except Exception:  # an unreadable index must not break the scrape; /ready reports it
-            snap = None
-        yield GaugeMetricFamily(
-            "qa_index_documents", "Documents in the served index.", len(snap.documents) if snap else 0
-        )
-        yield GaugeMetricFamily("qa_index_chunks", "Chunks in the served index.", snap.chunk_count if snap else 0)
-        built = snap.manifest.get("built_at") if snap else None
+            catalog = self.pipeline.catalog()
+        except Exception:  # an unreadable index or an unreachable store must not break the scrape; /ready says why
+            catalog = Catalog({}, {}, {})
+        yield GaugeMetricFamily("qa_index_documents", "Documents in the served index.", len(catalog.documents))
+        yield GaugeMetricFamily("qa_index_chunks", "Chunks in the served index.", catalog.total_chunks)
+        built = catalog.manifest.get("built_at")
         if built:
             age = time.time() - calendar.timegm(time.strptime(built, "%Y-%m-%dT%H:%M:%SZ"))
             yield GaugeMetricFamily("qa_index_age_seconds", "Seconds since the served index version was built.", age)

@@ -41,9 +41,9 @@ class Readiness:
         if not self.warm.is_set():
             return "warming up: loading the encoder and answering a first question"
         try:
-            snap = self.pipeline.snapshot
+            manifest = self.pipeline.manifest()
         except Exception as exc:
             return f"the index cannot be read: {type(exc).__name__}: {exc}"
-        if snap is None:
+        if manifest is None:
             return "no index yet: run `python -m app ingest` or upload a document (RAG_INDEX_DIR)"
         return None

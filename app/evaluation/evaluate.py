@@ -38,8 +38,7 @@ class InProcessClient:
         return AskResponse.from_result(self.pipeline.ask(question, top_k=top_k, history=turns)).model_dump()
 
     def document_languages(self) -> dict[str, str]:
-        snap = self.pipeline.snapshot
-        return {d.doc_id: d.lang for d in snap.documents.values()} if snap else {}
+        return {d.doc_id: d.lang for d in self.pipeline.catalog().documents.values()}
 
 
 class HttpClient:

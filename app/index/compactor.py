@@ -12,15 +12,23 @@ import logging
 import shutil
 import time
 from dataclasses import replace
+from typing import Protocol
 
 import numpy as np
 
 from app.index.dense import DenseIndex, set_threads
+from app.index.snapshot import Snapshot
 from app.index.store import STAGING, IndexStore, ViewSpec
-from app.ingest.indexer import Indexer
+from app.models import Document
 from app.settings import Settings
 
 log = logging.getLogger("app")
+
+
+class Builder(Protocol):
+    """Builds a snapshot of documents reusing a previous one's vectors (app/ingest/indexer.py ``Indexer``)."""
+
+    def build(self, documents: list[Document], previous: Snapshot | None = None) -> Snapshot: ...
 
 
 def changed_chunks(store: IndexStore, spec: ViewSpec) -> int:
@@ -53,7 +61,7 @@ class Compactor:
         limit = min(self.settings.compact_chunks, max(1.0, self.settings.compact_ratio * base))
         return changed_chunks(self.store, spec) >= limit
 
-    def run(self, indexer: Indexer, force: bool = False) -> bool:
+    def run(self, indexer: Builder, force: bool = False) -> bool:
         """Compact if due (or ``force``); False if nothing was done or another process is compacting."""
         self.store.root.mkdir(parents=True, exist_ok=True)
         with open(self.store.root / ".compaction", "w") as handle:
@@ -66,7 +74,7 @@ class Compactor:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _run(self, indexer: Indexer, force: bool) -> bool:
+    def _run(self, indexer: Builder, force: bool) -> bool:
         for stale in self.store.versions.glob(f"{STAGING}*"):  # left by a compaction that died
             shutil.rmtree(stale, ignore_errors=True)
         with self.store.lock():

@@ -23,6 +23,17 @@ class IndexMismatch(RuntimeError):
     """The index was built by another encoder than the one configured."""
 
 
+def check_manifest(manifest: dict, spec: str, dim: int | None = None) -> None:
+    """Raise ``IndexMismatch`` unless the index of ``manifest`` was built by encoder ``spec`` (of ``dim``)."""
+    built = manifest["encoder"]
+    if built != spec or (dim is not None and dim != manifest["dim"]):
+        raise IndexMismatch(
+            f"the index was built with encoder '{built}' (dim {manifest['dim']}), "
+            f"but '{spec}' is configured; set RAG_ENCODER='{built}' or rebuild the index "
+            f"with `python -m app ingest --rebuild`"
+        )
+
+
 @dataclass
 class Snapshot:
     """Everything a query needs. Never mutated after construction: writers build a new one and swap it in."""
@@ -157,13 +168,7 @@ class Snapshot:
 
     def check_encoder(self, spec: str, dim: int | None = None) -> None:
         """Refuse to serve queries embedded by another model than the index was built with."""
-        built = self.manifest["encoder"]
-        if built != spec or (dim is not None and dim != self.manifest["dim"]):
-            raise IndexMismatch(
-                f"the index was built with encoder '{built}' (dim {self.manifest['dim']}), "
-                f"but '{spec}' is configured; set RAG_ENCODER='{built}' or rebuild the index "
-                f"with `python -m app ingest --rebuild`"
-            )
+        check_manifest(self.manifest, spec, dim)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, folder: Path) -> None:

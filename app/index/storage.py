@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.index.projection import LanguageProjection
@@ -19,6 +20,23 @@ class StoreUnavailable(RuntimeError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """What the index holds, without vectors: for listings, the document viewer, health and metrics."""
+
+    documents: dict[str, Document]
+    chunks: dict[str, int]  # chunks per document
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def total_chunks(self) -> int:
+        return sum(self.chunks.values())
+
+    @property
+    def collections(self) -> list[str]:
+        return sorted({d.collection for d in self.documents.values() if d.collection})
+
+
 class Storage(Protocol):
     """Where the index lives. Writes are per document and atomic: a reader sees all of a document or none of it."""
 
@@ -28,6 +46,10 @@ class Storage(Protocol):
 
     def documents(self) -> dict[str, Document]:
         """Every stored document (with its text), for syncs, listings and the document viewer."""
+        ...
+
+    def catalog(self) -> Catalog:
+        """Every stored document with its chunk count, and the manifest (empty before the first write)."""
         ...
 
     def projection(self) -> LanguageProjection | None:
@@ -42,12 +64,12 @@ class Storage(Protocol):
         """A snapshot holding every document ``query`` may be answered from (the embedded store: all of them)."""
         ...
 
-    def commit(self, segment: Snapshot | None, deletes: Iterable[str] = ()) -> None:
+    def commit(self, segment: Snapshot | None, deletes: Iterable[str] = ()) -> object:
         """Remove the documents in ``deletes``, then add every document of ``segment`` (replacing those of the same
         id) in one atomic step. Call under ``lock()``."""
         ...
 
-    def replace(self, snapshot: Snapshot) -> None:
+    def replace(self, snapshot: Snapshot) -> object:
         """Make ``snapshot`` the whole index (a rebuild). Call under ``lock()``."""
         ...
 

@@ -26,9 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from app.index.dense import EF_SEARCH
 from app.index.projection import LanguageProjection
 from app.index.snapshot import Snapshot
+from app.index.storage import Catalog
 from app.index.view import combine
 from app.models import Document
 
@@ -36,6 +39,13 @@ STAGING = ".building-"  # prefix of a compaction's base while it is written
 KEEP_VERSIONS = 2  # served states kept on disk (a reader in another process may still be loading the previous one)
 # Delta segments a view holds before the next write merges them into one: a query searches each segment.
 MAX_DELTAS = 8
+
+
+def catalog_of(snap: Snapshot) -> Catalog:
+    """The catalog of a loaded snapshot (chunks counted by table position: deleted rows are not a document's)."""
+    counts = np.bincount(snap.chunks[:, 0], minlength=len(snap.doc_order))
+    chunks = {doc_id: int(counts[snap.doc_index[doc_id]]) for doc_id in snap.documents}
+    return Catalog(dict(snap.documents), chunks, snap.manifest)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -222,6 +232,10 @@ class IndexStore:
     def documents(self) -> dict[str, Document]:
         snap = self.load()
         return dict(snap.documents) if snap is not None else {}
+
+    def catalog(self) -> Catalog:
+        snap = self.load()
+        return catalog_of(snap) if snap is not None else Catalog({}, {}, {})
 
     def reader(self, query: object = None) -> Snapshot | None:
         """The whole index: every question is answered from the same in-memory view."""

@@ -54,6 +54,7 @@ class Indexer:
         self.encoder = encoder
         self.settings = settings
         self.embedded = 0
+        self.embed_seconds = 0.0
 
     @property
     def processing(self) -> dict:
@@ -88,6 +89,7 @@ class Indexer:
         return total
 
     def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        started = time.perf_counter()
         out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         # A process pool encoder asks for larger blocks so that each of its workers gets a batch.
         size = getattr(self.encoder, "batch_size", EMBED_BATCH)
@@ -97,6 +99,7 @@ class Indexer:
             self.embedded += len(batch)
             if progress:
                 progress(len(batch))
+        self.embed_seconds += time.perf_counter() - started
         return out
 
     def parts(self, docs: list[Document], progress: Progress | None = None) -> dict[str, Parts]:

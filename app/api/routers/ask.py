@@ -20,9 +20,8 @@ router = APIRouter(
 def _checked_filters(body: QueryIn, pipeline: Pipeline) -> Filters | None:
     """The request's filters; a collection the index does not have is a 422 that lists the ones it has."""
     filters = body.all_filters()
-    snap = pipeline.snapshot
-    if filters is not None and filters.collections is not None and snap is not None:
-        known = snap.collections
+    if filters is not None and filters.collections is not None and pipeline.manifest() is not None:
+        known = pipeline.catalog().collections
         unknown = [c for c in filters.collections if c not in known]
         if unknown:
             raise HTTPException(

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from pathlib import PurePosixPath
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
@@ -111,12 +110,8 @@ def _status(report: IngestReport) -> str:
     responses=error_responses(401, 409, 429),
 )
 def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
-    snap = pipeline.snapshot
-    if snap is None:
-        return []
-    # Counted by table position: a view's tables may also hold rows of deleted documents.
-    counts = np.bincount(snap.chunks[:, 0], minlength=len(snap.doc_order))
-    return [_summary(d, int(counts[snap.doc_index[d.doc_id]])) for d in snap.documents.values()]
+    catalog = pipeline.catalog()
+    return [_summary(d, catalog.chunks[d.doc_id]) for d in catalog.documents.values()]
 
 
 @router.get(
@@ -129,11 +124,11 @@ def list_documents(pipeline: Pipeline = Depends(get_pipeline)) -> list[dict]:
 def get_document(doc_id: DocIdPath, pipeline: Pipeline = Depends(get_pipeline)) -> dict:
     """Offsets returned by /ask and /search index into ``text``."""
     doc_id = _checked(doc_id)
-    snap = pipeline.snapshot  # one snapshot for the whole request: a concurrent delete cannot split it
-    if snap is None or doc_id not in snap.documents:
+    catalog = pipeline.catalog()  # one catalog for the whole request: a concurrent delete cannot split it
+    if doc_id not in catalog.documents:
         raise UnknownDocument(doc_id)
-    doc = snap.documents[doc_id]
-    return {**_summary(doc, len(snap.chunk_rows(doc_id))), "text": doc.text}
+    doc = catalog.documents[doc_id]
+    return {**_summary(doc, catalog.chunks[doc_id]), "text": doc.text}
 
 
 @router.post(
@@ -206,7 +201,13 @@ def _written(request: Request, operation: str, doc_id: str, status: str, report:
     """The response of a write, its duration counted and its outcome left for the audit line."""
     request.app.state.metrics.writes.labels(operation).observe(report.seconds)
     request.state.write_status = status
-    return IngestOut(doc_id=doc_id, status=status, chunks=report.chunks, seconds=round(report.seconds, 3))
+    return IngestOut(
+        doc_id=doc_id,
+        status=status,
+        chunks=report.chunks,
+        seconds=round(report.seconds, 3),
+        embed_seconds=round(report.embed_seconds, 3),
+    )
 
 
 @asynccontextmanager

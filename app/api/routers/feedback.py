@@ -11,7 +11,7 @@ from app.api.auth import READ
 from app.api.dependencies import get_pipeline
 from app.api.schemas import FeedbackIn, FeedbackOut, error_responses
 from app.feedback.store import FeedbackStore, ShownAnswer
-from app.pipeline import Pipeline, UnknownDocument
+from app.pipeline import Pipeline
 from app.text.language import question_language
 
 log = logging.getLogger("app.feedback")
@@ -25,10 +25,7 @@ def _checked_answer(body: FeedbackIn, pipeline: Pipeline) -> ShownAnswer | None:
     shown = body.answer
     if shown is None:
         return None
-    snap = pipeline.snapshot
-    if snap is None or shown.doc_id not in snap.documents:
-        raise UnknownDocument(shown.doc_id)  # 422 naming it (app/api/main.py)
-    text = snap.documents[shown.doc_id].text
+    text = pipeline.document(shown.doc_id).text  # UnknownDocument: a 422 naming it (app/api/main.py)
     if not shown.start < shown.end <= len(text):
         raise HTTPException(
             422,

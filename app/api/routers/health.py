@@ -18,14 +18,15 @@ router = APIRouter(tags=["status"])
 @router.get("/health", response_model=HealthOut)
 def health(pipeline: Pipeline = Depends(get_pipeline)) -> HealthOut:
     """The process is alive; index counts and encoder as far as they are known (cheap: no model call)."""
-    snap = pipeline.snapshot
+    catalog = pipeline.catalog()
+    manifest = catalog.manifest
     return HealthOut(
         status="ok",
-        documents=len(snap.documents) if snap else 0,
-        chunks=snap.chunk_count if snap else 0,
-        embedding_model=snap.manifest["model"] if snap else pipeline.encoder.model,
-        encoder=snap.encoder if snap else pipeline.settings.encoder,
-        index_built_at=snap.manifest.get("built_at") if snap else None,
+        documents=len(catalog.documents),
+        chunks=catalog.total_chunks,
+        embedding_model=manifest["model"] if manifest else pipeline.encoder.model,
+        encoder=manifest["encoder"] if manifest else pipeline.settings.encoder,
+        index_built_at=manifest.get("built_at") if manifest else None,
         pid=os.getpid(),
     )
 
