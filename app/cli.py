@@ -46,8 +46,17 @@ def ingest(
     index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index folder (default: RAG_INDEX_DIR)."),
     encoder: Optional[str] = typer.Option(None, help="Encoder for a new index (default: RAG_ENCODER)."),
     rebuild: bool = typer.Option(False, help="Ignore the existing index and embed everything again."),
+    workers: int = typer.Option(
+        1, min=1, help="Encoder processes embedding in parallel (with --ray: Ray actors); 1 embeds in this process."
+    ),
+    ray: bool = typer.Option(False, "--ray", help="Split, chunk and embed new documents as a Ray Data pipeline."),
+    ray_address: Optional[str] = typer.Option(
+        None, help="Ray cluster to run on, or 'auto' (implies --ray; default: RAY_ADDRESS, else a new local instance)."
+    ),
 ) -> None:
     """Build or update the index from a folder; exit code 1 if any file failed."""
+    from contextlib import ExitStack
+
     from app.index.snapshot import IndexMismatch
     from app.pipeline import Pipeline
 
@@ -56,15 +65,35 @@ def ingest(
     if not corpus.is_dir():
         console.print(f"[red]error:[/] corpus folder '{corpus}' does not exist")
         raise typer.Exit(2)
-    pipeline = Pipeline(settings)
-    with Progress(
-        TextColumn("[bold]embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    stack = ExitStack()
+    embedder = None
+    if ray or ray_address:
+        from importlib.util import find_spec
+
+        if find_spec("ray") is None:
+            console.print("[red]error:[/] --ray needs Ray: pip install 'border-qa[ray]'")
+            raise typer.Exit(2)
+        from app.ingest.distributed import ray_embedder
+
+        embedder = ray_embedder(settings, ray_address, workers)
+        pipeline = Pipeline(settings)
+    elif workers > 1:
+        from app.encoders.pool import PoolEncoder
+
+        pipeline = Pipeline(settings, encoder=stack.enter_context(PoolEncoder(settings.encoder, workers)))
+    else:
+        pipeline = Pipeline(settings)
+    with (
+        stack,
+        Progress(
+            TextColumn("[bold]embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("embed", total=None)
         try:
             report = pipeline.ingest_folder(
@@ -72,6 +101,7 @@ def ingest(
                 rebuild=rebuild,
                 on_total=lambda n: bar.update(task, total=n),
                 on_progress=lambda n: bar.advance(task, n),
+                embedder=embedder,
             )
         except IndexMismatch as exc:
             console.print(f"[red]error:[/] {exc}")
@@ -96,25 +126,52 @@ def serve(
     index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index folder (default: RAG_INDEX_DIR)."),
     host: Optional[str] = typer.Option(None, help="Bind address (default: RAG_HOST)."),
     port: Optional[int] = typer.Option(None, help="Port (default: RAG_PORT)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=1, max=64, help="Processes sharing the port and the index (default: RAG_WORKERS)."
+    ),
 ) -> None:
-    """Serve the HTTP API and the chat widget with uvicorn (JSON access and audit lines on stdout)."""
+    """Serve the HTTP API and the chat widget with uvicorn, in one process or --workers N (JSON logs on stdout)."""
+    import os
+
     import uvicorn
 
     from app.api.logs import configure_logging
-    from app.api.main import create_app
     from app.api.memory import limit_malloc_arenas
 
     settings = _settings(index)
+    workers = workers or settings.workers
     limit_malloc_arenas(settings.malloc_arenas)  # before any thread starts (the pipeline starts one)
     configure_logging()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,  # configure_logging's handlers, not uvicorn's
-        access_log=False,  # app.access replaces it (app/api/logs.py)
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,  # configure_logging's handlers, not uvicorn's
+        "access_log": False,  # app.access replaces it (app/api/logs.py)
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if workers == 1:
+        from app.api.main import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    # Each worker is a fresh interpreter that reads its settings from the environment (create_app_from_env), so
+    # the options given here go there, ahead of any .env file. This process only supervises: it loads no index.
+    os.environ.update(
+        RAG_INDEX_DIR=str(settings.index_dir),
+        RAG_HOST=options["host"],
+        RAG_PORT=str(options["port"]),
+        RAG_WORKERS=str(workers),
     )
+    config = uvicorn.Config("app.api.main:create_app_from_env", factory=True, workers=workers, **options)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    # uvicorn's supervisor stops, but exits 0, when a worker cannot start (an index built by another encoder).
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        raise typer.Exit(STARTUP_FAILURE)
 
 
 @cli.command()
@@ -485,10 +542,29 @@ def bench(
     mix: bool = typer.Option(
         False, help="With --load: 90% /ask, 8% /search and document reads, 2% uploads/deletions (admin key)."
     ),
+    ingest_workers: Optional[str] = typer.Option(
+        None, help="Also ingest the sample with these encoder process counts, e.g. 1,2 (chunks/s of each)."
+    ),
+    ray: bool = typer.Option(
+        False, "--ray", help="Also ingest the sample with the Ray Data stage (actors: the largest worker count)."
+    ),
+    writes: int = typer.Option(
+        0, min=0, max=1000, help="Also upload and delete this many single documents per scale (cost of a write)."
+    ),
 ) -> None:
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
     from app.evaluation.bench import run_bench
 
+    try:
+        workers = [int(part) for part in (ingest_workers or "").split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter("worker counts are integers, e.g. 1,2", param_hint="--ingest-workers") from None
+    if workers and min(workers) < 1:
+        raise typer.BadParameter("worker counts must be positive", param_hint="--ingest-workers")
+    from importlib.util import find_spec
+
+    if ray and find_spec("ray") is None:
+        raise typer.BadParameter("needs Ray: pip install 'border-qa[ray]'", param_hint="--ray")
     run_bench(
         _scales(scale),
         backend or Settings().encoder,
@@ -499,6 +575,9 @@ def bench(
         load=load,
         load_seconds=load_seconds,
         mix=mix,
+        ingest_workers=workers,
+        ray=ray,
+        writes=writes,
     )
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:

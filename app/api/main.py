@@ -62,7 +62,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         description="Cited extractive answers from Russian and English documents. Every answer is a verbatim span.",
         lifespan=lifespan,
     )
-    app.state.pipeline = pipeline or Pipeline(settings)
+    if pipeline is None:
+        pipeline = Pipeline(settings)
+        pipeline.background_compaction = True  # a server keeps answering and taking uploads while it compacts
+    app.state.pipeline = pipeline
     app.state.settings = settings
     app.state.writes = 0  # uploads and deletions in progress or waiting (documents router)
     app.state.keys = KeyRing(settings.keys_file)
@@ -129,3 +132,18 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.include_router(ui.router)  # the chat page, /widget.js and their assets
     describe_optional_auth(app, settings)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The application of one ``serve --workers N`` process, its settings read from the environment (``RAG_*``).
+
+    uvicorn starts each worker as a fresh interpreter that imports this factory by name, so ``serve`` hands its
+    options over in the environment, and each worker repeats the process set-up ``serve`` does for one process.
+    """
+    from app.api.logs import configure_logging
+    from app.api.memory import limit_malloc_arenas
+
+    settings = Settings()
+    limit_malloc_arenas(settings.malloc_arenas)  # before the pipeline starts its thread
+    configure_logging()  # the worker inherits no handlers: the JSON access and audit lines need them
+    return create_app(settings)

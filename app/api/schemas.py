@@ -294,6 +294,7 @@ class IngestOut(BaseModel):
     status: Literal["added", "updated", "unchanged", "removed"]
     chunks: int = Field(description="Chunks in the whole index afterwards.")
     seconds: float
+    embed_seconds: float = Field(0.0, description="Of the seconds, those spent embedding the document.")
 
 
 class ErrorOut(BaseModel):
@@ -339,6 +340,7 @@ class HealthOut(BaseModel):
     embedding_model: str
     encoder: str
     index_built_at: Optional[str]
+    pid: int = Field(description="Process id of the worker that answered (tells `serve --workers N` apart).")
 
 
 def _unicode(value: Optional[str]) -> Optional[str]:

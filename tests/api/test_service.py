@@ -77,7 +77,7 @@ def test_ready_and_health_over_http(service):
     """/ready says ready with no reason once warm; /health keeps its fields."""
     assert service.client.get("/ready").json() == {"status": "ready", "reason": None}
     assert set(service.client.get("/health").json()) == {"status", "documents", "chunks", "embedding_model",
-                                                         "encoder", "index_built_at"}
+                                                         "encoder", "index_built_at", "pid"}
 
 
 @pytest.mark.parametrize("raw", ["/documents/../keys.json", "/documents/reports/../../etc/passwd",
