@@ -21,6 +21,7 @@ from app.api.readiness import Readiness
 from app.api.routers import ask, documents, feedback, health, metrics, ui
 from app.feedback.store import FeedbackStore
 from app.index.snapshot import IndexMismatch
+from app.index.storage import StoreUnavailable
 from app.inference import Overloaded
 from app.ingest.reader import UnreadableDocument
 from app.keys import KeyRing
@@ -123,6 +124,16 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @app.exception_handler(IndexMismatch)
     async def index_mismatch(_: Request, exc: IndexMismatch):
         return _error(409, str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(_: Request, exc: StoreUnavailable):
+        # The store (Milvus) is down or slow: the client may retry; the message names no credentials.
+        app.state.metrics.shed.labels("store").inc()
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"the index store is unavailable: {exc}"},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     app.include_router(ask.router)
     app.include_router(feedback.router)

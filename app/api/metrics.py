@@ -111,7 +111,10 @@ class Metrics:
             "qa_rate_limited", "Requests refused with 429 by the rate limit.", ["route"], registry=r
         )
         self.shed = Counter(
-            "qa_shed_requests", "Requests refused with 503 because a queue was full.", ["reason"], registry=r
+            "qa_shed_requests",
+            "Requests refused with 503 (a full queue, an unavailable store).",
+            ["reason"],
+            registry=r,
         )
         r.register(_Gauges(pipeline, writes_waiting))
 
