@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     )
     milvus_uri: str = Field(
         "",
-        description="Milvus to use with RAG_STORE=milvus: a file path (Milvus Lite, one process per file) or "
+        description="Milvus to use with RAG_STORE=milvus: a path ending in .db (Milvus Lite, one process per file) or "
         "'http://host:19530' (standalone or cluster); empty: milvus.db beside the index folder.",
     )
     milvus_token: str = Field("", description="Milvus credentials ('user:password' or an API token); never logged.")
