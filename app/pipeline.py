@@ -370,6 +370,7 @@ class Pipeline:
     ) -> None:
         manifest = self.store.manifest()
         indexer = Indexer(self.encoder, self.settings)
+        elsewhere = 0
         same = manifest is not None and manifest.get("processing") == indexer.processing
         if manifest is not None and not rebuild:
             check_manifest(manifest, self.settings.encoder)
@@ -383,6 +384,7 @@ class Pipeline:
                 on_total(indexer.count_texts(todo))
             parts = embedder(todo) if embedder and todo else None
             self.store.replace(indexer.build(todo, None, on_progress, parts))
+            elsewhere = _texts(parts)
         elif report.changed:
             changed = [documents[d] for d in report.added + report.updated]
             if on_total:
@@ -390,8 +392,9 @@ class Pipeline:
             parts = embedder(changed) if embedder and changed else None
             segment = indexer.build(changed, None, on_progress, parts, self.store.projection()) if changed else None
             self.store.commit(segment, report.removed)
+            elsewhere = _texts(parts)
         report.chunks = self.store.catalog().total_chunks
-        report.embedded, report.embed_seconds = indexer.embedded, indexer.embed_seconds
+        report.embedded, report.embed_seconds = indexer.embedded + elsewhere, indexer.embed_seconds
 
     def _upsert_remote(self, doc: Document, report: IngestReport) -> None:
         manifest = self.store.manifest()
@@ -435,6 +438,7 @@ class Pipeline:
             on_total(indexer.count_texts(changed))
         segment: Snapshot | None = None
         drop: tuple[str, ...] = ()
+        parts = None
         if changed:
             parts = embedder(changed) if embedder else None
             spec = local.spec()
@@ -452,7 +456,7 @@ class Pipeline:
         spec = local.commit(segment, removed, drop)
         self._serve(spec)
         report.chunks = self._snapshot.chunk_count if self._snapshot else 0
-        report.embedded = indexer.embedded
+        report.embedded = indexer.embedded + _texts(parts)
         report.embed_seconds = indexer.embed_seconds
 
     def _rebuild(
@@ -479,7 +483,7 @@ class Pipeline:
             self._version = self._local().write(snapshot).name
             self._snapshot = snapshot  # readers holding the old one finish with it
         report.chunks = len(snapshot.chunks)
-        report.embedded = indexer.embedded
+        report.embedded = indexer.embedded + _texts(parts)
         report.embed_seconds = indexer.embed_seconds
 
     def _serve(self, spec: ViewSpec) -> None:
@@ -690,6 +694,11 @@ class Pipeline:
         if doc_id not in documents:
             raise UnknownDocument(doc_id)
         return documents[doc_id]
+
+
+def _texts(parts: dict[str, Parts] | None) -> int:
+    """Sentences and chunks embedded elsewhere (worker processes, a Ray cluster)."""
+    return sum(len(p.sentences) + len(p.chunks) for p in (parts or {}).values())
 
 
 def _ms(since: float) -> float:

@@ -16,6 +16,9 @@ class QueuedEncoder:
         self.inner = inner
         self.queue = queue
         self.spec, self.model, self.dim = inner.spec, inner.model, inner.dim
+        size = getattr(inner, "batch_size", None)
+        if size is not None:  # a process pool asks the indexer for larger blocks
+            self.batch_size: int = size
 
     @classmethod
     def create(cls, spec: str, threads: int, queue: InferenceQueue | None = None) -> QueuedEncoder:

@@ -264,6 +264,42 @@ def mix_table(report: dict) -> Table:
     return table
 
 
+def parallel_table(report: dict) -> Table:
+    """Ingest of the sample by one process, by encoder worker processes and by the Ray Data stage."""
+    runs = report["parallel_ingest"]
+    chunks = next(iter(runs.values()))["chunks"]
+    table = _table(
+        f"Parallel ingest: first ingest of the sample ({chunks} chunks) into an empty index",
+        [
+            "",
+            "setup s",
+            "ingest s",
+            "chunks/s",
+            "chunks/s with setup",
+            "speedup with setup",
+            "same tables, max vector Δ",
+            "load average at start",
+        ],
+    )
+    for name, run in runs.items():
+        if "same_tables" in run:
+            delta = run["max_vector_difference"]
+            same = f"{'yes' if run['same_tables'] else 'NO'}, {delta:.1e}" if delta is not None else "NO"
+        else:
+            same = f"(reference; encoder threads {run.get('encoder_threads')})"
+        table.add_row(
+            name,
+            f"{run['setup_seconds']:.1f}",
+            f"{run['ingest_seconds']:.1f}",
+            f"{run['ingest_chunks_per_s']:.1f}",
+            f"{run['total_chunks_per_s']:.1f}",
+            f"{run['speedup_with_setup']:.2f}×",
+            same,
+            " ".join(map(str, run["load_average"]["start"])),
+        )
+    return table
+
+
 def _print_targets(report: dict, console: Console) -> None:
     table = _table("Targets", ["target", "limit", "measured", "at", "status"])
     for v in report["targets"]:
@@ -281,6 +317,9 @@ def print_report(report: dict, console: Console | None = None) -> None:
         f"load average {report.get('load_average', {}).get('start')} at start, "
         f"{report.get('load_average', {}).get('end')} at end"
     )
+
+    if report.get("parallel_ingest"):
+        console.print(parallel_table(report))
 
     if report.get("load"):
         console.print(load_table(report))

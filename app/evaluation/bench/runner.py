@@ -25,12 +25,14 @@ from app.evaluation.bench.measure import (
     profile_ask,
     stage_times,
 )
+from app.evaluation.bench.parallel import measure_parallel_ingest
 from app.evaluation.bench.questions import QUESTIONS, questions
 from app.evaluation.bench.recall import hnsw_quality
 from app.evaluation.bench.report import METHOD, load_verdicts, print_report, verdicts, write_report
 from app.evaluation.bench.server import Server
 from app.evaluation.bench.threads import blas_threads, encoder_threads, faiss_threads
 from app.evaluation.bench.vectors import MIX, NOISE, replica_cosines
+from app.evaluation.bench.writes import measure_writes
 from app.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M, set_threads
 from app.index.snapshot import FORMAT_VERSION, Snapshot
 from app.index.store import IndexStore
@@ -279,6 +281,9 @@ def run_bench(
     load: int = 0,
     load_seconds: float = 60.0,
     mix: bool = False,
+    ingest_workers: list[int] | None = None,
+    ray: bool = False,
+    writes: int = 0,
 ) -> dict:
     """Run the benchmark, write the JSON report to ``out`` and return it.
 
@@ -286,7 +291,9 @@ def run_bench(
     settings reuses them (with the ingest numbers measured when they were built) and measures the query side
     again; without it everything goes in a temporary folder that is removed. With ``load`` clients, each
     scale is measured under that load for ``load_seconds`` instead; with ``mix`` the load is the mix of a shared
-    service (``measure_mixed_load``) rather than questions only.
+    service (``measure_mixed_load``) rather than questions only. With ``writes``, that many single documents are
+    uploaded and deleted per scale (``measure_writes``). With ``ingest_workers`` (and ``ray``), the sample
+    is also ingested by that many encoder processes (and by the Ray Data stage) to compare throughput.
     """
     scales = sorted({int(s) for s in scales})
     if not scales or scales[0] <= 0 or queries <= 0 or sample_chunks <= 0:
@@ -326,6 +333,10 @@ def run_bench(
         report["encoder"] = {"spec": encoder.spec, "model": encoder.model, "dim": encoder.dim}
         sample_result, sample, reused = _sample(root, sample_key, seed_corpus, variator, encoder, base, sample_chunks)
         report.update(sample_corpus=sample_result["corpus"], sample=sample_result["sample"], reused_sample=reused)
+        if ingest_workers or ray:
+            report["parallel_ingest"] = measure_parallel_ingest(
+                root / "sample" / "corpus", base, ingest_workers or [1], ray, root / "parallel"
+            )
         if thread_probes and not load:
             report["encoder_threads"] = encoder_threads(backend, embedded_texts(sample)[:96])
         in_sample = max(len(sample.chunks), sample_chunks)
@@ -355,6 +366,8 @@ def run_bench(
                     profile=scale == scales[-1],
                 )
             )
+            if writes:
+                result["writes"] = measure_writes(f"scale {scale}", index, backend, root, uploads=writes, asks=queries)
             report["scales"][str(scale)] = result
         report["bench_process_memory"] = proc_memory()
         report["load_average"]["end"] = load_average()
