@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -52,7 +53,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.pipeline.check()  # fail fast on an index built by another encoder
+        try:
+            app.state.pipeline.check()  # fail fast on an index built by another encoder
+        except StoreUnavailable as exc:  # start anyway: /ready and 503s say so until the store is back
+            logging.getLogger("app").warning("index store unavailable at start-up: %s", exc)
         app.state.readiness.start()  # /health answers at once, /ready once the models are warm
         yield
         app.state.feedback.close()  # folds the write-ahead log back into the feedback file

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
+from app.index.storage import StoreUnavailable
 from app.pipeline import Pipeline
 
+STORE_RETRY_SECONDS = 5.0
 log = logging.getLogger("app")
 
 
@@ -26,13 +29,21 @@ class Readiness:
         threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
 
     def _warm_up(self) -> None:
-        try:
-            self.pipeline.warm_up()
-        except Exception as exc:  # reported by /ready; requests will raise it again with their own status
-            log.exception("warm-up failed")
-            self.failure = f"warm-up failed: {type(exc).__name__}: {exc}"
-        else:
-            self.warm.set()
+        while True:
+            try:
+                self.pipeline.warm_up()
+            except StoreUnavailable as exc:
+                # The store may come back (Milvus restarting): keep trying, and say why meanwhile.
+                self.failure = f"the index store is unavailable: {exc}"
+                time.sleep(STORE_RETRY_SECONDS)
+                continue
+            except Exception as exc:  # reported by /ready; requests will raise it again with their own status
+                log.exception("warm-up failed")
+                self.failure = f"warm-up failed: {type(exc).__name__}: {exc}"
+            else:
+                self.failure = None
+                self.warm.set()
+            return
 
     def problem(self) -> str | None:
         """Why the service cannot serve now, or None when it can."""
@@ -42,6 +53,8 @@ class Readiness:
             return "warming up: loading the encoder and answering a first question"
         try:
             manifest = self.pipeline.manifest()
+        except StoreUnavailable as exc:
+            return f"the index store is unavailable: {exc}"
         except Exception as exc:
             return f"the index cannot be read: {type(exc).__name__}: {exc}"
         if manifest is None:

@@ -114,3 +114,29 @@ def test_gold_set_is_answered_alike_by_both_backends(tmp_path, encoder):
         pipeline.store.close()
     for metric in ("hit@1", "hit@5", "mrr@10", "containment", "f1", "citation", "abstention_recall"):
         assert abs(results["local"][metric] - results["milvus"][metric]) <= 0.02, (metric, results)
+
+
+def test_unreachable_milvus_is_a_503_with_retry_after_not_a_hang(tmp_path, encoder, api_keys):
+    """With Milvus down, /ask and /documents answer 503 with Retry-After within the timeout, and /ready says why."""
+    import time
+
+    from tests.conftest import free_port
+
+    settings = make_settings(
+        tmp_path / "index", store="milvus", milvus_uri=f"http://127.0.0.1:{free_port()}", milvus_timeout=1.0
+    )
+    pipeline = Pipeline(settings, encoder=encoder)
+    with TestClient(create_app(settings, pipeline=pipeline), headers=api_keys.admin_headers) as http:
+        for method, path, body in (
+            ("POST", "/ask", {"question": ROOT_QUESTION}),
+            ("GET", "/documents", None),
+            ("POST", "/documents", {"doc_id": "x.txt", "text": NEW_FACT}),
+        ):
+            started = time.monotonic()
+            response = http.request(method, path, json=body)
+            assert response.status_code == 503, (path, response.text)
+            assert int(response.headers["retry-after"]) > 0
+            assert "unavailable" in response.json()["detail"]
+            assert time.monotonic() - started < 2 * settings.milvus_timeout + 2
+        ready = http.get("/ready")
+        assert ready.status_code == 503 and "unavailable" in ready.json()["reason"]
