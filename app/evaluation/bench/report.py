@@ -23,6 +23,8 @@ TARGETS = {
     "ingest_over_encoder": 1.2,
     "reingest_speedup": 50.0,
     "server_peak_rss_mb": 1024.0,
+    "upload_visible_beyond_embedding_p95_ms": 1000.0,
+    "ask_during_uploads_over_idle": 1.2,
     "hnsw_recall_at_10": 0.99,
     "index_kind": None,
     "faiss_threads": None,
@@ -107,6 +109,13 @@ def verdicts(report: dict) -> list[dict]:
                 "status": "miss" if wrong else "pass",
             }
         )
+    written = [(k, s["writes"]) for k, s in scales.items() if s.get("writes")]
+    if written:
+        k, w = max(written, key=lambda item: int(item[0]))
+        where = f"{k} chunks, {w['uploads']} uploads"
+        beyond = w["visible_beyond_embedding_ms"].get("p95")
+        out.append(_verdict("upload_visible_beyond_embedding_p95_ms", beyond, where))
+        out.append(_verdict("ask_during_uploads_over_idle", w["ask_during_over_idle"]["p50"], f"{where}, p50"))
     hnsw = [(k, s["hnsw"]) for k, s in scales.items() if s.get("hnsw")]
     if hnsw:
         k, h = hnsw[-1]
@@ -300,6 +309,38 @@ def parallel_table(report: dict) -> Table:
     return table
 
 
+def writes_table(report: dict) -> Table:
+    """Single uploads and deletions against a real server, per scale (``bench/writes.py``)."""
+    table = _table(
+        "Writes: one 4-chunk document uploaded, then deleted, at a time; /ask idle and during a stream of uploads",
+        [
+            "chunks",
+            "upload p50/p95 ms",
+            "of it embedding p50",
+            "visible beyond embedding p50/p95",
+            "delete p50/p95 ms",
+            "/ask idle p50/p95",
+            "/ask during uploads p50/p95",
+            "during ÷ idle p50",
+        ],
+    )
+    for scale, s in report["scales"].items():
+        w = s.get("writes")
+        if not w:
+            continue
+        table.add_row(
+            scale,
+            " / ".join(_ms(w["upload_ms"])[:2]),
+            str(w["embedding_ms"].get("p50")),
+            " / ".join(_ms(w["visible_beyond_embedding_ms"])[:2]),
+            " / ".join(_ms(w["delete_ms"])[:2]),
+            " / ".join(_ms(w["ask_idle_ms"])[:2]),
+            " / ".join(_ms(w["ask_during_uploads_ms"])[:2]),
+            f"{w['ask_during_over_idle']['p50']}×",
+        )
+    return table
+
+
 def _print_targets(report: dict, console: Console) -> None:
     table = _table("Targets", ["target", "limit", "measured", "at", "status"])
     for v in report["targets"]:
@@ -471,5 +512,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
             )
         console.print(table)
 
+    if any(s.get("writes") for s in report["scales"].values()):
+        console.print(writes_table(report))
     _print_targets(report, console)
     console.print(f"[dim]{report['method']}[/]")
