@@ -446,7 +446,7 @@ class Pipeline:
             if len(deltas) >= MAX_DELTAS and not self._compacting.is_set():
                 # Too many small segments slow every query down: merge them with this one (no embedding).
                 assert spec is not None
-                old = local.view(ViewSpec("deltas", deltas, spec.dead), self.settings.hnsw_ef_search)
+                old = local.view(ViewSpec("deltas", deltas, spec.dead), self.settings.hnsw_ef_search, served=False)
                 fresh = {d.doc_id for d in changed}
                 keep = [d for d in old.documents.values() if d.doc_id not in fresh and d.doc_id not in removed]
                 segment = indexer.build(keep + changed, old, on_progress, parts, previous.projection)

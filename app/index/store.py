@@ -195,12 +195,14 @@ class IndexStore:
                     raise
         return None
 
-    def view(self, spec: ViewSpec, ef_search: int = EF_SEARCH) -> Snapshot:
-        """The snapshot of ``spec``; segments no longer named are dropped from the cache."""
+    def view(self, spec: ViewSpec, ef_search: int = EF_SEARCH, served: bool = True) -> Snapshot:
+        """The snapshot of ``spec``. For the ``served`` state, segments it no longer names leave the cache (a view
+        of some segments only, such as the deltas being merged, keeps the others loaded)."""
         segments = [self.segment(name, ef_search) for name in spec.segments]
-        with self._cache_lock:
-            for name in [n for n in self._segments if n not in spec.segments]:
-                del self._segments[name]
+        if served:
+            with self._cache_lock:
+                for name in [n for n in self._segments if n not in spec.segments]:
+                    del self._segments[name]
         return combine(segments, [spec.dead_in(name) for name in spec.segments])
 
     def stored_documents(self) -> list[Document]:

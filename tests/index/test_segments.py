@@ -97,9 +97,13 @@ def test_view_answers_like_a_rebuilt_index(deltas, encoder, tmp_path):
 def test_many_uploads_keep_few_segments(deltas):
     """Past MAX_DELTAS deltas the next upload merges them, so a query never searches more than 1 + MAX_DELTAS."""
     pipeline = deltas.pipeline
+    base_name = IndexStore(deltas.index).spec().segments[0]
+    base = pipeline.store.segment(base_name)
     for i in range(MAX_DELTAS + 2):
         pipeline.upsert(f"post-{i}.txt", f"Post {i} near Osh has {10 + i} guards and {i} trucks.")
         assert len(IndexStore(deltas.index).spec().segments) <= 1 + MAX_DELTAS
+    # Merging the deltas never drops the loaded base: it is not read from disk again.
+    assert pipeline.store.segment(base_name) is base
     snap = pipeline.snapshot
     assert {f"post-{i}.txt" for i in range(MAX_DELTAS + 2)} <= set(snap.documents)
     assert pipeline.search("Post 3 near Osh guards", top_k=1)[0].doc_id == "post-3.txt"
