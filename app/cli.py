@@ -77,12 +77,8 @@ def ingest(
 
         embedder = ray_embedder(settings, ray_address, workers)
         pipeline = Pipeline(settings)
-    elif workers > 1:
-        from app.encoders.pool import PoolEncoder
-
-        pipeline = Pipeline(settings, encoder=stack.enter_context(PoolEncoder(settings.encoder, workers)))
     else:
-        pipeline = Pipeline(settings)
+        pipeline = Pipeline.with_encoder_processes(settings, workers, stack)
     with (
         stack,
         Progress(

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,6 +119,15 @@ class Pipeline:
             settings.candidates, settings.dense_weight, settings.lexical_absolute, settings.context_bonus
         )
         self._extractor: Extractor | None = None
+
+    @classmethod
+    def with_encoder_processes(cls, settings: Settings, workers: int, stack: ExitStack) -> Pipeline:
+        """A pipeline that embeds with ``workers`` encoder processes (1: in this process); ``stack`` closes them."""
+        if workers <= 1:
+            return cls(settings)
+        from app.encoders.pool import PoolEncoder
+
+        return cls(settings, encoder=stack.enter_context(PoolEncoder(settings.encoder, workers)))
 
     # -- components -------------------------------------------------------------------------
     @property

@@ -39,12 +39,8 @@ def _run(corpus: Path, settings: Settings, workers: int, ray: bool) -> tuple[dic
                 stack.callback(ray_module.shutdown)
             embedder = ray_embedder(settings, None, workers)
             pipeline = Pipeline(settings)
-        elif workers > 1:
-            from app.encoders.pool import PoolEncoder
-
-            pipeline = Pipeline(settings, encoder=stack.enter_context(PoolEncoder(settings.encoder, workers)))
         else:
-            pipeline = Pipeline(settings)
+            pipeline = Pipeline.with_encoder_processes(settings, workers, stack)
         pipeline.encoder  # noqa: B018  (loads the model here, or wraps the pool: ingest times what follows)
         setup = time.perf_counter() - started
         report = pipeline.ingest_folder(corpus, embedder=embedder)
