@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.index.dense import DenseIndex, set_threads
+from app.index.dense import DenseIndex, build_threads
 from app.index.snapshot import Snapshot
 from app.index.store import STAGING, IndexStore, ViewSpec
 from app.models import Document
@@ -83,11 +83,9 @@ class Compactor:
                 return False
             view = self.store.view(before, self.settings.hnsw_ef_search)
         started = time.perf_counter()
-        set_threads(self.settings.batch_threads)
-        try:
+        # More FAISS threads for this build only: a server's questions keep theirs meanwhile.
+        with build_threads(self.settings.batch_threads):
             merged = indexer.build(list(view.documents.values()), previous=view)
-        finally:
-            set_threads(self.settings.threads)
         staging = self.store.stage(merged, prefix=STAGING)
         with self.store.lock():
             now = self.store.spec()

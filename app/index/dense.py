@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -31,6 +33,17 @@ def set_threads(n: int) -> None:
     _threads = max(1, n)
     faiss.omp_set_num_threads(_threads)
     single_threaded_numpy_blas()
+
+
+@contextmanager
+def build_threads(n: int) -> Iterator[None]:
+    """FAISS on ``n`` threads for what the calling thread does inside the block (an index build), without changing
+    the count serving threads use: OpenMP keeps the setting per thread."""
+    faiss.omp_set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(_threads or max(1, n))
 
 
 def _apply_threads() -> None:
