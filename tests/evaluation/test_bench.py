@@ -143,7 +143,11 @@ def test_verdicts_judge_each_target():
         "encoder_threads": [{"threads": 1, "query_ms": {"p50": 30.0}}, {"threads": 2, "query_ms": {"p50": 20.0}}],
         "scales": {
             "1000": _scale(1000, "flat", ask_over_floor={"p50": 1.4}, took_over_in_process={"p50": 1.2}),
-            "100000": _scale(100_000, "hnsw", http_over_floor={"p50": 2.5}),
+            "100000": _scale(
+                100_000, "hnsw", http_over_floor={"p50": 2.5},
+                writes={"uploads": 20, "visible_beyond_embedding_ms": {"p95": 400.0},
+                        "ask_during_over_idle": {"p50": 1.3}},
+            ),
         },
     }
     found = verdicts(report)
@@ -159,11 +163,13 @@ def test_verdicts_judge_each_target():
         ("index_kind", "every"): "pass", ("hnsw_recall_at_10", "100000"): "pass",
         ("faiss_threads", "single-query"): "miss", ("encoder_threads", "query"): "pass",
         ("blas_threads", "numpy"): "pass",
+        ("upload_visible_beyond_embedding_p95_ms", "100000"): "pass", ("ask_during_uploads_over_idle", "100000"): "miss",
     }
     # An index of the wrong kind for its size is a miss; without HNSW the recall cannot be judged.
     report["scales"] = {"100000": _scale(100_000, "flat")}
     by_target = {v["target"]: v["status"] for v in verdicts(report)}
     assert by_target["index_kind"] == "miss" and by_target["hnsw_recall_at_10"] == "n/a"
+    assert by_target["upload_visible_beyond_embedding_p95_ms"] == "n/a"  # no writes measured
 
 
 @pytest.mark.slow
@@ -173,7 +179,7 @@ def test_small_run_end_to_end(tmp_path, monkeypatch):
     from app.evaluation.bench import run_bench
 
     out = tmp_path / "bench.json"
-    report = run_bench([300], "e5-small", 4, out, sample_chunks=40, workdir=tmp_path / "work", show=False)
+    report = run_bench([300], "e5-small", 4, out, sample_chunks=40, workdir=tmp_path / "work", show=False, writes=2)
     assert json.loads(out.read_text(encoding="utf-8"))["scales"].keys() == {"300"}
     sample = report["sample"]
     assert sample["chunks"] >= 40 and sample["reingest_embedded"] == 0
@@ -199,6 +205,12 @@ def test_small_run_end_to_end(tmp_path, monkeypatch):
         assert abs(cosines["real"]["mean"] - cosines["synthetic"]["mean"]) < 0.05
     assert report["machine"]["cpus"] >= 1 and len(report["load_average"]["end"]) == 3
     assert {v["target"] for v in report["targets"]} == set(TARGETS) - LOAD_TARGETS
+    # Two single uploads and deletions against a real server on a copy of the index, each cited, then gone.
+    writes = scale["writes"]
+    assert writes["upload_ms"]["n"] == 2 and writes["delete_ms"]["n"] == 2 and writes["ask_idle_ms"]["n"] == 4
+    assert 0 < writes["embedding_ms"]["p50"] < writes["upload_ms"]["p50"]
+    assert writes["visible_ms"]["max"] < 30_000 and writes["gone_ms"]["max"] < 30_000  # 30 s: never seen
+    assert writes["chunks_after"] >= build["chunks"]
     assert scale["http_over_floor"]["p50"] > 0 and scale["took_over_in_process"]["p50"] > 0
 
 

@@ -116,6 +116,9 @@ def verdicts(report: dict) -> list[dict]:
         beyond = w["visible_beyond_embedding_ms"].get("p95")
         out.append(_verdict("upload_visible_beyond_embedding_p95_ms", beyond, where))
         out.append(_verdict("ask_during_uploads_over_idle", w["ask_during_over_idle"]["p50"], f"{where}, p50"))
+    else:
+        for name in ("upload_visible_beyond_embedding_p95_ms", "ask_during_uploads_over_idle"):
+            out.append(_verdict(name, None, "not measured (bench --writes N)"))
     hnsw = [(k, s["hnsw"]) for k, s in scales.items() if s.get("hnsw")]
     if hnsw:
         k, h = hnsw[-1]
