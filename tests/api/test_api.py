@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from importlib.util import find_spec
+from types import SimpleNamespace
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,6 +33,45 @@ ANSWER_KEYS = {"text", "sentence", "confidence", "doc_id", "title", "lang", "sta
 PASSAGE_KEYS = {"doc_id", "title", "lang", "chunk_id", "text", "score", "start", "end"}
 SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin", "date", "collection"}
 
+
+
+# Every test of this module runs on both stores: the embedded index and Milvus Lite (RAG_STORE=milvus).
+STORES = ["local", pytest.param("milvus", marks=pytest.mark.skipif(not find_spec("pymilvus"), reason="no pymilvus"))]
+
+
+def _milvus_workspace(root, encoder, corpus):
+    """The seed corpus ingested into a private Milvus Lite file, laid out like the ``workspace`` fixture."""
+    shutil.copytree(corpus, root / "corpus")
+    settings = make_settings(root / "index", store="milvus", milvus_uri=str(root / "milvus.db"))
+    pipeline = Pipeline(settings, encoder=encoder)
+    pipeline.ingest_folder(root / "corpus")
+    return SimpleNamespace(root=root, corpus=root / "corpus", index=root / "index", settings=settings, pipeline=pipeline)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def client(request, client, seed, encoder, tmp_path_factory):
+    """The session client (embedded store), or the same over Milvus Lite."""
+    if request.param == "local":
+        yield client
+        return
+    ws = _milvus_workspace(tmp_path_factory.mktemp("api-milvus"), encoder, seed.corpus)
+    with TestClient(create_app(ws.settings, pipeline=ws.pipeline)) as test_client:
+        yield test_client
+    ws.pipeline.store.close()
+
+
+@pytest.fixture(params=STORES)
+def workspace_client(request, tmp_path, seed, encoder, api_keys):
+    """A client over a private index that the test may write to, on either store; requests carry the admin key."""
+    ws = request.getfixturevalue("workspace") if request.param == "local" else None
+    ws = ws or _milvus_workspace(tmp_path, encoder, seed.corpus)
+    app = create_app(ws.settings, pipeline=ws.pipeline)
+    with TestClient(app, raise_server_exceptions=False, headers=api_keys.admin_headers) as c:
+        c.workspace = ws
+        yield c
+    ws.pipeline.store.close()
+
+
 QUESTIONS = [
     "Сколько человек приняли участие в конференции в Боровом?",
     "Who is the head of the OSCE Centre in Bishkek?",
@@ -54,8 +97,9 @@ def document_text(client, doc_id: str) -> str:
 # -- contract ------------------------------------------------------------------------------------------------
 
 
-def test_health(client, pipeline):
+def test_health(client):
     """/health reports status, counts, the encoder and when the index was built."""
+    pipeline = client.app.state.pipeline  # the store this client serves
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["documents"] == 5 and body["chunks"] == len(pipeline.snapshot.chunks)
@@ -93,8 +137,9 @@ def test_search_response_shape(client):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_top_k_bounds_are_inclusive(client, pipeline):
+def test_top_k_bounds_are_inclusive(client):
     """top_k=1 and top_k=50 are accepted; 50 on a small index returns every chunk once."""
+    pipeline = client.app.state.pipeline  # the store this client serves
     assert len(ask(client, "граница", top_k=1)["passages"]) == 1
     passages = ask(client, "граница", top_k=50)["passages"]
     assert len(passages) == len(pipeline.snapshot.chunks)
@@ -148,8 +193,9 @@ def test_unrelated_question_gets_null_answer(client, question):
 # -- documents -----------------------------------------------------------------------------------------------
 
 
-def test_list_documents(client, pipeline):
+def test_list_documents(client):
     """GET /documents lists every document with doc_id, title, lang, chars and chunks."""
+    pipeline = client.app.state.pipeline  # the store this client serves
     listing = client.get("/documents").json()
     assert sorted(d["doc_id"] for d in listing) == list(SEED_DOCS)
     for item in listing:
