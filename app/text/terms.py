@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import Stemmer
@@ -38,6 +39,9 @@ def terms(text: str) -> list[str]:
 _NAME = re.compile(r"\b[A-ZА-ЯЁ][a-zа-яё]{3,}(?:-[A-ZА-ЯЁa-zа-яё]+)?\b")
 
 
+_TRANSLIT_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=50_000)
 def _transliterate(word: str) -> str:
     """The same name in the other script: "Bishkek" ↔ "Бишкек", "Kapinos" ↔ "Капинос"."""
@@ -47,7 +51,10 @@ def _transliterate(word: str) -> str:
         return iuliia.WIKIPEDIA.translate(word)
     from transliterate import translit
 
-    return translit(word, "ru")
+    # transliterate registers its language packs on first use, and two threads doing it at once make one of them
+    # fail with LanguagePackNotFound (a fresh server's first concurrent questions): the first call is serialised.
+    with _TRANSLIT_LOCK:
+        return translit(word, "ru")
 
 
 def query_terms(text: str) -> list[tuple[str, ...]]:
