@@ -105,6 +105,7 @@ class IndexStore:
         self.views = self.root / "views"
         self._segments: dict[str, Snapshot] = {}  # loaded segments by name, shared by successive views
         self._cache_lock = threading.Lock()
+        self._composed: tuple[ViewSpec, int, Snapshot] | None = None  # the last served view: listings reuse it
 
     # -- reading ------------------------------------------------------------------------------
     def version(self) -> str | None:
@@ -198,12 +199,17 @@ class IndexStore:
     def view(self, spec: ViewSpec, ef_search: int = EF_SEARCH, served: bool = True) -> Snapshot:
         """The snapshot of ``spec``. For the ``served`` state, segments it no longer names leave the cache (a view
         of some segments only, such as the deltas being merged, keeps the others loaded)."""
+        composed = self._composed
+        if served and composed is not None and composed[0] == spec and composed[1] == ef_search:
+            return composed[2]
         segments = [self.segment(name, ef_search) for name in spec.segments]
+        snap = combine(segments, [spec.dead_in(name) for name in spec.segments])
         if served:
             with self._cache_lock:
                 for name in [n for n in self._segments if n not in spec.segments]:
                     del self._segments[name]
-        return combine(segments, [spec.dead_in(name) for name in spec.segments])
+                self._composed = (spec, ef_search, snap)
+        return snap
 
     def stored_documents(self) -> list[Document]:
         """The served documents, read without their vectors (also from an index of an older format)."""

@@ -9,6 +9,7 @@ folds everything into a new base; until then they are marked dead: never searche
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -126,7 +127,11 @@ class SegmentedLexical:
         self.parts = [p.with_stats(self.stats) for p in parts]
         self.live = live_chunks
         self.num_docs = len(live_chunks)
-        self.vocab = {t: 0 for p in parts for t in p.vocab}  # for reports (vocabulary size)
+
+    @cached_property
+    def vocab(self) -> dict[str, int]:
+        """Every term of any segment (for reports: the vocabulary size); built on first use, not per view."""
+        return {t: 0 for p in self.parts for t in p.vocab}
 
     def idf(self, term: str) -> float:
         return self.parts[0].idf(term)
