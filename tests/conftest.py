@@ -62,11 +62,13 @@ PYTHON = sys.executable
 
 
 @contextmanager
-def full_inference_queue(pipeline: Pipeline) -> Iterator[None]:
-    """Inside the block the model thread is busy and no question may wait for it: every question is shed."""
+def full_inference_queue(client) -> Iterator[None]:
+    """Inside the block the model thread of ``client``'s app is busy and no question may wait for it: every question
+    is shed. The app's warm-up is awaited first: loading the reader needs that thread too."""
     import threading
 
-    queue = pipeline.inference
+    assert client.app.state.readiness.warm.wait(120), client.app.state.readiness.failure
+    queue = client.app.state.pipeline.inference
     gate = threading.Event()
     blocker = threading.Thread(target=queue.call, args=(gate.wait, 30))
     blocker.start()

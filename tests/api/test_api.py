@@ -39,32 +39,46 @@ SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin", "date", 
 STORES = ["local", pytest.param("milvus", marks=pytest.mark.skipif(not find_spec("pymilvus"), reason="no pymilvus"))]
 
 
-def _milvus_workspace(root, encoder, corpus):
-    """The seed corpus ingested into a private Milvus Lite file, laid out like the ``workspace`` fixture."""
-    shutil.copytree(corpus, root / "corpus")
+@pytest.fixture(scope="module")
+def milvus_seed(tmp_path_factory, seed, encoder):
+    """The seed corpus ingested once into a Milvus Lite file; tests work on copies of the folder."""
+    root = tmp_path_factory.mktemp("milvus-seed")
+    shutil.copytree(seed.corpus, root / "corpus")
     settings = make_settings(root / "index", store="milvus", milvus_uri=str(root / "milvus.db"))
     pipeline = Pipeline(settings, encoder=encoder)
-    pipeline.ingest_folder(root / "corpus")
+    assert not pipeline.ingest_folder(root / "corpus").failed
+    pipeline.store.close()  # Milvus Lite admits one process per data file: the copies are opened, never this one
+    return root
+
+
+def _milvus_workspace(root, encoder, template):
+    """A private copy of the Milvus Lite seed, laid out like the ``workspace`` fixture."""
+    shutil.copytree(template, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
+    settings = make_settings(root / "index", store="milvus", milvus_uri=str(root / "milvus.db"))
+    pipeline = Pipeline(settings, encoder=encoder)
     return SimpleNamespace(root=root, corpus=root / "corpus", index=root / "index", settings=settings, pipeline=pipeline)
 
 
 @pytest.fixture(scope="module", params=STORES)
-def client(request, client, seed, encoder, tmp_path_factory):
+def client(request, client, encoder, tmp_path_factory):
     """The session client (embedded store), or the same over Milvus Lite."""
     if request.param == "local":
         yield client
         return
-    ws = _milvus_workspace(tmp_path_factory.mktemp("api-milvus"), encoder, seed.corpus)
+    template = request.getfixturevalue("milvus_seed")
+    ws = _milvus_workspace(tmp_path_factory.mktemp("api-milvus"), encoder, template)
     with TestClient(create_app(ws.settings, pipeline=ws.pipeline)) as test_client:
         yield test_client
     ws.pipeline.store.close()
 
 
 @pytest.fixture(params=STORES)
-def workspace_client(request, tmp_path, seed, encoder, api_keys):
+def workspace_client(request, tmp_path, encoder, api_keys):
     """A client over a private index that the test may write to, on either store; requests carry the admin key."""
-    ws = request.getfixturevalue("workspace") if request.param == "local" else None
-    ws = ws or _milvus_workspace(tmp_path, encoder, seed.corpus)
+    if request.param == "local":
+        ws = request.getfixturevalue("workspace")
+    else:
+        ws = _milvus_workspace(tmp_path, encoder, request.getfixturevalue("milvus_seed"))
     app = create_app(ws.settings, pipeline=ws.pipeline)
     with TestClient(app, raise_server_exceptions=False, headers=api_keys.admin_headers) as c:
         c.workspace = ws
@@ -596,7 +610,7 @@ def test_writes_beyond_the_queue_get_503(workspace_client):
 def test_questions_beyond_the_inference_queue_get_503(workspace_client):
     """With the encoder's queue full, /ask and /search are refused at once with 503 and Retry-After."""
     c = workspace_client
-    with full_inference_queue(c.workspace.pipeline):
+    with full_inference_queue(c):
         for path, body in (("/ask", {"question": "Who heads the OSCE Centre?"}), ("/search", {"query": "border"})):
             response = c.post(path, json=body)
             assert response.status_code == 503, response.text

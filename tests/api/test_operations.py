@@ -112,7 +112,7 @@ def test_grafana_dashboard_uses_only_metrics_the_service_exports(client):
 def test_shed_requests_are_counted(workspace_client):
     """503s of a full inference queue and of a full write queue are counted by reason."""
     c = workspace_client
-    with full_inference_queue(c.workspace.pipeline):
+    with full_inference_queue(c):
         assert c.post("/ask", json={"question": QUESTION}).status_code == 503
     c.workspace.pipeline.settings.max_queued_writes = 1
     c.app.state.writes = 1
