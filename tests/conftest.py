@@ -36,6 +36,12 @@ SEED_DOCS = tuple(sorted(RUSSIAN_DOCS + ENGLISH_DOCS))
 TEST_KEYS_FILE: Path | None = None
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Print a failure when it happens, not only in the summary, so that a run cut short still tells why."""
+    if report.failed:
+        sys.stderr.write(f"\nFAILED {report.nodeid} ({report.when}):\n{report.longreprtext[-4000:]}\n")
+
+
 def make_settings(index_dir: Path, **overrides) -> Settings:
     """Settings for a test index, independent of any .env file of the checkout; keys from ``api_keys``, no rate
     limit (the tests of the limit set one)."""

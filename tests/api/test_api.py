@@ -55,8 +55,10 @@ def _milvus_workspace(root, encoder, template):
     """A private copy of the Milvus Lite seed, laid out like the ``workspace`` fixture."""
     shutil.copytree(template, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
     settings = make_settings(root / "index", store="milvus", milvus_uri=str(root / "milvus.db"))
-    pipeline = Pipeline(settings, encoder=encoder)
-    return SimpleNamespace(root=root, corpus=root / "corpus", index=root / "index", settings=settings, pipeline=pipeline)
+    return SimpleNamespace(
+        root=root, corpus=root / "corpus", index=root / "index", settings=settings,
+        pipeline=Pipeline(settings, encoder=encoder),
+    )
 
 
 @pytest.fixture(scope="module", params=STORES)
