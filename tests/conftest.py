@@ -16,6 +16,7 @@ import pytest
 
 from app.pipeline import Pipeline
 from app.settings import Settings
+from tests.leaks import pytest_runtest_teardown, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401  (hooks)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_CORPUS = ROOT / "corpus"
