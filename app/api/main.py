@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             logging.getLogger("app").warning("index store unavailable at start-up: %s", exc)
         app.state.readiness.start()  # /health answers at once, /ready once the models are warm
         yield
+        app.state.readiness.stop()
         app.state.feedback.close()  # folds the write-ahead log back into the feedback file
 
     app = FastAPI(

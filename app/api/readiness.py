@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from app.index.storage import StoreUnavailable
 from app.pipeline import Pipeline
@@ -24,18 +23,28 @@ class Readiness:
         self.pipeline = pipeline
         self.warm = threading.Event()
         self.failure: str | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+        self._thread = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """End the warm-up when the app shuts down: no attempt starts any more and one under way is awaited (up to
+        ``timeout``), so that nothing uses the pipeline, or reopens its store, after the app has gone."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _warm_up(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 self.pipeline.warm_up()
             except StoreUnavailable as exc:
                 # The store may come back (Milvus restarting): keep trying, and say why meanwhile.
                 self.failure = f"the index store is unavailable: {exc}"
-                time.sleep(STORE_RETRY_SECONDS)
+                self._stopping.wait(STORE_RETRY_SECONDS)
                 continue
             except Exception as exc:  # reported by /ready; requests will raise it again with their own status
                 log.exception("warm-up failed")
