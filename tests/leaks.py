@@ -17,6 +17,8 @@ import pytest
 
 MARK = "BORDER_QA_TEST_RUN"
 GRACE_SECONDS = 10.0
+# Chromium starts its crash reporter detached from the browser on purpose (it must outlive a crash); it idles.
+DETACHED_BY_DESIGN = ("chrome_crashpad_handler",)
 
 os.environ[MARK] = str(os.getpid())
 _needle = f"{MARK}={os.getpid()}".encode()
@@ -46,8 +48,9 @@ def orphans() -> dict[int, str]:
             ancestor = _parent(pid)
             while ancestor not in (0, 1, me):
                 ancestor = _parent(ancestor)
-            if ancestor != me:
-                found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if ancestor != me and not any(name in command.split(" ", 1)[0] for name in DETACHED_BY_DESIGN):
+                found[pid] = command
         except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
             continue
     return found
