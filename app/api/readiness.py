@@ -30,6 +30,11 @@ class Readiness:
         self._thread = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
         self._thread.start()
 
+    @property
+    def warming(self) -> bool:
+        """Whether the warm-up thread still runs (warming, or waiting for the store to come back)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 30.0) -> None:
         """End the warm-up when the app shuts down: no attempt starts any more and one under way is awaited (up to
         ``timeout``), so that nothing uses the pipeline, or reopens its store, after the app has gone."""

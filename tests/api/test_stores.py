@@ -140,3 +140,34 @@ def test_unreachable_milvus_is_a_503_with_retry_after_not_a_hang(tmp_path, encod
             assert time.monotonic() - started < 2 * settings.milvus_timeout + 2
         ready = http.get("/ready")
         assert ready.status_code == 503 and "unavailable" in ready.json()["reason"]
+        readiness = http.app.state.readiness
+        assert readiness.warming  # still retrying the store
+        leaving = time.monotonic()
+    assert not readiness.warming and time.monotonic() - leaving < settings.milvus_timeout + 2
+
+
+def test_an_app_that_shut_down_never_reopens_its_milvus_lite_file(tmp_path, encoder):
+    """An app shut down while its warm-up waits for the model thread, then its store closed: the Lite file's
+    in-process server is gone and stays gone (a warm-up finishing late would restart it, a leaked server per app)."""
+    import threading
+    import time
+
+    from milvus_lite.server_manager import server_manager_instance
+
+    settings = make_settings(tmp_path / "index", store="milvus", milvus_uri=str(tmp_path / "m.db"))
+    pipeline = Pipeline(settings, encoder=encoder)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "post.txt").write_text(NEW_FACT, encoding="utf-8")
+    assert not pipeline.ingest_folder(tmp_path / "corpus").failed  # an index: the warm-up asks a question
+    pipeline.store.close()
+    gate = threading.Event()
+    busy = threading.Thread(target=pipeline.inference.call, args=(gate.wait, 30))
+    busy.start()  # the warm-up's question waits behind this
+    threading.Timer(1.0, gate.set).start()  # ... until after the app has begun shutting down
+    with TestClient(create_app(settings, pipeline=pipeline)) as http:
+        assert http.get("/health").status_code == 200
+    pipeline.store.close()
+    busy.join()
+    time.sleep(2)
+    assert not http.app.state.readiness.warming
+    assert str((tmp_path / "m.db").resolve()) not in server_manager_instance._servers
