@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from app.encoders.queued import QueuedEncoder
+from app.encoders.queued import PASSAGE_SLICE, QueuedEncoder
 from app.inference import InferenceQueue, Overloaded
 
 
@@ -109,3 +109,35 @@ def test_errors_reach_the_caller_and_the_thread_lives_on():
     with pytest.raises(ValueError, match="bad input"):
         queue.call(fail)
     assert queue.call(lambda: threading.current_thread().name) == "inference"
+
+
+class GatedPassages(RecordingEncoder):
+    """Its first passages call waits for the gate."""
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if self.gate is not None and not self.calls:
+            self.gate.wait(10)
+        return self.queries(texts)
+
+
+def test_passages_go_in_slices_and_a_question_goes_between_them():
+    """An upload's passages reach the model thread a slice at a time, come back in order, and a question asked
+    meanwhile is embedded after the slice running now, not after the whole upload."""
+    gate = threading.Event()
+    encoder = GatedPassages(gate)
+    queue = InferenceQueue()
+    queued = QueuedEncoder(encoder, queue)
+    texts = ["p" * n for n in range(1, 2 * PASSAGE_SLICE + 3)]
+    vectors: list[np.ndarray] = []
+    upload = threading.Thread(target=lambda: vectors.append(queued.passages(texts)))
+    upload.start()
+    question = threading.Thread(target=queued.query, args=("question",))
+    question.start()
+    while queue.waiting < 1:
+        threading.Event().wait(0.01)
+    gate.set()
+    upload.join()
+    question.join()
+    slices = [texts[at : at + PASSAGE_SLICE] for at in range(0, len(texts), PASSAGE_SLICE)]
+    assert encoder.calls == [slices[0], ["question"], *slices[1:]]
+    assert [v[0] for v in vectors[0]] == [len(t) for t in texts]
