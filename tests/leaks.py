@@ -62,7 +62,8 @@ def _kill(pids: dict[int, str]) -> dict[int, str]:
     alive = dict(pids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.5)
-        alive = {p: c for p, c in alive.items() if p in orphans()}
+        still = orphans()
+        alive = {p: c for p, c in alive.items() if p in still}
     for pid in alive:
         try:
             os.kill(pid, signal.SIGKILL)

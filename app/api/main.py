@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             logging.getLogger("app").warning("index store unavailable at start-up: %s", exc)
         app.state.readiness.start()  # /health answers at once, /ready once the models are warm
         yield
-        app.state.readiness.stop()
+        await asyncio.to_thread(app.state.readiness.stop)  # it may wait for a warm-up: not on the event loop
         app.state.feedback.close()  # folds the write-ahead log back into the feedback file
 
     app = FastAPI(

@@ -27,6 +27,7 @@ class Readiness:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
         self._thread.start()
 
@@ -41,6 +42,8 @@ class Readiness:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("warm-up still running %.0f s after shutdown began; leaving it", timeout)
 
     def _warm_up(self) -> None:
         while not self._stopping.is_set():

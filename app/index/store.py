@@ -354,3 +354,4 @@ class IndexStore:
     def close(self) -> None:
         with self._cache_lock:
             self._segments.clear()
+            self._composed = None

@@ -75,7 +75,7 @@ def api_server(tmp_path_factory, host_site, api_keys):
     }
     ingest = subprocess.run(
         [sys.executable, "-m", "app", "ingest", "--corpus", str(corpus), "--index", str(index)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     if ingest.returncode != 0:
         pytest.fail(f"ingest failed ({ingest.returncode}):\n{ingest.stdout}\n{ingest.stderr}")
