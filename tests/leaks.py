@@ -8,6 +8,7 @@ grace to exit, then killed and named in the summary, and the run fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -48,8 +49,10 @@ def orphans() -> dict[int, str]:
             ancestor = _parent(pid)
             while ancestor not in (0, 1, me):
                 ancestor = _parent(ancestor)
+            if ancestor == me:
+                continue
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if ancestor != me and not any(name in command.split(" ", 1)[0] for name in DETACHED_BY_DESIGN):
+            if not any(name in command.split(" ", 1)[0] for name in DETACHED_BY_DESIGN):
                 found[pid] = command
         except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
             continue
@@ -65,10 +68,8 @@ def _kill(pids: dict[int, str]) -> dict[int, str]:
         still = orphans()
         alive = {p: c for p, c in alive.items() if p in still}
     for pid in alive:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return alive
 
 
