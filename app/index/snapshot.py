@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.index import checkpoints
 from app.index.dense import EF_SEARCH, DenseIndex
 from app.index.lexical import LexicalIndex
 from app.index.projection import LanguageProjection
@@ -184,6 +185,7 @@ class Snapshot:
         np.save(folder / "chunk_vectors.npy", self.chunk_vectors)
         np.save(folder / "entities.npy", self.entities)
         self.dense.save(folder / "dense.faiss")
+        checkpoints.reached("segment:partial")
         self.projection.save(folder / "projection.npy")
         (folder / "lexical").mkdir(exist_ok=True)
         self.lexical.save(folder / "lexical")

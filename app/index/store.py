@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.index import checkpoints
 from app.index.dense import EF_SEARCH
 from app.index.projection import LanguageProjection
 from app.index.snapshot import Snapshot
@@ -272,6 +273,7 @@ class IndexStore:
             snapshot.manifest = {**snapshot.manifest, "delta": True}
         snapshot.save(staging)
         _fsync_tree(staging)
+        checkpoints.reached("segment:staged")
         return staging
 
     def adopt(self, staging: Path, snapshot: Snapshot) -> str:
@@ -279,6 +281,7 @@ class IndexStore:
         name = _new_name()
         os.rename(staging, self.versions / name)
         _fsync_dir(self.versions)  # the rename must be durable before a view may name it
+        checkpoints.reached("segment:adopted")
         with self._cache_lock:
             self._segments[name] = snapshot
         return name
@@ -297,7 +300,9 @@ class IndexStore:
             self.views.mkdir(parents=True, exist_ok=True)
             spec = ViewSpec(_new_name() + ".json", segments, dead)
             _write_durably(self.views / spec.name, spec.to_json())
+            checkpoints.reached("view:written")
         _write_durably(self.root / "CURRENT", spec.name)
+        checkpoints.reached("current:written")
         self._prune(spec)
         return spec
 

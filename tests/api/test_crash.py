@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import threading
-import time
 
 import httpx
 import pytest
@@ -15,94 +13,69 @@ import pytest
 from app.index.store import IndexStore
 from tests.api.test_server import start_server
 from tests.conftest import SEED_DOCS, stop, wait_healthy
+from tests.crashpoints import crash_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-# Kill points as fractions of one upload's duration: early (reading, embedding), late (building, writing, fsync).
-KILL_AT = (0.3, 0.7, 0.95)
+# Where the server dies, one point per round: while writing the upload's segment, with its view written but not
+# served, and with it served but not acknowledged. The server reaches each point once per upload: it dies on the
+# upload after ``ACKNOWLEDGED`` ones (compaction, which writes segments too, is kept out of these rounds).
+KILL_AT = ("segment:partial", "view:written", "current:written")
+ACKNOWLEDGED = 3
+NO_COMPACTION = {"RAG_COMPACT_RATIO": "1", "RAG_COMPACT_CHUNKS": "1000000"}  # the seed has more chunks than 12 uploads
 
 
 def upload_text(n: int) -> str:
     return f"Report {n}. The Karakol-{n} outpost has {100 + n} border guards and {n + 3} patrol dogs."
 
 
-class Uploader(threading.Thread):
-    """Uploads documents one after another until stopped; records which ones the server acknowledged (201)."""
-
-    def __init__(self, url: str, headers: dict, first: int):
-        super().__init__(daemon=True)
-        self.url, self.headers, self.n = url, headers, first
-        self.acknowledged: dict[str, str] = {}
-        self.current: tuple[int, float] | None = None  # (number, start) of the upload in flight: one assignment
-        self.durations: list[float] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=120, headers=self.headers) as http:
-            while not self.stop.is_set():
-                doc_id, text = f"crash/{self.n:03d}.txt", upload_text(self.n)
-                self.current = (self.n, time.monotonic())
-                try:
-                    response = http.post("/documents", json={"doc_id": doc_id, "text": text})
-                except httpx.HTTPError:
-                    return  # the server was killed mid-request: the outcome is unknown to the client
-                if response.status_code == 201:
-                    self.acknowledged[doc_id] = text
-                    self.durations.append(time.monotonic() - self.current[1])
-                self.current = None
-                self.n += 1
-
-
-def kill_during_an_upload(process, uploader: Uploader, fraction: float) -> int:
-    """SIGKILL the server ``fraction`` of the way through an upload (timed by the last ones); its number."""
-    deadline = time.monotonic() + 240
-    while len(uploader.durations) < 3:  # the first upload after a start also loads the NER model: not typical
-        assert time.monotonic() < deadline and uploader.is_alive(), "uploads are not acknowledged"
-        time.sleep(0.01)
-    seen = None
-    while time.monotonic() < deadline:
-        current = uploader.current
-        if current is None or current == seen:
-            time.sleep(0.001)
-            continue
-        seen = current
-        recent = sorted(uploader.durations[-5:])
-        target = current[1] + fraction * recent[len(recent) // 2]
-        while time.monotonic() < target:
-            time.sleep(0.001)
-        if uploader.current == current:  # the same upload is still in flight
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-            return current[0]
-    raise AssertionError("no upload was in flight at the kill point")
+def upload_until_killed(url: str, headers: dict, first: int) -> tuple[dict[str, str], int]:
+    """Upload documents one after another until the server dies; the acknowledged (201) ones and the number of the
+    one cut by the kill."""
+    acknowledged: dict[str, str] = {}
+    n = first
+    with httpx.Client(base_url=url, timeout=120, headers=headers) as http:
+        while n < first + ACKNOWLEDGED + 1:
+            doc_id, text = f"crash/{n:03d}.txt", upload_text(n)
+            try:
+                response = http.post("/documents", json={"doc_id": doc_id, "text": text})
+            except httpx.HTTPError:
+                return acknowledged, n  # the server was killed mid-request: the outcome is unknown to the client
+            assert response.status_code == 201, response.text
+            acknowledged[doc_id] = text
+            n += 1
+    raise AssertionError(f"the server survived {ACKNOWLEDGED + 1} uploads")
 
 
 def test_kill_9_during_uploads(tmp_path, seed, api_keys):
-    """Three rounds of: upload continuously, SIGKILL mid-upload, restart; the index is always whole and complete."""
+    """Three rounds of: upload, SIGKILL at a named step of an upload's write, restart; the index is always whole
+    and complete, and an upload killed after its state was served is kept."""
     shutil.copytree(seed.index, tmp_path / "index")
     acknowledged: dict[str, str] = {}
     maybe: dict[str, str] = {}  # in flight at the kill: may be there (complete) or not (at all)
     n = 0
-    for round_, fraction in enumerate(KILL_AT):
+    for round_, point in enumerate(KILL_AT):
         log = tmp_path / f"server-{round_}.log"
-        process, url = start_server(tmp_path / "index", log)
+        env = {**crash_env(point, nth=ACKNOWLEDGED + 1), **NO_COMPACTION}
+        process, url = start_server(tmp_path / "index", log, **env)
         try:
             wait_healthy(process, url, log, timeout=300)
             check_served(url, tmp_path / "index", acknowledged, maybe)
-            uploader = Uploader(url, api_keys.admin_headers, first=n)
-            uploader.start()
-            killed = kill_during_an_upload(process, uploader, fraction)
-            uploader.stop.set()
-            uploader.join(timeout=120)
-            acknowledged.update(uploader.acknowledged)
-            maybe[f"crash/{killed:03d}.txt"] = upload_text(killed)
+            done, killed = upload_until_killed(url, api_keys.admin_headers, first=n)
+            assert process.wait(timeout=60) == -signal.SIGKILL
+            assert len(done) == ACKNOWLEDGED
+            acknowledged.update(done)
+            if point == "current:written":  # served before the kill: it must survive it
+                acknowledged[f"crash/{killed:03d}.txt"] = upload_text(killed)
+            else:
+                maybe[f"crash/{killed:03d}.txt"] = upload_text(killed)
             n = killed + 1
         finally:
             if process.poll() is None:
                 stop(process)
     # A last restart: the index opens and holds everything acknowledged in any round.
     log = tmp_path / "server-last.log"
-    process, url = start_server(tmp_path / "index", log)
+    process, url = start_server(tmp_path / "index", log, **NO_COMPACTION)
     try:
         wait_healthy(process, url, log, timeout=300)
         check_served(url, tmp_path / "index", acknowledged, maybe)
@@ -112,9 +85,9 @@ def test_kill_9_during_uploads(tmp_path, seed, api_keys):
         kept = sum(doc_id in {d["doc_id"] for d in httpx.get(f"{url}/documents", timeout=60).json()} for doc_id in maybe)
     finally:
         stop(process)
-    assert len(acknowledged) >= 3 * len(KILL_AT)
-    print(f"kill -9: {len(KILL_AT)} kills mid-upload, {len(acknowledged)} acknowledged uploads all served after "
-          f"restarts; of the {len(maybe)} cut uploads {kept} were complete, {len(maybe) - kept} absent")
+    assert kept == 0, "an upload killed before its state was served must not be served"
+    print(f"kill -9 at {', '.join(KILL_AT)}: {len(acknowledged)} uploads served after restarts, "
+          f"{len(maybe)} cut before being served absent")
 
 
 def check_served(url: str, index, acknowledged: dict[str, str], maybe: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 
@@ -11,7 +12,8 @@ import pytest
 
 from app.index.store import MAX_DELTAS, IndexStore
 from app.pipeline import Pipeline
-from tests.conftest import BISHKEK, PYTHON, SEED_DOCS, TASHKENT, make_settings
+from tests.conftest import BISHKEK, PYTHON, SEED_DOCS, TASHKENT, make_settings, subprocess_env
+from tests.crashpoints import crash_env
 
 OSH = "Report from Osh. The Kara-Suu border post was staffed by 47 officers and 9 dogs in March 2024."
 NARYN = "Пограничная застава Нарын получила 12 новых автомобилей в мае 2024 года."
@@ -182,43 +184,31 @@ _COMPACT = (
 )
 
 
-def _first_file_of_new_segment(versions, known):
-    """True once a compaction has renamed its new base into place (before the view naming it is published)."""
-    return any(p.name not in known and not p.name.startswith(".") for p in versions.iterdir())
-
-
-def _staging_started(versions, known):
-    """True once a compaction has begun writing its new base aside."""
-    return any(p.name.startswith(".building-") for p in versions.iterdir())
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", [_staging_started, _first_file_of_new_segment])
-def test_kill_9_during_compaction_leaves_a_complete_index(deltas, moment):
-    """A compaction killed with SIGKILL while writing its base, or after renaming it but before the swap, leaves
-    the pre-compaction view served, whole; the next compaction completes."""
-    import signal
-
+@pytest.mark.parametrize("point", ["segment:partial", "segment:staged", "segment:adopted"])
+def test_kill_9_during_compaction_leaves_a_complete_index(deltas, point):
+    """A compaction killed with SIGKILL while writing its base, once it is staged, or after renaming it into place
+    but before the swap, leaves the pre-compaction view served, whole; the next compaction
+    completes and leaves no staging behind."""
     pipeline = deltas.pipeline
     for i in range(3):
         pipeline.upsert(f"post-{i}.txt", f"Post {i} near Osh has {10 + i} guards and {i} trucks.")
     pipeline.delete(TASHKENT)
     expected = set(pipeline.snapshot.documents)
     versions = deltas.index / "versions"
-    known = {p.name for p in versions.iterdir()}
     pointer = (deltas.index / "CURRENT").read_text()
 
-    process = subprocess.Popen([PYTHON, "-c", _COMPACT, str(deltas.index)])
-    deadline = time.monotonic() + 300
-    while not moment(versions, known) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.0005)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=60)
-    assert (deltas.index / "CURRENT").read_text() == pointer, "the compaction finished before it could be killed"
+    killed = subprocess.run(
+        [PYTHON, "-c", _COMPACT, str(deltas.index)], env=subprocess_env(**crash_env(point)), timeout=600,
+        capture_output=True, text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, f"the compaction never reached {point}: {killed.stderr[-2000:]}"
+    assert (deltas.index / "CURRENT").read_text() == pointer
     snap = IndexStore(deltas.index).load()
     assert set(snap.documents) == expected
     assert snap.chunk_count == sum(len(snap.chunk_rows(d)) for d in snap.documents)
-    result = subprocess.run([PYTHON, "-c", _COMPACT, str(deltas.index)], timeout=600, capture_output=True, text=True)
+    result = subprocess.run([PYTHON, "-c", _COMPACT, str(deltas.index)], timeout=600, capture_output=True, text=True,
+                            env=subprocess_env())
     assert "compacted True" in result.stdout, result.stderr
     compacted = IndexStore(deltas.index).load()
     assert set(compacted.documents) == expected and compacted.live.all()
