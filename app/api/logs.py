@@ -33,6 +33,8 @@ def configure_logging(level: str = "INFO") -> None:
                 "app.access": {"handlers": ["lines"], "level": "INFO", "propagate": False},
                 "app.audit": {"handlers": ["lines"], "level": "INFO", "propagate": False},
                 "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+                # FAISS logs which CPU-specific build it tried (AVX512, AVX2, ...) at INFO: no news to an operator.
+                "faiss.loader": {"level": "WARNING"},
             },
             "root": {"handlers": ["plain"], "level": level},
         }
