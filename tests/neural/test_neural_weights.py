@@ -55,11 +55,28 @@ def test_bert_has_all_weights(bert):
     """Every parameter comes from the file (load_bert raises on missing/unexpected keys); no pooler."""
     assert bert.pooler is None
     assert bert.config.num_hidden_layers == 12 and bert.config.hidden_size == 384
-    assert sum(p.numel() for p in bert.parameters()) == 117_505_920
+    words = bert.embeddings.word_embeddings
+    assert sum(p.numel() for p in bert.parameters()) + words.num_embeddings * words.embedding_dim == 117_505_920
     e5 = read_e5_file()
     layer = bert.encoder.layer[11].output.dense.weight.detach().numpy()
     assert np.array_equal(layer.reshape(-1), e5.array("l11.fo.w"))
     assert np.array_equal(bert.embeddings.LayerNorm.bias.detach().numpy(), e5.array("emb.ln.b"))
+
+
+@pytest.mark.slow
+def test_packed_word_embeddings_look_up_the_dequantised_rows(bert):
+    """The 4-bit word table (54 MB instead of 384 MB in fp32) gives exactly the rows dequantisation gives."""
+    import torch
+
+    e5 = read_e5_file()
+    table = e5.array("emb.word").reshape(e5.header.vocab, e5.header.hidden)
+    words = bert.embeddings.word_embeddings
+    assert words.blocks.numel() == e5.tensors["emb.word"].nbytes < table.nbytes // 7
+    ids = torch.tensor([[0, 1, 2, 3, 17, 250_036], [5, 123_456, 6, 7, 8, 9]])
+    with torch.inference_mode():
+        looked_up = words(ids).numpy()
+    assert looked_up.dtype == np.float32 and looked_up.shape == (2, 6, 384)
+    assert np.array_equal(looked_up, table[ids.numpy()])
 
 
 @pytest.mark.slow
