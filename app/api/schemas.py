@@ -32,6 +32,11 @@ def check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
+def check_doc_ids(doc_ids: list[str] | None) -> list[str] | None:
+    """Every id ``check_doc_id`` accepts (ids a request names reach the store's queries)."""
+    return [check_doc_id(d) for d in doc_ids] if doc_ids is not None else None
+
+
 MAX_COLLECTION_CHARS = 100
 
 
@@ -53,6 +58,8 @@ class FiltersIn(BaseModel):
     date_to: Optional[dt.date] = Field(None, description="Documents dated on or before (YYYY-MM-DD).")
     collections: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=100)
     doc_ids: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=1000)
+
+    _doc_ids = field_validator("doc_ids")(classmethod(lambda cls, v: check_doc_ids(v)))
 
     @field_validator("collections")
     @classmethod
@@ -91,6 +98,8 @@ class QueryIn(BaseModel):
     )
     filters: Optional[FiltersIn] = Field(None, description="Language, date, collection and document filters.")
 
+    _doc_ids = field_validator("doc_ids")(classmethod(lambda cls, v: check_doc_ids(v)))
+
     def all_filters(self) -> Filters | None:
         """``filters`` and the top-level ``doc_ids`` as one record (both must hold)."""
         if self.filters is None:
@@ -123,6 +132,7 @@ class TurnIn(BaseModel):
     sentences: list[StrictStr] = Field(default_factory=list, max_length=20, description="Its answer sentences.")
 
     _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
+    _doc_ids = field_validator("doc_ids")(classmethod(lambda cls, v: check_doc_ids(v)))
 
     @field_validator("sentences")
     @classmethod

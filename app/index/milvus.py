@@ -10,17 +10,27 @@ one did not finish. Atomicity is per document: a commit of several documents may
 Milvus Lite (``RAG_MILVUS_URI`` a path ending in ``.db``, the default) runs inside the process that opens it and
 locks its data folder: one process per file. Several API workers or an ingest beside a server need a Milvus server.
 
-Writers must hold ``lock()``. It is a file lock: beside the Lite file, or beside the index folder for a server, so
-it serialises writers on one host; writers on several hosts against one server must be kept to one at a time by
-whatever runs them (Milvus offers no compare-and-set to build a safe lease on).
+Writers must hold ``lock()``: a file lock (beside the Lite file, or beside the index folder for a server) queues the
+writers of one host, and for a server a lease kept in Milvus (``app/index/milvus_lease.py``) those of every host
+sharing it (API replicas, an ingest container). A Lite file is only ever open in one process, so its file lock is
+enough (and a writer killed while holding it holds up no one). Every step that changes the ``state`` row or the
+term statistics first checks that the lease is still held, and a state write first reads the row again and refuses
+to go on if another writer changed it meanwhile: a writer that lost its turn stops (``LeaseLost``, retryable)
+instead of writing a stale view over the new one.
+
+Values enter Milvus expressions only through ``literal`` (``app/index/milvus_schema.py``), which escapes them:
+pymilvus's ``get``/``delete`` by string id and its query iterator quote string keys without escaping, so the store
+uses neither for them (Milvus Lite has no expression templates).
 
 Questions: ``reader(query)`` searches Milvus for the chunks nearest the (projected) question vector and the best
 BM25 chunks (sparse vectors of document-side weights against idf query weights), both under the question's filters,
 then fetches the documents holding them whole and builds a ``Snapshot`` of just those, scored with the corpus's
-BM25 statistics: the retriever runs on it unchanged. Fetched documents are cached by generation (their rows never
-change). The stored weights use the average chunk length of when they were written; they only pick candidates,
-whose scores are then computed with the current statistics. The statistics are updated after a commit's document
-rows, so a question read during a commit may see idf that does not count it yet.
+BM25 statistics: the retriever runs on it unchanged. A question fetches at most ``2 * RAG_CANDIDATES +
+EXTRA_DOCUMENTS`` documents; a document filter restricts the searches but its documents are not fetched for it.
+Fetched documents are cached by generation (their rows never change). The stored weights use the average chunk
+length of when they were written; they only pick candidates, whose scores are then computed with the current
+statistics. The statistics are updated after a commit's document rows, so a question read during a commit may see
+idf that does not count it yet.
 
 ``replace`` builds a new *epoch* of collections beside the served one and then switches the ``state`` row to it:
 readers never see a rebuild half done.
@@ -49,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.index.lexical import TermStats
+from app.index.milvus_lease import LEASE_SECONDS, LeaseLost, MilvusLease
 from app.index.milvus_schema import (
     EPOCH_NAME,
     PLACEHOLDER,
@@ -56,11 +67,14 @@ from app.index.milvus_schema import (
     Names,
     chunk_length,
     create_collections,
+    create_lease,
     create_meta,
     filter_expression,
+    lease_name,
     literal,
     meta_name,
     one_of,
+    primary_key,
     term_id,
 )
 from app.index.milvus_tables import (
@@ -92,6 +106,12 @@ ID_BATCH = 500  # ids per `in [...]` expression
 FLUSH_ROWS = 2_000  # a commit writing more rows flushes: Milvus Lite searches unflushed rows without an index
 EXACT_LIMIT = 50_000  # most filtered chunks scored exactly when a filtered graph search came back short
 BOUND_HITS = 3  # best chunks fetched per query term, so each term's best BM25 score is in the snapshot
+# Documents a question may fetch beyond its dense and sparse hits (at most RAG_CANDIDATES documents each): those of
+# the conversation it continues (3 turns of at most 20 documents) and then the best chunks of its terms, rarest
+# term first. A question's cost stays bounded however many terms or documents it names.
+EXTRA_DOCUMENTS = 64
+SCAN_ROWS = 1_000  # rows per page of a scan
+LEASE_CREATE_TRIES = 10
 META_PARTS = 64
 META_PART_CHARS = 60_000
 CACHE_BYTES = 64 << 20
@@ -260,6 +280,9 @@ class MilvusStore:
         self.slow_timeout = max(self.timeout, SLOW_TIMEOUT)
         self.prefix = settings.milvus_prefix
         self.meta = meta_name(self.prefix)
+        self.lease_name = lease_name(self.prefix)
+        self.lease_seconds = LEASE_SECONDS
+        self._lease: MilvusLease | None = None  # held inside ``lock()``
         self._checkpoint = checkpoint
         self._client: Any = None
         self._guard = threading.RLock()
@@ -328,17 +351,41 @@ class MilvusStore:
                 self._ensure_loaded([self.meta])
         return self._meta_exists
 
+    def _get(self, collection: str, ids: Iterable[str | int], fields: list[str]) -> list[dict]:
+        """Rows by primary key, with the key (pymilvus's ``get`` would quote string keys without escaping them)."""
+        keys = list(ids)
+        if not keys:
+            return []
+        return list(self._call("query", collection, filter=one_of(primary_key(collection), keys), output_fields=fields))
+
     def _state(self) -> State | None:
         if not self._has_meta():
             return None
         try:
-            rows = self._call("get", self.meta, ids=[STATE], output_fields=["value"])
+            rows = self._get(self.meta, [STATE], ["value"])
         except _CollectionGone:
             self._meta_exists = False
             return None
         return State.from_json(rows[0]["value"]) if rows else None
 
-    def _put_state(self, state: State) -> None:
+    def _fence(self) -> None:
+        """Stop (``LeaseLost``) unless this writer still holds the write lease, before a write others would see."""
+        if self._lease is not None:
+            self._lease.check()
+
+    def _put_state(self, state: State, expected: State | None) -> None:
+        """Write the ``state`` row if it still reads ``expected`` (None: no row yet) and the lease is still held.
+
+        Milvus has no compare-and-set; under the lease no other writer should change the row, so a difference means
+        this writer lost its turn and its view is stale: it stops rather than overwrite a newer state.
+        """
+        self._fence()
+        current = self._state()
+        if current != expected:
+            raise LeaseLost(
+                f"the Milvus index changed under this writer (version {current.version if current else None}, "
+                f"expected {expected.version if expected else None}); try again"
+            )
         self._call("upsert", self.meta, [{"key": STATE, "value": state.to_json(), "placeholder": PLACEHOLDER}])
 
     def _put_blob(self, key: str, text: str) -> None:
@@ -349,8 +396,7 @@ class MilvusStore:
         self._call("upsert", self.meta, rows)
 
     def _get_blob(self, key: str) -> str | None:
-        ids = [f"{key}/{i:02d}" for i in range(META_PARTS)]
-        rows = self._call("get", self.meta, ids=ids, output_fields=["value"])
+        rows = self._get(self.meta, [f"{key}/{i:02d}" for i in range(META_PARTS)], ["value"])
         if not rows:
             return None
         return "".join(r["value"] for r in sorted(rows, key=lambda r: r["key"]))
@@ -451,7 +497,11 @@ class MilvusStore:
         expr = filter_expression(query.filters)
         k = self.settings.candidates
         vector = np.asarray(query.vector, dtype=np.float32)
+        # The search hits (at most k documents each), then the conversation's documents, then the best chunks of
+        # each term, rarest first; beyond the cap the last are left out. A document filter only restricts the hits:
+        # the documents it names are not all fetched.
         wanted = self._dense_documents(names, vector, expr, k) if vector.size else set()
+        extra: list[str] = list(query.context.doc_ids) if query.context is not None else []
         words = sorted({t for group in query.terms for t in group})
         df = self._df(names, {term_id(t) for t in words})
         weights = idf_weights(df, state.chunks)
@@ -469,21 +519,19 @@ class MilvusStore:
             wanted |= {hit["entity"]["doc_id"] for hit in hits[0]}
             # Each term's best chunks in the whole corpus (unfiltered, as the embedded index's bound is): BM25 is
             # normalised by the best score each term reaches.
+            rarest = sorted(weights, key=lambda key: (-weights[key], key))
             bounds = self._call(
                 "search",
                 names.chunks,
-                data=[{key: 1.0} for key in weights],
+                data=[{key: 1.0} for key in rarest],
                 anns_field="sparse",
                 limit=BOUND_HITS,
                 output_fields=["doc_id"],
                 search_params={"metric_type": "IP"},
             )
-            wanted |= {hit["entity"]["doc_id"] for per_term in bounds for hit in per_term}
-        if query.context is not None:
-            wanted |= set(query.context.doc_ids)
-        if query.filters.doc_ids is not None:
-            wanted |= set(query.filters.doc_ids)
-        tables = self._fetch(names, wanted)
+            extra += [hit["entity"]["doc_id"] for per_term in bounds for hit in per_term]
+        ordered = sorted(wanted) + [d for d in dict.fromkeys(extra) if d not in wanted]
+        tables = self._fetch(names, ordered[: 2 * k + EXTRA_DOCUMENTS])
         stats = TermStats(state.chunks, {t: float(df.get(term_id(t), 0)) for t in words})
         return assemble(tables, self._manifest(state), projection, dim, stats, state.avg_length)
 
@@ -531,28 +579,39 @@ class MilvusStore:
         """Document frequencies of term ids (absent ones are left out)."""
         df: dict[int, int] = {}
         for batch in _batches(sorted(keys), ID_BATCH):
-            rows = self._call("get", names.terms, ids=batch, output_fields=["df"])
+            rows = self._get(names.terms, batch, ["df"])
             df.update({int(r["term_id"]): int(r["df"]) for r in rows})
         return df
 
     def _scan(self, collection: str, fields: list[str], expr: str = "", limit: int | None = None) -> Iterator[dict]:
-        """Every row matching ``expr``, in batches (a query returns at most ``QUERY_LIMIT`` rows)."""
-        extra = {} if limit is None else {"limit": limit}
-        iterator = self._call("query_iterator", collection, batch_size=1000, filter=expr, output_fields=fields, **extra)
-        try:
-            while True:
-                try:
-                    batch = iterator.next()
-                except Exception as exc:
-                    error = _translate(exc, "query_iterator", self.target)
-                    if error is exc:
-                        raise
-                    raise error from exc
-                if not batch:
-                    return
-                yield from batch
-        finally:
-            iterator.close()
+        """Every row matching ``expr`` (at most ``limit``), in pages of ``SCAN_ROWS`` in primary-key order, each
+        starting after the last key of the one before (a query returns at most ``QUERY_LIMIT`` rows).
+
+        The paging of pymilvus's ``query_iterator``, whose next expression would hold a string key unescaped.
+        """
+        key = primary_key(collection)
+        fields = list(dict.fromkeys([key, *fields]))
+        after: str | int | None = None
+        left = limit
+        while left is None or left > 0:
+            size = SCAN_ROWS if left is None else min(SCAN_ROWS, left)
+            parts = ([f"{key} > {literal(after)}"] if after is not None else []) + ([f"({expr})"] if expr else [])
+            # The iterator flags make Milvus return the first ``size`` matches in key order.
+            rows = self._call(
+                "query",
+                collection,
+                filter=" and ".join(parts),
+                output_fields=fields,
+                limit=size,
+                iterator="True",
+                reduce_stop_for_best="True",
+            )
+            yield from rows
+            if len(rows) < size:
+                return
+            after = rows[-1][key]
+            if left is not None:
+                left -= len(rows)
 
     def _rows(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
         """Rows matching ``expr``: one query, or a scan when they are more than one query returns."""
@@ -565,7 +624,7 @@ class MilvusStore:
         """The committed generation and row counts of the documents that exist among ``doc_ids``."""
         heads: dict[str, _Head] = {}
         for batch in _batches(sorted(set(doc_ids)), ID_BATCH):
-            rows = self._call("get", names.documents, ids=batch, output_fields=["gen", "parts", "chunks", "sentences"])
+            rows = self._get(names.documents, batch, ["gen", "parts", "chunks", "sentences"])
             for r in rows:
                 heads[r["doc_id"]] = _Head(int(r["gen"]), int(r["parts"]), int(r["chunks"]), int(r["sentences"]))
         return heads
@@ -618,11 +677,8 @@ class MilvusStore:
         ids = sorted(heads)
         rows: dict[str, dict] = {}
         for batch in _batches(ids, ID_BATCH):
-            found = self._call(
-                "get",
-                names.documents,
-                ids=batch,
-                output_fields=["gen", "title", "lang", "date", "collection", "sha", "origin", "text", "parts"],
+            found = self._get(
+                names.documents, batch, ["gen", "title", "lang", "date", "collection", "sha", "origin", "text", "parts"]
             )
             rows.update({r["doc_id"]: r for r in found if r["gen"] == heads[r["doc_id"]].gen})
         parts = self._text_parts(names, {d: r for d, r in rows.items() if r["parts"] > 1})
@@ -668,7 +724,8 @@ class MilvusStore:
     # -- writes ------------------------------------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive write lock of the processes on this host (see the module docstring for servers)."""
+        """Exclusive write lock: a file lock queues the writers of this host (without polling Milvus), then, for a
+        server, the write lease in Milvus those of every host sharing it (see the module docstring)."""
         if self.lite:
             path = Path(self.target + ".lock")
         else:
@@ -677,9 +734,36 @@ class MilvusStore:
         with open(path, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                if self.lite:
+                    yield
+                    return
+                self._ensure_lease_collection()
+                lease = MilvusLease(self._call, self.lease_name, self.lease_seconds)
+                lease.acquire()
+                self._lease = lease
+                try:
+                    yield
+                finally:
+                    self._lease = None
+                    lease.release()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _ensure_lease_collection(self) -> None:
+        """Create the lease collection on the first write; two hosts' first writes may race to create it."""
+        for attempt in range(LEASE_CREATE_TRIES):
+            try:
+                if not self._call("has_collection", self.lease_name):
+                    create_lease(self._connect(), self.lease_name, self.slow_timeout)
+                self._ensure_loaded([self.lease_name])
+                return
+            except (StoreUnavailable, _CollectionGone):
+                raise
+            except Exception:
+                # Another writer created it meanwhile ("already exists"), and may not have indexed it yet.
+                if attempt == LEASE_CREATE_TRIES - 1:
+                    raise
+                time.sleep(0.5)
 
     def flush(self) -> None:
         """Persist what was written into indexed segments (Milvus Lite searches unflushed rows by brute force)."""
@@ -737,7 +821,8 @@ class MilvusStore:
                 sentences=sum(len(t.sentences) for t in tables),
                 length=added.total_length,
                 updated_at=_now(),
-            )
+            ),
+            old,
         )
         self._drop_other_epochs(epoch)
 
@@ -776,11 +861,13 @@ class MilvusStore:
         avg = (state.length + sum(new_lengths)) / max(state.chunks + len(new_lengths), 1)
         documents = [document_row(t, gen) for t in tables]  # checks the fields against Milvus's limits first
         old = self._heads(names, touched)
-        self._put_state(replace(state, pending=tuple(touched)))
+        pending = replace(state, pending=tuple(touched))
+        self._put_state(pending, state)
         # The store's projection, not the segment's: every stored vector is compared in one space.
         added = self._insert(names, tables, gen, projection, avg)
         self._step("rows")
         gone = [d for d in deletes if d not in set(fresh)]
+        self._fence()  # documents change for readers from here on
         for batch in _batches(gone, ID_BATCH):
             self._call("delete", names.documents, filter=one_of("doc_id", batch))
         self._insert_documents(names, documents)
@@ -788,6 +875,7 @@ class MilvusStore:
         removed = self._chunk_stats(names, old)
         delta: Counter[int] = Counter(added.df)
         delta.subtract(removed.df)
+        self._fence()  # df is read, changed and written back: one writer at a time
         self._add_df(names, {key: n for key, n in delta.items() if n})
         self._step("stats")
         self._remove_leftovers(names, gone, fresh, gen)
@@ -806,7 +894,8 @@ class MilvusStore:
                 length=state.length - removed.total_length + added.total_length,
                 pending=None,
                 updated_at=_now(),
-            )
+            ),
+            pending,
         )
 
     def _insert(
@@ -881,6 +970,7 @@ class MilvusStore:
         state = self._state()
         if state is None:
             return
+        self._fence()  # it deletes rows a commit in progress may not have made visible yet
         names = self._names(state)
         committed: dict[str, int] = {}
         sentences = 0
@@ -893,6 +983,7 @@ class MilvusStore:
                 self._call("delete", name, ids=batch)
         stats = self.corpus_stats(names)
         stored = {int(r["term_id"]): int(r["df"]) for r in self._scan(names.terms, ["term_id", "df"])}
+        self._fence()
         changed = [
             {"term_id": key, "df": n, "placeholder": PLACEHOLDER} for key, n in stats.df.items() if stored.get(key) != n
         ]
@@ -911,7 +1002,8 @@ class MilvusStore:
                 length=stats.total_length,
                 pending=None,
                 updated_at=_now(),
-            )
+            ),
+            state,
         )
 
     def corpus_stats(self, names: Names | None = None) -> CorpusStats:
@@ -950,8 +1042,8 @@ class MilvusStore:
                 self._loaded.discard(name)
         keys = [r["key"] for r in self._rows(self.meta, f"key != {literal(STATE)}", ["key"])]
         stale = [key for key in keys if not key.startswith(f"{epoch}/")]
-        for batch in _batches(stale, 1000):
-            self._call("delete", self.meta, ids=batch)
+        for batch in _batches(stale, ID_BATCH):
+            self._call("delete", self.meta, filter=one_of("key", batch))
         self._epoch_meta = {e: v for e, v in self._epoch_meta.items() if e == epoch}
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ terms      document frequency per term id: with the ``state`` row's chunk count 
            statistics that idf and avgdl follow.
 meta       (not per epoch) ``state`` (version counter, epoch, corpus totals, an unfinished commit) and each epoch's
            manifest and language projection.
+lease      (not per epoch) the writers' lease (``app/index/milvus_lease.py``): a row per writer holding or waiting.
 
 Vectors that are only read back, never searched (raw chunk and sentence vectors), are VARCHARs of base64 float32:
 Milvus then keeps no index of them, and fetching a question's documents moves one string per row instead of a
@@ -32,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,7 @@ EMPTY_TERM = "\u2400"
 KINDS = ("documents", "texts", "chunks", "sentences", "terms")
 # Names the epoch collections of ``prefix`` take; anything else of the same shape is a leftover to drop.
 EPOCH_NAME = r"^{prefix}_(e\d+)_(documents|texts|chunks|sentences|terms)$"
+PRIMARY_KEYS = {"documents": "doc_id", "terms": "term_id", "meta": "key"}  # the others' is "pk" (auto_id)
 PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
 
 
@@ -80,6 +83,10 @@ def meta_name(prefix: str) -> str:
     return f"{prefix}_meta"
 
 
+def lease_name(prefix: str) -> str:
+    return f"{prefix}_lease"
+
+
 def term_id(term: str) -> int:
     """A stable 32-bit id of a term (Python's ``hash`` changes per process). Milvus sparse dimensions end at
     2**32 - 2. At 100k distinct terms about one pair collides; it then shares its df and postings."""
@@ -103,14 +110,25 @@ def chunk_weights(chunk_terms: list[str], avg_length: float) -> dict[int, float]
     return weights
 
 
-def literal(value: str) -> str:
-    """A string literal of a Milvus boolean expression."""
+def literal(value: str | int) -> str:
+    """A literal of a Milvus boolean expression: an integer, or a double-quoted string in which every character
+    that could end it is escaped. The only way a value enters an expression: Milvus Lite has no expression
+    templates (``filter_params``), and pymilvus's own ``get``/``delete`` by id and its query iterator quote string
+    keys without escaping them, so the store builds every expression here."""
+    if not isinstance(value, str):
+        return str(int(value))  # ints (numpy's too); a str() of anything else could carry an expression
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return '"' + escaped.replace("\t", "\\t") + '"'
 
 
-def one_of(field: str, values: list[str] | tuple[str, ...]) -> str:
+def one_of(field: str, values: Iterable[str | int]) -> str:
+    """``field`` equal to one of ``values`` (field names are the store's own, never user data)."""
     return f"{field} in [{', '.join(literal(v) for v in values)}]"
+
+
+def primary_key(collection: str) -> str:
+    """The primary key field of one of the store's collections, by the kind its name ends with."""
+    return PRIMARY_KEYS.get(collection.rsplit("_", 1)[-1], "pk")
 
 
 def filter_expression(filters: Filters) -> str:
@@ -236,6 +254,21 @@ def create_meta(client: Any, name: str, timeout: float) -> None:
     index = client.prepare_index_params()
     index.add_index("placeholder", index_type="FLAT", metric_type="L2")
     _create(client, name, meta, index, timeout)
+
+
+def create_lease(client: Any, name: str, timeout: float) -> None:
+    """The writers' lease collection: ``pk`` (assigned by Milvus, in insertion order), the writer's random
+    ``token`` and when its claim ``expires`` (milliseconds since the epoch)."""
+    from pymilvus import DataType, MilvusClient
+
+    lease = MilvusClient.create_schema(auto_id=True, enable_dynamic_field=False)
+    lease.add_field("pk", DataType.INT64, is_primary=True)
+    lease.add_field("token", DataType.VARCHAR, max_length=64)
+    lease.add_field("expires", DataType.INT64)
+    lease.add_field("placeholder", DataType.FLOAT_VECTOR, dim=PLACEHOLDER_DIM)
+    index = client.prepare_index_params()
+    index.add_index("placeholder", index_type="FLAT", metric_type="L2")
+    _create(client, name, lease, index, timeout)
 
 
 def _create(client: Any, name: str, schema: Any, index: Any, timeout: float) -> None:

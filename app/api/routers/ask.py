@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from app.api.auth import READ
 from app.api.dependencies import get_pipeline
 from app.api.schemas import AskIn, AskResponse, QueryIn, SearchIn, SearchResponse, error_responses
-from app.models import Filters
+from app.models import Filters, Turn
 from app.pipeline import Pipeline
 
 router = APIRouter(
@@ -32,6 +32,19 @@ def _checked_filters(body: QueryIn, pipeline: Pipeline) -> Filters | None:
     return filters
 
 
+def _checked_history(body: AskIn, pipeline: Pipeline) -> list[Turn]:
+    """The earlier turns; a doc_id among them that the index does not hold is a 422 naming it, as in filters: only
+    stored documents' ids go on to the store's queries."""
+    turns = [t.to_turn() for t in body.history]
+    named = list(dict.fromkeys(d for t in turns for d in t.doc_ids))
+    if named and pipeline.manifest() is not None:
+        known = pipeline.catalog().documents
+        unknown = [d for d in named if d not in known]
+        if unknown:
+            raise HTTPException(422, f"history doc_ids: unknown document(s) {', '.join(map(repr, unknown))}")
+    return turns
+
+
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with a cited verbatim span")
 def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> AskResponse:
     """Retrieve passages in any language and extract the answering sentence and a short span.
@@ -44,7 +57,7 @@ def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline
         top_k=body.top_k,
         lang=body.lang,
         filters=_checked_filters(body, pipeline),
-        history=[t.to_turn() for t in body.history],
+        history=_checked_history(body, pipeline),
         explain=body.explain,
     )
     request.app.state.metrics.observe_answer(result)
