@@ -19,13 +19,25 @@ SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # Legacy code pages of Russian and English files; others are refused rather than guessed.
 _LEGACY_ENCODINGS = ["cp1251", "koi8_r", "cp1252"]
 
-# Markdown image links (also found in plain-text exports of web pages) carry no answerable text.
-_IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_BLANK_RUNS = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*)+")
+# A run of blank lines. The class never matches the newline that must follow it, so possessive repeats give up
+# nothing a match needs and keep every attempt linear.
+_BLANK_RUNS = re.compile(r"\n[ \t\u00a0]*+(?:\n[ \t\u00a0]*+)++")
 
 
 class UnreadableDocument(ValueError):
     """A file that cannot be ingested; the message is the reason shown to the user."""
+
+
+class DocumentTooLarge(UnreadableDocument):
+    """A file beyond a limit of ``ReadLimits``; the message names the setting."""
+
+
+class ReadLimits(NamedTuple):
+    """Bounds on reading an untrusted file (an upload); files of the corpus folder are read without them."""
+
+    max_chars: int  # characters of extracted text (RAG_MAX_DOCUMENT_CHARS)
+    pdf_max_pages: int  # RAG_PDF_MAX_PAGES
+    pdf_timeout_s: float  # seconds a PDF may take to parse, in a child process that is then killed (RAG_PDF_TIMEOUT_S)
 
 
 def content_hash(data: bytes | str) -> str:
@@ -59,10 +71,39 @@ def decode(data: bytes) -> str:
     )
 
 
+def drop_image_links(text: str) -> str:
+    r"""``text`` without Markdown image links ``![alt](target)`` (also found in plain-text exports of web pages),
+    which carry no answerable text: what ``re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)`` returns, in linear time.
+
+    That regex is quadratic: every ``![`` of "![](![](![](..." scans to the end of the text for a ``)`` that never
+    comes (80k characters: 0.6 s holding the GIL). Here every search resumes where the last one stopped, and one
+    that finds no ``]`` or ``)`` ends the scan, since no later link could close either.
+    """
+    out: list[str] = []
+    kept = 0  # text[:kept] is decided
+    start = text.find("![")
+    while start >= 0:
+        close = text.find("]", start + 2)  # the alt text holds no "]": the link's "]" is the first one
+        if close < 0:
+            break
+        if not text.startswith("(", close + 1):
+            # Every "![" before ``close`` stops at this same "]": none of them is a link either.
+            start = text.find("![", close + 1)
+            continue
+        end = text.find(")", close + 2)
+        if end < 0:
+            break
+        out.append(text[kept:start])
+        kept = end + 1
+        start = text.find("![", kept)
+    out.append(text[kept:])
+    return "".join(out)
+
+
 def clean(text: str) -> str:
     """Normalise line breaks, drop image links and collapse blank-line runs; text otherwise verbatim."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _IMAGE_LINK.sub("", text)
+    text = drop_image_links(text)
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = _BLANK_RUNS.sub("\n\n", text)
     return text.strip()
@@ -94,7 +135,9 @@ _BLOCK_TAGS = (
 )
 _BREAK = "\u2029"  # a marker that HTML whitespace collapsing leaves alone
 _HTML_SPACE = re.compile(r"[ \t\r\n\f\v]+")
-_BREAKS = re.compile(r" *\u2029[\u2029 ]*")
+# A break with the spaces around it. A match starts at the first space of a run (the lookbehind): trying every
+# space of a long run not followed by a break would be quadratic.
+_BREAKS = re.compile(r"(?<! ) *\u2029[\u2029 ]*")
 
 
 # Where pages state their publication date (Open Graph, Dublin Core, schema.org, <time>), most specific first.
@@ -134,8 +177,9 @@ def _html_text(source: str) -> tuple[str, str | None, str | None]:
     return text, title or None, published
 
 
-def _pdf_text(data: bytes) -> tuple[str, str | None]:
-    """Text layer of a PDF, one block per page, and its creation date."""
+def _pdf_text(data: bytes, max_pages: int | None = None, max_chars: int | None = None) -> tuple[str, str | None]:
+    """Text layer of a PDF, one block per page, and its creation date; ``DocumentTooLarge`` beyond the bounds,
+    checked before reading any page and after each one, so that a file far over them costs little."""
     import io
 
     from pypdf import PdfReader
@@ -144,7 +188,16 @@ def _pdf_text(data: bytes) -> tuple[str, str | None]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocument("encrypted PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if max_pages is not None and len(reader.pages) > max_pages:
+            raise DocumentTooLarge(
+                f"the PDF has {len(reader.pages)} pages; at most {max_pages} are read (RAG_PDF_MAX_PAGES)"
+            )
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if max_chars is not None and chars > max_chars:
+                raise DocumentTooLarge(f"the PDF's text is longer than {max_chars} characters (RAG_MAX_DOCUMENT_CHARS)")
         created = _pdf_date(reader)
     except UnreadableDocument:
         raise
@@ -203,8 +256,23 @@ class ReadDocument(NamedTuple):
     date: str | None = None
 
 
-def read_bytes(data: bytes, suffix: str) -> ReadDocument:
-    """Text, title and metadata date of file content with the given suffix, or raise ``UnreadableDocument``."""
+def _bounded_pdf_text(data: bytes, limits: ReadLimits) -> tuple[str, str | None]:
+    """``_pdf_text`` within ``limits``, in a child process killed when it runs past ``limits.pdf_timeout_s``."""
+    from app.ingest.isolated import ChildDied, TimedOut, call_isolated
+
+    try:
+        return call_isolated(_pdf_text, (data, limits.pdf_max_pages, limits.max_chars), limits.pdf_timeout_s)
+    except TimedOut:
+        raise DocumentTooLarge(
+            f"the PDF took longer than {limits.pdf_timeout_s:g} s to read (RAG_PDF_TIMEOUT_S)"
+        ) from None
+    except ChildDied as exc:
+        raise UnreadableDocument(f"unreadable PDF: {exc}") from None
+
+
+def read_bytes(data: bytes, suffix: str, limits: ReadLimits | None = None) -> ReadDocument:
+    """Text, title and metadata date of file content with the given suffix, or raise ``UnreadableDocument``
+    (``DocumentTooLarge`` beyond ``limits``, when given)."""
     suffix = suffix.lower()
     if suffix not in SUPPORTED:
         raise UnreadableDocument(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
@@ -215,7 +283,7 @@ def read_bytes(data: bytes, suffix: str) -> ReadDocument:
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise UnreadableDocument("unreadable PDF: missing %PDF header")
-        raw, published = _pdf_text(data)
+        raw, published = _pdf_text(data) if limits is None else _bounded_pdf_text(data, limits)
         if not raw.strip():
             raise UnreadableDocument("PDF has no text layer (scanned image?)")
     else:
@@ -225,6 +293,8 @@ def read_bytes(data: bytes, suffix: str) -> ReadDocument:
         elif suffix in (".html", ".htm"):
             raw, title, published = _html_text(raw)
     text = clean(raw)
+    if limits is not None and len(text) > limits.max_chars:
+        raise DocumentTooLarge(f"the text is longer than {limits.max_chars} characters (RAG_MAX_DOCUMENT_CHARS)")
     if sum(ch.isalnum() for ch in text) < 3:
         raise UnreadableDocument("empty document (no text after extraction)")
     return ReadDocument(text, (title or _first_line(text))[:300], published)

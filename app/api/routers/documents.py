@@ -25,7 +25,7 @@ from app.api.schemas import (
     check_doc_id,
     error_responses,
 )
-from app.ingest.reader import SUPPORTED, read_bytes
+from app.ingest.reader import SUPPORTED, DocumentTooLarge, ReadLimits, read_bytes
 from app.models import Document, IngestReport
 from app.pipeline import Pipeline, UnknownDocument
 
@@ -144,6 +144,7 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
     """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?, date?, collection?}``; it is
     indexed at once. Without ``date`` the file's metadata date or the first date in its text is used."""
     content_type = request.headers.get("content-type", "")
+    file: tuple[bytes, str] | None = None  # an uploaded file's content and suffix, read in its place in the queue
     if content_type.startswith("multipart/form-data"):
         form = await request.form()  # the body size is limited by the BodySizeLimit middleware
         files = form.getlist("file")
@@ -164,9 +165,9 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
             meta = DocumentMeta(date=form.get("date") or None, collection=form.get("collection") or None)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from exc
-        text, derived, published = await run_in_threadpool(read_bytes, data, suffix)
-        title: str | None = str(form.get("title") or "").strip() or derived
-        date = meta.iso_date or published
+        file, text = (data, suffix), ""
+        title: str | None = str(form.get("title") or "").strip() or None
+        date = meta.iso_date
         collection = meta.collection
     elif content_type.startswith("application/json"):
         try:
@@ -179,6 +180,14 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
     request.state.doc_id = doc_id  # for the audit line
     async with _write_slot(request, pipeline):
+        if file is not None:
+            # Reading a file is the costly part of an upload: it takes its place in the bounded write queue first,
+            # so that a burst of uploads is refused with 503 rather than parsed all at once.
+            try:
+                text, derived, published = await run_in_threadpool(read_bytes, *file, _read_limits(pipeline))
+            except DocumentTooLarge as exc:
+                raise HTTPException(413, f"document too large: {exc}") from None
+            title, date = title or derived, date or published
         report = await run_in_threadpool(pipeline.upsert, doc_id, text, title, date, collection)
     return _written(request, "upload", doc_id, _status(report), report)
 
@@ -195,6 +204,11 @@ async def delete_document(doc_id: DocIdPath, request: Request, pipeline: Pipelin
     async with _write_slot(request, pipeline):
         report = await run_in_threadpool(pipeline.delete, doc_id)
     return _written(request, "delete", doc_id, "removed", report)
+
+
+def _read_limits(pipeline: Pipeline) -> ReadLimits:
+    settings = pipeline.settings
+    return ReadLimits(settings.max_document_chars, settings.pdf_max_pages, settings.pdf_timeout_s)
 
 
 def _written(request: Request, operation: str, doc_id: str, status: str, report: IngestReport) -> IngestOut:
