@@ -12,16 +12,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_KEYS_FILE=/srv/keys/keys.json \
     RAG_FEEDBACK_PATH=/srv/feedback/feedback.sqlite3
 
+# /srv itself is the app's too: writes to a Milvus server take a lock file beside the index folder.
 RUN groupadd --system app && useradd --system --gid app --home /srv app \
-    && mkdir -p /srv/keys /srv/feedback && chown app:app /srv/keys /srv/feedback && chmod 700 /srv/keys /srv/feedback
+    && mkdir -p /srv/keys /srv/feedback && chown app:app /srv /srv/keys /srv/feedback \
+    && chmod 700 /srv/keys /srv/feedback
 WORKDIR /srv/app
 
 # Dependencies first (with an empty package), so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 # torch from the CPU wheel index: the default index would pull a multi-GB CUDA build for the span reader.
+# Extras: milvus for RAG_STORE=milvus, redis for RAG_RATE_LIMIT_STORAGE=redis://... (both set by deploy/).
 RUN pip install --upgrade pip \
     && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
-    && mkdir app && touch app/__init__.py && pip install . && pip uninstall -y border-qa && rm -rf app build
+    && mkdir app && touch app/__init__.py && pip install ".[milvus,redis]" && pip uninstall -y border-qa \
+    && rm -rf app build
 COPY app ./app
 RUN pip install --no-deps .
 
@@ -37,6 +41,8 @@ USER app
 VOLUME /srv/keys
 # Users' verdicts on answers (POST /feedback), kept apart from the index, which each image replaces.
 VOLUME /srv/feedback
+# The local index (RAG_STORE=local), which uploads and deletions change: a new volume starts as the image's index.
+VOLUME /srv/index
 EXPOSE 8000
 # /ready: index loaded and encoder warm (503 with the reason before); /health would only say the process is alive.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

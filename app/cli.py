@@ -138,6 +138,13 @@ def serve(
     workers = workers or settings.workers
     limit_malloc_arenas(settings.malloc_arenas)  # before any thread starts (the pipeline starts one)
     configure_logging()
+    if "*" in (address.strip() for address in settings.forwarded_allow_ips.split(",")):
+        import logging
+
+        logging.getLogger("app").warning(
+            "RAG_FORWARDED_ALLOW_IPS='*': every client can name its own address in X-Forwarded-For, and so get a "
+            "fresh rate limit and any address in the logs; name the proxy's address instead"
+        )
     options: dict[str, Any] = {
         "host": host or settings.host,
         "port": port or settings.port,

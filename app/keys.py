@@ -40,12 +40,17 @@ class KeyFileError(RuntimeError):
 
 @dataclass(frozen=True)
 class ApiKey:
-    """One key as stored: who it is for, what it may do, when it was made, and the hash of its secret."""
+    """One key as stored: who it is for, what it may do, when it was made, and the hash of its secret.
+
+    A public key is a read key meant to be published (the widget's ``data-key``, sent by every visitor's browser):
+    its rate limit counts per client address, not for the key as a whole.
+    """
 
     name: str
     role: Role
     created: str
     sha256: str
+    public: bool = False
 
 
 def digest(secret: str) -> str:
@@ -76,6 +81,8 @@ def read_keys(path: Path) -> list[ApiKey]:
     for key in keys:
         if key.role not in ROLES or len(key.sha256) != 64:
             raise KeyFileError(f"{path}: key {key.name!r} has role {key.role!r} or a malformed hash")
+        if key.public is not False and (key.public is not True or key.role != "read"):
+            raise KeyFileError(f"{path}: key {key.name!r}: only a read key can be public")
     return keys
 
 
@@ -88,17 +95,22 @@ class KeyStore:
     def keys(self) -> list[ApiKey]:
         return read_keys(self.path)
 
-    def create(self, role: Role, name: str | None = None) -> tuple[ApiKey, str]:
-        """A new key of ``role``; returns it and its secret, which is not stored and cannot be shown again."""
+    def create(self, role: Role, name: str | None = None, public: bool = False) -> tuple[ApiKey, str]:
+        """A new key of ``role``; returns it and its secret, which is not stored and cannot be shown again.
+
+        ``public``: a read key to publish (in a page's widget), rate-limited per client address.
+        """
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if public and role != "read":
+            raise ValueError("only a read key can be public: a published key must not be able to write")
         with self._locked():
             keys = read_keys(self.path)
             name = check_name(name or f"{role}-{secrets.token_hex(3)}")
             if any(k.name == name for k in keys):
                 raise ValueError(f"a key named {name!r} already exists (revoke it first, or pick another name)")
             secret = PREFIX + secrets.token_urlsafe(32)
-            key = ApiKey(name, role, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), digest(secret))
+            key = ApiKey(name, role, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), digest(secret), public)
             self._write([*keys, key])
         return key, secret
 
@@ -124,7 +136,9 @@ class KeyStore:
 
     def _write(self, keys: list[ApiKey]) -> None:
         """Replace the file at once: a reader sees the old keys or the new ones, never a partial file."""
-        text = json.dumps({"format": FORMAT, "keys": [asdict(k) for k in keys]}, indent=2) + "\n"
+        # "public" is written only when true: servers that predate it still read a file without public keys.
+        entries = [{k: v for k, v in asdict(key).items() if k != "public" or v} for key in keys]
+        text = json.dumps({"format": FORMAT, "keys": entries}, indent=2) + "\n"
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")  # created with mode 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -26,18 +26,24 @@ def _store(file: Optional[Path]) -> KeyStore:
 def create(
     role: str = typer.Option(..., help="admin (may write) or read (may ask, search and read)."),
     name: Optional[str] = typer.Option(None, help="Who the key is for, shown in logs (default: <role>-<random>)."),
+    public: bool = typer.Option(
+        False, "--public", help="A read key to publish (the widget's data-key): rate-limited per client address."
+    ),
     file: Optional[Path] = FILE_OPTION,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    if public and role != "read":
+        raise typer.BadParameter("only a read key can be public", param_hint="--public")
     store = _store(file)
     try:
-        key, secret = store.create(role, name)
+        key, secret = store.create(role, name, public=public)
     except (ValueError, KeyFileError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    console.print(f"created {key.role} key [bold]{key.name}[/] in {store.path}; it is shown only now:")
+    kind = f"public {key.role}" if key.public else key.role
+    console.print(f"created {kind} key [bold]{key.name}[/] in {store.path}; it is shown only now:")
     print(secret)  # stdout alone, so that `KEY=$(python -m app keys create ...)` captures just the key
 
 
@@ -51,10 +57,10 @@ def list_keys(file: Optional[Path] = FILE_OPTION) -> None:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"API keys in {store.path}")
-    for column in ("name", "role", "created"):
+    for column in ("name", "role", "public", "created"):
         table.add_column(column)
     for key in keys:
-        table.add_row(key.name, key.role, key.created)
+        table.add_row(key.name, key.role, "yes" if key.public else "", key.created)
     Console().print(table)
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     )
     question_batch: int = Field(
         8, ge=1, description="Waiting questions embedded together in one encoder call (1: never batch)."
+    )
+    max_wait_ms: int = Field(
+        1000,
+        ge=0,
+        description="A question the work queued ahead would keep longer than this (expected, from the running cost "
+        "of each step) gets 503 and Retry-After at once; 0: only RAG_MAX_QUEUED_QUESTIONS bounds the queue.",
     )
 
     # Chunking
@@ -135,6 +141,15 @@ class Settings(BaseSettings):
     max_queued_writes: int = Field(
         4, ge=1, description="Uploads/deletions waiting for the index at once; more get 503 and Retry-After."
     )
+    max_document_chars: int = Field(
+        10_000_000, ge=1, description="Longest text read from an uploaded file; longer ones get 413."
+    )
+    pdf_max_pages: int = Field(1_000, ge=1, description="Pages of an uploaded PDF; more get 413 before any is read.")
+    pdf_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds an uploaded PDF may take to parse (in a child process, killed then); longer ones get 413.",
+    )
 
     # Running as a shared service: keys, limits, metrics, logs (README "Running it as a service")
     keys_file: Path = Field(
@@ -144,10 +159,23 @@ class Settings(BaseSettings):
     read_auth: bool = Field(
         False, description="Asking, searching and reading need a read (or admin) key; default: open to all."
     )
-    metrics_auth: bool = Field(False, description="GET /metrics needs a key (read or admin).")
+    metrics_auth: bool | None = Field(
+        None,
+        description="GET /metrics needs a key (read or admin); default: as RAG_READ_AUTH, so a server whose reads "
+        "are closed does not show its traffic to anyone.",
+    )
+    metrics_rate_limit: str = Field(
+        "60/minute", description="GET /metrics per key (per client IP without one): scrapers need a few a minute."
+    )
     rate_limit: str = Field(
         "120/minute;20/second",
-        description="Requests per key (per client IP without a key), e.g. '30/minute;5/second'; empty: no limit.",
+        description="Requests per key (per key and client IP for a public key, per client IP without a key), "
+        "e.g. '30/minute;5/second'; empty: no limit.",
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counts live, as a `limits` storage URI: 'memory://' (each process on its own) "
+        "or 'redis://host:6379' (shared by every process and replica; needs border-qa[redis]).",
     )
     log_questions: bool = Field(False, description="Put the question text in the access log of /ask and /search.")
     malloc_arenas: int = Field(
@@ -155,7 +183,8 @@ class Settings(BaseSettings):
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
-        description="Proxies whose X-Forwarded-For names the client (for per-IP limits and logs); '*' trusts all.",
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the client (for per-IP limits "
+        "and logs): only the proxy's own, never '*', which lets any client choose its address.",
     )
 
     # Feedback on answers (README "Feedback")
@@ -165,7 +194,19 @@ class Settings(BaseSettings):
     feedback_store_text: bool = Field(
         True, description="Store the question and correction texts of feedback; false: verdicts and answers only."
     )
-    feedback_max_rows: int = Field(100_000, ge=1, description="Feedback rows kept; beyond, the oldest are dropped.")
+    feedback_max_rows: int = Field(
+        100_000, ge=1, description="Feedback rows given with a key kept; beyond, the oldest of them are dropped."
+    )
+    feedback_anonymous_max_rows: int = Field(
+        10_000,
+        ge=0,
+        description="Feedback rows given without a key kept, apart from keyed ones: beyond, the oldest anonymous "
+        "rows are dropped, never a keyed one; 0: feedback needs a key.",
+    )
+    feedback_rate_limit: str = Field(
+        "10/minute", description="POST /feedback per key (per client IP without one), besides RAG_RATE_LIMIT."
+    )
+    feedback_quota: str = Field("200/day", description="POST /feedback per key (per client IP without one) per day.")
 
     @property
     def feedback_file(self) -> Path:
@@ -178,9 +219,14 @@ class Settings(BaseSettings):
         """The Milvus URI to open: the setting, else a Milvus Lite file beside the index folder."""
         return self.milvus_uri or str(self.index_dir.parent / "milvus.db")
 
-    @field_validator("rate_limit")
+    @property
+    def metrics_closed(self) -> bool:
+        """Whether GET /metrics needs a key: RAG_METRICS_AUTH, else as reads."""
+        return self.read_auth if self.metrics_auth is None else self.metrics_auth
+
+    @field_validator("rate_limit", "metrics_rate_limit", "feedback_rate_limit", "feedback_quota")
     @classmethod
-    def _check_rate_limit(cls, value: str) -> str:
+    def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
         from limits import parse_many  # fail at start-up, with the setting's name, rather than on a request
 
         value = value.strip()
@@ -188,7 +234,18 @@ class Settings(BaseSettings):
             try:
                 parse_many(value)
             except ValueError as exc:
-                raise ValueError(f"RAG_RATE_LIMIT {value!r}: {exc} (e.g. '120/minute;20/second')") from None
+                name = f"RAG_{(info.field_name or '').upper()}"
+                raise ValueError(f"{name} {value!r}: {exc} (e.g. '120/minute;20/second')") from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        value = value.strip() or "memory://"
+        scheme = value.partition("://")[0]
+        if "://" not in value or scheme.startswith("async+"):
+            # The limit is counted with the storage's synchronous client; async+ storages are for asyncio code.
+            raise ValueError(f"RAG_RATE_LIMIT_STORAGE {value!r}: expected 'memory://' or e.g. 'redis://host:6379'")
         return value
 
     @field_validator("encoder")

@@ -3,15 +3,20 @@ itself where the `docker compose` CLI is installed."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import shlex
 import shutil
 import subprocess
+import sys
+import tomllib
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
 
+from app.settings import Settings
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -89,7 +94,7 @@ def test_one_port_through_the_load_balancer(services):
     assert resolved(published["lb"][0]).endswith(":8000:80")
     lb = services["lb"]
     assert "./nginx.conf:/etc/nginx/conf.d/default.conf:ro" in lb["volumes"]
-    assert lb["networks"] == ["front"]  # the API's only neighbour there: X-Forwarded-For comes from nginx alone
+    assert list(lb["networks"]) == ["front"]  # the API's only neighbour there
     nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     assert "server api:8000 resolve;" in nginx and "proxy_pass http://qa_api;" in nginx
 
@@ -137,8 +142,10 @@ def test_secrets_come_from_files_never_inline(compose, services):
 
 
 def _compose_cli() -> list[str] | None:
-    """`docker compose` (the CLI plugin), else a standalone `docker-compose` of version 2; None without either."""
-    for command in (["docker", "compose"], ["docker-compose"]):
+    """`docker compose` (the CLI plugin), else a standalone `docker-compose` of version 2 (on PATH or beside this
+    interpreter, as a pip-installed one is); None without either."""
+    beside = Path(sys.executable).with_name("docker-compose")
+    for command in (["docker", "compose"], ["docker-compose"], [str(beside)]):
         if shutil.which(command[0]) is None:
             continue
         version = subprocess.run([*command, "version", "--short"], capture_output=True, text=True)
@@ -177,6 +184,144 @@ def test_compose_accepts_the_file(compose_cli, deploy_copy, profile):
 def test_compose_refuses_to_run_without_secrets(compose_cli, tmp_path):
     """Without deploy/secrets/*.env compose refuses the file, naming the missing one, rather than run without them."""
     shutil.copytree(DEPLOY, tmp_path / "deploy", ignore=shutil.ignore_patterns("*.env"))
-    result = subprocess.run([*compose_cli, "-f", str(tmp_path / "deploy" / "docker-compose.yml"), "config", "-q"],
+    result = subprocess.run([*compose_cli, "-f", str(tmp_path / "deploy" / "docker-compose.yml"), "config"],
                             capture_output=True, text=True)
-    assert result.returncode != 0 and "secrets/" in result.stderr and ".env" in result.stderr
+    # Some Compose 2 releases (2.40) report the missing file and render nothing, yet exit 0.
+    assert result.returncode != 0 or not result.stdout.strip()
+    assert "secrets/" in result.stderr and ".env" in result.stderr
+
+
+def test_forwarded_for_believed_from_the_load_balancer_only(compose, services):
+    """The API believes X-Forwarded-For from nginx's fixed address alone (never '*', which lets any client name its
+    own address to the rate limits and logs), and nginx replaces the header with the address it saw."""
+    trusted = resolved(services["api"]["environment"]["RAG_FORWARDED_ALLOW_IPS"])
+    lb_address = resolved(services["lb"]["networks"]["front"]["ipv4_address"])
+    assert trusted == lb_address, (trusted, lb_address)
+    subnets = [resolved(c["subnet"]) for c in compose["networks"]["front"]["ipam"]["config"]]
+    assert any(ipaddress.ip_address(lb_address) in ipaddress.ip_network(net) for net in subnets), subnets
+    assert Settings(_env_file=None).forwarded_allow_ips != "*"
+    nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    assert "proxy_set_header X-Real-IP $remote_addr;" in nginx
+    assert "$proxy_add_x_forwarded_for" not in nginx
+
+
+def test_lb_waits_for_ready_replicas(services):
+    """nginx starts once the API replicas are healthy, and healthy means GET /ready answers 200."""
+    api = services["api"]
+    assert "/ready" in " ".join(api["healthcheck"]["test"]) and api["healthcheck"]["test"][0] == "CMD"
+    assert services["lb"]["depends_on"]["api"] == {"condition": "service_healthy"}
+
+
+def test_rate_limits_shared_through_redis(compose, services):
+    """Every API process of every replica counts rate limits in one Redis, reachable from the API alone, with a
+    health check and no published port."""
+    storage = Settings(_env_file=None, rate_limit_storage=services["api"]["environment"]["RAG_RATE_LIMIT_STORAGE"])
+    host = storage.rate_limit_storage.split("://", 1)[1].split(":", 1)[0]
+    assert storage.rate_limit_storage.startswith("redis://") and host in services
+    redis = services[host]
+    assert redis["image"].startswith("redis:") and "ports" not in redis
+    assert "redis-cli" in redis["healthcheck"]["test"]
+    assert services["api"]["depends_on"][host] == {"condition": "service_healthy"}
+    for network in redis["networks"]:
+        assert network in services["api"]["networks"] and compose["networks"][network].get("internal"), network
+        assert [name for name, s in services.items() if network in s.get("networks", [])] == ["api", host]
+
+
+def _dockerfile(path: Path) -> list[tuple[str, str]]:
+    """(instruction, arguments) of a Dockerfile, continuation lines joined and comments dropped."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")]
+    text = re.sub(r"\\\n", " ", "\n".join(lines))
+    return [(m.group(1).upper(), m.group(2)) for m in re.finditer(r"^(\w+)\s+(.*)$", text, re.M)]
+
+
+def _installed_extras(path: Path) -> set[str]:
+    """The extras of this package that the image's `pip install ".[...]"` steps install."""
+    found = re.findall(r"pip install [^&]*?[\"']?\.\[([\w,-]+)\][\"']?", path.read_text(encoding="utf-8"))
+    return {extra.strip() for group in found for extra in group.split(",")}
+
+
+def test_images_install_what_the_deployment_uses():
+    """The API image has the Milvus client (RAG_STORE=milvus) and the Redis client (RAG_RATE_LIMIT_STORAGE); the Ray
+    image, which ingests into the same Milvus, has the Milvus client; each is an extra of the package."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    api, ray = _installed_extras(ROOT / "Dockerfile"), _installed_extras(DEPLOY / "ray.Dockerfile")
+    assert {"milvus", "redis"} <= api, api
+    assert "milvus" in ray, ray
+    assert api | ray <= set(extras)
+    assert any(dep.startswith("limits[redis]") for dep in extras["redis"])
+
+
+def test_every_path_the_app_writes_is_a_volume(services):
+    """Each path the app writes in the image (the index, the keys file's and the feedback file's folders) is a volume
+    that the app's user owns, so nothing written is lost with the container; replicas share keys and feedback."""
+    env, volumes, runs = {}, set(), []
+    for instruction, arguments in _dockerfile(ROOT / "Dockerfile"):
+        if instruction == "ENV":
+            env.update(word.split("=", 1) for word in shlex.split(arguments))
+        elif instruction == "VOLUME":
+            volumes.update(yaml.safe_load(arguments) if arguments.startswith("[") else arguments.split())
+        elif instruction == "RUN":
+            runs.append(arguments)
+    # Path settings: those the app writes, and those it only reads (a new path setting must be placed in one).
+    written = {"index_dir": env["RAG_INDEX_DIR"], "keys_file": str(PurePosixPath(env["RAG_KEYS_FILE"]).parent),
+               "feedback_path": str(PurePosixPath(env["RAG_FEEDBACK_PATH"]).parent)}
+    read_only = {"corpus_dir", "reader_weights"}
+    paths = {name for name, field in Settings.model_fields.items() if "Path" in str(field.annotation)}
+    assert paths == set(written) | read_only, paths
+    assert set(written.values()) <= volumes, (written, volumes)
+    owned = " ".join(re.findall(r"chown (?:-R )?app:app ([^&]+)", " ".join(runs))).split()
+    # The index's parent too: writes to a Milvus server take their lock file there.
+    for folder in [*written.values(), str(PurePosixPath(env["RAG_INDEX_DIR"]).parent)]:
+        assert folder in owned, (folder, owned)
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in services["api"]["volumes"]}
+    assert mounts.get(written["keys_file"]) == "qa-keys" and mounts.get(written["feedback_path"]) == "qa-feedback"
+
+
+def _ignore_rules(path: Path) -> list[tuple[bool, re.Pattern]]:
+    """A .dockerignore as (negated, regex) rules: * and ? within a path segment, ** across segments."""
+    rules = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated, pattern = line.startswith("!"), line.lstrip("!").strip("/")
+        regex, i = "", 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                regex, i = regex + "(?:.*/)?", i + 3
+            elif pattern.startswith("**", i):
+                regex, i = regex + ".*", i + 2
+            else:
+                regex += {"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i]))
+                i += 1
+        rules.append((negated, re.compile(regex + r"\Z")))
+    return rules
+
+
+def _ignored(path: str, rules: list[tuple[bool, re.Pattern]]) -> bool:
+    """Whether Docker leaves ``path`` out of the build context: the last rule matching it or a folder above it."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    ignored = False
+    for negated, regex in rules:
+        if any(regex.match(candidate) for candidate in candidates):
+            ignored = not negated
+    return ignored
+
+
+def test_dockerignore_keeps_local_state_out():
+    """The image's build context holds what the Dockerfile copies and none of the checkout's virtual environment, git
+    history, local index, caches, API keys, feedback or deployment secrets."""
+    rules = _ignore_rules(ROOT / ".dockerignore")
+    copied = [word for instruction, arguments in _dockerfile(ROOT / "Dockerfile") if instruction == "COPY"
+              for word in arguments.split()[:-1] if not word.startswith("--")]
+    assert {"app", "corpus", "pyproject.toml", "README.md"} <= set(copied), copied
+    seed = sorted(p.name for p in (ROOT / "corpus").iterdir())[0]
+    for path in [*copied, "app/__init__.py", "app/static/widget.js", f"corpus/{seed}"]:
+        assert not _ignored(path, rules), path
+    for path in (".venv/bin/python", ".git/HEAD", "index/manifest.json", "deploy/secrets/qa.env", "keys.json",
+                 "feedback.sqlite3", ".pytest_cache/v/cache", "app/__pycache__/cli.cpython-311.pyc",
+                 "app/.mypy_cache/x", "border_qa.egg-info/PKG-INFO", "tests/test_deploy.py", "eval/report.json",
+                 "app/keys.json", ".env"):
+        assert _ignored(path, rules), path

@@ -88,3 +88,34 @@ def test_keys_commands(tmp_path):
     revoked = run_cli("revoke", "ops", "--file", file)
     assert revoked.returncode == 0 and KeyStore(tmp_path / "keys.json").keys() == []
     assert run_cli("revoke", "ops", "--file", file).returncode == 2
+
+
+def test_public_read_keys(tmp_path):
+    """A read key can be marked public (published in a widget); the mark survives the file, an older file without it
+    still reads, and an admin key can never be public."""
+    store = KeyStore(tmp_path / "keys.json")
+    widget, secret = store.create("read", "widget", public=True)
+    private, _ = store.create("read", "app")
+    assert widget.public and not private.public
+    entries = json.loads(store.path.read_text())["keys"]
+    assert entries[0]["public"] is True and "public" not in entries[1]  # absent when false: older servers read it
+    assert KeyRing(store.path).lookup(secret) == widget
+    with pytest.raises(ValueError, match="public"):
+        store.create("admin", "leaked", public=True)
+    data = json.loads(store.path.read_text())
+    data["keys"][1]["role"], data["keys"][1]["public"] = "admin", True  # edited by hand: refused as a whole
+    store.path.write_text(json.dumps(data))
+    with pytest.raises(KeyFileError, match="public"):
+        store.keys()
+
+
+def test_keys_create_public_command(tmp_path):
+    """`keys create --role read --public` makes a public key, `keys list` says so; `--public` with admin is refused."""
+    file = str(tmp_path / "keys.json")
+    created = run_cli("create", "--role", "read", "--public", "--name", "widget", "--file", file)
+    assert created.returncode == 0, created.stderr
+    assert "public" in created.stderr and KeyStore(tmp_path / "keys.json").keys()[0].public
+    listed = run_cli("list", "--file", file)
+    assert listed.returncode == 0 and "widget" in listed.stdout and "yes" in listed.stdout
+    refused = run_cli("create", "--role", "admin", "--public", "--file", file)
+    assert refused.returncode == 2 and len(KeyStore(tmp_path / "keys.json").keys()) == 1

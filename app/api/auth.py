@@ -1,9 +1,11 @@
 """Who may call what: API keys from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, and the rate limit.
 
-- reads (ask, search, documents): open to anyone unless ``RAG_READ_AUTH=true``, then a read or admin key;
+- reads (ask, search, documents, feedback, and the API description ``/docs``, ``/openapi.json``): open to anyone
+  unless ``RAG_READ_AUTH=true``, then a read or admin key;
 - writes (upload, delete): an admin key, always; with no keys file at all every write is refused (secure by
   default) with a message saying how to create a key;
-- ``/metrics``: open unless ``RAG_METRICS_AUTH=true``, then any key.
+- ``/metrics``: a key when ``RAG_METRICS_AUTH`` (default: ``RAG_READ_AUTH``) says so, with a rate limit of its own;
+- probes: ``/health`` answers anyone (liveness), with its details only where reads are open or to a key.
 
 A key that is presented must be valid even where none is needed: a wrong, revoked or malformed credential is a
 client bug to report (401), not something to ignore. Known key with too little right: 403. The key itself is
@@ -18,10 +20,11 @@ from typing import Literal
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.ratelimit import RateLimit
 from app.keys import ApiKey, KeyRing
 from app.settings import Settings
 
-Need = Literal["read", "admin", "metrics"]
+Need = Literal["read", "admin", "metrics", "probe"]
 
 # Declared for the OpenAPI description (and the Authorize button of /docs); the headers are parsed below.
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="Authorization: Bearer <API key>")
@@ -79,8 +82,46 @@ def _authorize(need: Need, key: ApiKey | None, settings: Settings, keys: KeyRing
             raise _unauthorized(
                 "this server needs an API key for reads (RAG_READ_AUTH=true): send 'Authorization: Bearer <key>'"
             )
-        if need == "metrics" and settings.metrics_auth:
-            raise _unauthorized("/metrics needs an API key (RAG_METRICS_AUTH=true): send 'Authorization: Bearer <key>'")
+        if need == "metrics" and settings.metrics_closed:
+            raise _unauthorized(
+                "/metrics needs an API key (RAG_METRICS_AUTH, by default as RAG_READ_AUTH): "
+                "send 'Authorization: Bearer <key>'"
+            )
+
+
+def rate_limit_caller(request: Request) -> str:
+    """Whom the rate limits count: the key (by the name ``Access`` left in the request), else the client address.
+
+    A public key (one widget key that every visitor's browser sends) counts per client address too, so that each
+    visitor has the allowance rather than all of them sharing one. The address is the peer's, or what a trusted
+    proxy (RAG_FORWARDED_ALLOW_IPS) says it is.
+    """
+    key_name = getattr(request.state, "key_name", None)
+    address = request.client.host if request.client else "-"
+    if key_name and getattr(request.state, "key_public", False):
+        return f"key:{key_name}@ip:{address}"
+    return f"key:{key_name}" if key_name else f"ip:{address}"
+
+
+def enforce_rate_limit(request: Request, limit: RateLimit, setting: str) -> None:
+    """Count the request against ``limit``; past it, 429 with Retry-After naming ``setting``.
+
+    Call it on the event loop (from an async dependency), so that its test-then-count cannot race.
+    """
+    if not limit:
+        return
+    refused = limit.hit(rate_limit_caller(request))
+    if refused is not None:
+        wait, reached = refused
+        request.app.state.metrics.rate_limited.labels(request.scope["route"].path).inc()
+        who = "this key" if getattr(request.state, "key_name", None) else "this address"
+        if getattr(request.state, "key_public", False):
+            who = "this key from this address"
+        raise HTTPException(
+            429,
+            f"rate limit of {reached} reached for {who}; retry in {wait} s ({setting})",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 class Access:
@@ -104,19 +145,14 @@ class Access:
             if key is None:
                 raise _unauthorized("unknown or revoked API key", "invalid_token")
             request.state.key_name = key.name
+            request.state.key_public = key.public
         _authorize(self.need, key, state.settings, state.keys)
-        if self.need != "metrics" and state.rate_limit:
-            caller = f"key:{key.name}" if key else f"ip:{request.client.host if request.client else '-'}"
-            refused = state.rate_limit.hit(caller)
-            if refused is not None:
-                wait, limit = refused
-                state.metrics.rate_limited.labels(request.scope["route"].path).inc()
-                who = "this key" if key else "this address"
-                raise HTTPException(
-                    429,
-                    f"rate limit of {limit} reached for {who}; retry in {wait} s (RAG_RATE_LIMIT)",
-                    headers={"Retry-After": str(wait)},
-                )
+        # Scrapes have a budget of their own: a scraper never spends a caller's questions, nor they its scrapes.
+        # Probes have none: a load balancer behind one address must never be refused its health checks.
+        if self.need == "metrics":
+            enforce_rate_limit(request, state.metrics_rate_limit, "RAG_METRICS_RATE_LIMIT")
+        elif self.need != "probe":
+            enforce_rate_limit(request, state.rate_limit, "RAG_RATE_LIMIT")
         return key
 
 
@@ -125,6 +161,7 @@ class Access:
 READ = Security(Access("read"), scopes=["read"])
 WRITE = Security(Access("admin"), scopes=["admin"])
 METRICS = Security(Access("metrics"), scopes=["read"])
+PROBE = Security(Access("probe"), scopes=["read"])  # the key is optional; a key that is sent must be valid
 
 
 def describe_optional_auth(app: FastAPI, settings: Settings) -> None:
@@ -136,7 +173,7 @@ def describe_optional_auth(app: FastAPI, settings: Settings) -> None:
             return app.openapi_schema
         schema = generate()  # cached by FastAPI in app.openapi_schema: changed in place below
         for path, item in schema["paths"].items():
-            closed = settings.metrics_auth if path == "/metrics" else settings.read_auth
+            closed = {"/metrics": settings.metrics_closed, "/health": False}.get(path, settings.read_auth)
             for operation in item.values():
                 security = operation.get("security", [])
                 if not closed and security and all(scopes == ["read"] for r in security for scopes in r.values()):
