@@ -1,14 +1,27 @@
-"""Unexpected errors become a JSON 500 inside the middleware stack, so that the response still gets the security
+"""What clients are told when something fails inside: never the exception's text.
+
+Exceptions from the store or the file system name Milvus URIs, hosts and paths, which are nobody's business but
+the operator's. Clients get a fixed message and the request id; the server log gets the exception under that id.
+Unexpected errors become a JSON 500 inside the middleware stack, so that the response still gets the security
 headers, the request id, its access line and its count (Starlette's own handler answers outside all of them)."""
 
 from __future__ import annotations
 
 import logging
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("app")
+
+
+def withheld(request: Request, message: str, exc: BaseException) -> str:
+    """``message`` for the client, naming the request; ``exc`` goes to the server log only, under the same id."""
+    rid = getattr(request.state, "request_id", "-")
+    where = f"{request.method} {request.url.path}"
+    log.warning("%s on %s (request %s): %s: %s", message, where, rid, type(exc).__name__, exc)
+    return f"{message}; the server log has the details (request {rid})"
 
 
 class InternalErrors:

@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse
 from app import __version__
 from app.api.access_log import AccessLog
 from app.api.auth import describe_optional_auth
-from app.api.errors import InternalErrors
+from app.api.errors import InternalErrors, withheld
 from app.api.headers import SecurityHeaders
 from app.api.limits import BodySizeLimit
 from app.api.metrics import Metrics
 from app.api.ratelimit import RateLimit
 from app.api.readiness import Readiness
-from app.api.routers import ask, documents, feedback, health, metrics, ui
+from app.api.routers import ask, docs, documents, feedback, health, metrics, ui
 from app.feedback.store import FeedbackStore
 from app.index.snapshot import IndexMismatch
 from app.index.storage import StoreUnavailable
@@ -68,6 +68,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version=__version__,
         description="Cited extractive answers from Russian and English documents. Every answer is a verbatim span.",
         lifespan=lifespan,
+        # With closed reads the API description needs a read key too: app/api/routers/docs.py serves it then.
+        openapi_url=None if settings.read_auth else "/openapi.json",
+        docs_url=None if settings.read_auth else "/docs",
+        redoc_url=None if settings.read_auth else "/redoc",
     )
     if pipeline is None:
         pipeline = Pipeline(settings)
@@ -76,12 +80,18 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.settings = settings
     app.state.writes = 0  # uploads and deletions in progress or waiting (documents router)
     app.state.keys = KeyRing(settings.keys_file)
-    app.state.rate_limit = RateLimit(settings.rate_limit)
+    app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
+    app.state.metrics_rate_limit = RateLimit(settings.metrics_rate_limit)
+    app.state.feedback_rate_limit = RateLimit(settings.feedback_rate_limit)
+    app.state.feedback_quota = RateLimit(settings.feedback_quota)
     app.state.metrics = Metrics(app.state.pipeline, lambda: app.state.writes)
     app.state.readiness = Readiness(app.state.pipeline)
     # Opened at the first feedback, so that an app that never gets any creates no file.
     app.state.feedback = FeedbackStore(
-        settings.feedback_file, settings.feedback_max_rows, store_text=settings.feedback_store_text
+        settings.feedback_file,
+        settings.feedback_max_rows,
+        store_text=settings.feedback_store_text,
+        anonymous_max_rows=settings.feedback_anonymous_max_rows,
     )
 
     def body_limit(scope) -> int:
@@ -132,12 +142,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return _error(409, str(exc))
 
     @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(_: Request, exc: StoreUnavailable):
-        # The store (Milvus) is down or slow: the client may retry; the message names no credentials.
+    async def store_unavailable(request: Request, exc: StoreUnavailable):
+        # The store (Milvus) is down or slow: the client may retry; its URI and error are for the server log.
         app.state.metrics.shed.labels("store").inc()
         return JSONResponse(
             status_code=503,
-            content={"detail": f"the index store is unavailable: {exc}"},
+            content={"detail": withheld(request, "the index store is unavailable", exc)},
             headers={"Retry-After": str(exc.retry_after)},
         )
 
@@ -147,6 +157,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(ui.router)  # the chat page, /widget.js and their assets
+    if settings.read_auth:
+        app.include_router(docs.router)
     describe_optional_auth(app, settings)
     return app
 

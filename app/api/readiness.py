@@ -2,18 +2,34 @@
 
 The models are warmed in a background thread once the app has started, so ``/health`` (the process is alive)
 answers at once while ``/ready`` says "warming up" until the first question has gone through every stage.
+
+``/ready`` is open to anyone (container health checks send no key), so a reason is a fixed sentence; the exception
+behind it, which may name a Milvus URI or a path, is kept apart for the server log.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from app.index.storage import StoreUnavailable
 from app.pipeline import Pipeline
 
 STORE_RETRY_SECONDS = 5.0
 log = logging.getLogger("app")
+
+STORE_DOWN = "the index store is unavailable"
+WARM_UP_FAILED = "warm-up failed"
+UNREADABLE = "the index cannot be read"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the service cannot serve: ``reason`` may be shown to anyone, ``error`` only to the operator."""
+
+    reason: str
+    error: BaseException | None = None
 
 
 class Readiness:
@@ -22,7 +38,7 @@ class Readiness:
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         self.warm = threading.Event()
-        self.failure: str | None = None
+        self._failed: Problem | None = None  # one attribute: /ready never reads a reason with another's error
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -30,6 +46,11 @@ class Readiness:
         self._stopping.clear()
         self._thread = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
         self._thread.start()
+
+    @property
+    def failure(self) -> str | None:
+        """Why the warm-up failed, None while it has not."""
+        return self._failed.reason if self._failed else None
 
     @property
     def warming(self) -> bool:
@@ -51,29 +72,30 @@ class Readiness:
                 self.pipeline.warm_up()
             except StoreUnavailable as exc:
                 # The store may come back (Milvus restarting): keep trying, and say why meanwhile.
-                self.failure = f"the index store is unavailable: {exc}"
+                self._failed = Problem(STORE_DOWN, exc)
                 self._stopping.wait(STORE_RETRY_SECONDS)
                 continue
             except Exception as exc:  # reported by /ready; requests will raise it again with their own status
                 log.exception("warm-up failed")
-                self.failure = f"warm-up failed: {type(exc).__name__}: {exc}"
+                self._failed = Problem(WARM_UP_FAILED, exc)
             else:
-                self.failure = None
+                self._failed = None
                 self.warm.set()
             return
 
-    def problem(self) -> str | None:
+    def problem(self) -> Problem | None:
         """Why the service cannot serve now, or None when it can."""
-        if self.failure:
-            return self.failure
+        failed = self._failed
+        if failed is not None:
+            return failed
         if not self.warm.is_set():
-            return "warming up: loading the encoder and answering a first question"
+            return Problem("warming up: loading the encoder and answering a first question")
         try:
             manifest = self.pipeline.manifest()
         except StoreUnavailable as exc:
-            return f"the index store is unavailable: {exc}"
+            return Problem(STORE_DOWN, exc)
         except Exception as exc:
-            return f"the index cannot be read: {type(exc).__name__}: {exc}"
+            return Problem(UNREADABLE, exc)
         if manifest is None:
-            return "no index yet: run `python -m app ingest` or upload a document (RAG_INDEX_DIR)"
+            return Problem("no index yet: run `python -m app ingest` or upload a document (RAG_INDEX_DIR)")
         return None

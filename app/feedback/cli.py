@@ -25,6 +25,12 @@ console = Console(stderr=True)
 
 DB_OPTION = typer.Option(None, "--db", help="Feedback file (default: RAG_FEEDBACK_PATH, beside the index).")
 INDEX_OPTION = typer.Option(None, "--index", "-i", help="Index the feedback is about (default: RAG_INDEX_DIR).")
+ANONYMOUS_OPTION = typer.Option(
+    False,
+    "--include-anonymous",
+    help="Also use rows given without an API key (or stored before givers were recorded): anyone may post those "
+    "while reads are open.",
+)
 
 
 def _inputs(db: Optional[Path], index: Optional[Path]) -> tuple[list[FeedbackRow], dict[str, Document]]:
@@ -51,12 +57,14 @@ def export(
     gold: Path = typer.Option(..., "--gold", dir_okay=False, help="JSONL file to write, in eval/gold.jsonl's format."),
     db: Optional[Path] = DB_OPTION,
     index: Optional[Path] = INDEX_OPTION,
+    include_anonymous: bool = ANONYMOUS_OPTION,
 ) -> None:
-    """Write confirmed and corrected answers as gold questions, for `eval --gold` and `calibrate --gold`."""
+    """Write confirmed and corrected answers given with a key as gold questions, for `eval --gold` and
+    `calibrate --gold`; each line names who gave it (given_by)."""
     from app.feedback.gold import gold_records
 
     rows, documents = _inputs(db, index)
-    result = gold_records(rows, documents)
+    result = gold_records(rows, documents, include_anonymous=include_anonymous)
     gold.parent.mkdir(parents=True, exist_ok=True)
     with gold.open("w", encoding="utf-8") as out:
         for record in result.records:
@@ -69,11 +77,18 @@ def export(
 
 
 @app.command()
-def stats(db: Optional[Path] = DB_OPTION, index: Optional[Path] = INDEX_OPTION) -> None:
-    """Verdicts and agreement (share of "up") by question language → document language."""
+def stats(
+    db: Optional[Path] = DB_OPTION, index: Optional[Path] = INDEX_OPTION, include_anonymous: bool = ANONYMOUS_OPTION
+) -> None:
+    """Verdicts and agreement (share of "up") by question language → document language, of keyed rows by default."""
     from app.feedback.gold import pair_stats
 
     rows, documents = _inputs(db, index)
+    if not include_anonymous:
+        left_out = sum(not row.keyed for row in rows)
+        rows = [row for row in rows if row.keyed]
+        if left_out:
+            console.print(f"left out {left_out} rows given without a key (--include-anonymous counts them)")
     by_pair = pair_stats(rows, {doc_id: doc.lang for doc_id, doc in documents.items()})
     table = Table(title="Feedback by language pair (question → document)")
     table.add_column("pair", no_wrap=True)

@@ -3,6 +3,10 @@
 Exported: a confirmed answer (verdict "up" on a shown answer) with that answer, and a correction (the user's "the
 answer is ...") wherever it occurs verbatim in the documents, the shown answer's document first. The newest
 exportable verdict on a question decides its document; older ones on the same document add their answers.
+
+Only rows given with an API key are exported unless anonymous ones are asked for: anyone may post feedback while
+reads are open, and planted verdicts must not become gold data (nor outvote a keyed verdict on the same question).
+Each record names who gave it in ``given_by``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ UP_ON_NOT_FOUND = "up on a 'not found' answer"
 CHANGED = "the answer's document was changed or removed"
 NOT_IN_DOCUMENTS = "correction not found in any document"
 SUPERSEDED = "a newer verdict on the same question names another document"
+ANONYMOUS = "given without a key, or before givers were recorded (--include-anonymous exports it)"
+LEGACY = "unknown"  # given_by of rows stored before givers were recorded
 
 
 @dataclass
@@ -71,11 +77,17 @@ def _gold_answer(row: FeedbackRow, documents: dict[str, Document]) -> tuple[str,
     return shown_doc.doc_id, row.answer.text
 
 
-def gold_records(rows: Iterable[FeedbackRow], documents: dict[str, Document]) -> Export:
-    """One gold record per question (fields id, question, lang, doc_id, answers), oldest question first."""
+def gold_records(
+    rows: Iterable[FeedbackRow], documents: dict[str, Document], include_anonymous: bool = False
+) -> Export:
+    """One gold record per question (fields id, question, lang, doc_id, answers, given_by), oldest question first;
+    rows given without a key only with ``include_anonymous``."""
     export = Export(records=[])
     by_question: dict[str, dict] = {}
     for row in sorted(rows, key=lambda r: r.id, reverse=True):  # newest first: it decides the document
+        if not (row.keyed or include_anonymous):
+            export.skipped[ANONYMOUS] += 1
+            continue
         outcome = _gold_answer(row, documents)
         if isinstance(outcome, str):
             export.skipped[outcome] += 1
@@ -85,13 +97,23 @@ def gold_records(rows: Iterable[FeedbackRow], documents: dict[str, Document]) ->
         key = _question_key(row.question)
         record = by_question.get(key)
         if record is None:
-            record = {"id": f"fb{row.id}", "question": row.question, "lang": row.lang, "doc_id": doc_id, "answers": []}
+            record = {
+                "id": f"fb{row.id}",
+                "question": row.question,
+                "lang": row.lang,
+                "doc_id": doc_id,
+                "answers": [],
+                "given_by": [],
+            }
             by_question[key] = record
         elif record["doc_id"] != doc_id:
             export.skipped[SUPERSEDED] += 1
             continue
         if answer not in record["answers"]:
             record["answers"].append(answer)
+        giver = row.given_by or LEGACY
+        if giver not in record["given_by"]:
+            record["given_by"].append(giver)
         export.rows_used += 1
     export.records = sorted(by_question.values(), key=lambda r: int(r["id"][2:]))
     return export

@@ -1,5 +1,6 @@
 """API keys over HTTP (in process, real keys files): the route × credential matrix, read and metrics protection,
-no keys file, keys changed while the app runs."""
+the API description and health details behind a key with closed reads, no keys file, keys changed while the app
+runs."""
 
 from __future__ import annotations
 
@@ -28,12 +29,16 @@ WRITE_ROUTES = [
     ("delete", f"/documents/{UPLOAD['doc_id']}", None, 200),
 ]
 METRICS_ROUTE = [("get", "/metrics", None, 200)]
+PROBE_ROUTE = [("get", "/health", None, 200)]  # for anyone; a key that is sent must be valid
+DOCS_ROUTES = [  # open with open reads, read routes with closed ones
+    ("get", "/openapi.json", None, 200),
+    ("get", "/docs", None, 200),
+    ("get", "/redoc", None, 200),
+]
 OPEN_ROUTES = [
-    ("get", "/health", None, 200),
     ("get", "/ready", None, 200),
     ("get", "/", None, 200),
     ("get", "/widget.js", None, 200),
-    ("get", "/openapi.json", None, 200),
 ]
 CREDENTIALS = ["none", "read", "admin", "revoked", "malformed"]
 
@@ -49,25 +54,28 @@ def headers_for(credential: str, keys) -> dict:
 
 
 def expected(kind: str, credential: str, ok: int, read_auth: bool = False) -> int:
-    """The status the design promises (README "Running it as a service")."""
-    if kind == "open":
-        return ok  # probes, the page and the schema never look at credentials
+    """The status the design promises (README "Running it as a service"); /metrics follows reads by default."""
+    if kind == "open" or (kind == "docs" and not read_auth):
+        return ok  # the readiness probe, the page, and the description of an open API never look at credentials
     if credential in ("revoked", "malformed"):
         return 401  # a credential that is presented must be valid
     if kind == "write":
         return {"none": 401, "read": 403, "admin": ok}[credential]
+    if kind == "probe":
+        return ok  # liveness without a key too (its details need one with closed reads)
     return 401 if credential == "none" and read_auth else ok
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, seed, encoder):
-    """Two apps over one private copy of the seed index: reads open (default), and RAG_READ_AUTH + RAG_METRICS_AUTH."""
+    """Two apps over one private copy of the seed index: reads open (default), and RAG_READ_AUTH=true (which
+    closes /metrics too, RAG_METRICS_AUTH being unset)."""
     root = tmp_path_factory.mktemp("auth")
     shutil.copytree(seed.index, root / "index")
     pipeline = Pipeline(make_settings(root / "index"), encoder=encoder)
     apps = {}
     for closed in (False, True):
-        settings = make_settings(root / "index", read_auth=closed, metrics_auth=closed)
+        settings = make_settings(root / "index", read_auth=closed)
         apps[closed] = TestClient(create_app(settings, pipeline=pipeline), raise_server_exceptions=False)
         apps[closed].__enter__()
     yield SimpleNamespace(open=apps[False], closed=apps[True])
@@ -83,7 +91,7 @@ def call(client, method: str, path: str, body, headers: dict):
 
 CASES = [(kind, route, credential)
          for kind, routes in (("read", READ_ROUTES), ("write", WRITE_ROUTES), ("metrics", METRICS_ROUTE),
-                              ("open", OPEN_ROUTES))
+                              ("probe", PROBE_ROUTE), ("docs", DOCS_ROUTES), ("open", OPEN_ROUTES))
          for route in routes for credential in CREDENTIALS]
 
 
@@ -121,6 +129,7 @@ def test_refusals_say_what_to_do(served, api_keys):
     closed = served.closed.post("/ask", json={"question": "Кто?"}).json()["detail"]
     assert "RAG_READ_AUTH" in closed
     assert "RAG_METRICS_AUTH" in served.closed.get("/metrics").json()["detail"]
+    assert "RAG_READ_AUTH" in served.closed.get("/openapi.json").json()["detail"]
 
 
 def test_two_headers_with_different_keys_are_refused(served, api_keys):
@@ -132,14 +141,16 @@ def test_two_headers_with_different_keys_are_refused(served, api_keys):
     assert served.open.get("/documents", headers=same).status_code == 200
 
 
-def test_openapi_describes_keys_as_the_settings_say(served):
-    """The schema documents both headers; reads are marked optional only when they are open."""
+def test_openapi_describes_keys_as_the_settings_say(served, api_keys):
+    """The schema documents both headers; reads are marked optional only when they are open, /health always."""
     for client, read_optional in ((served.open, True), (served.closed, False)):
-        spec = client.get("/openapi.json").json()
+        spec = client.get("/openapi.json", headers={"Authorization": f"Bearer {api_keys.read}"}).json()
         assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey"}
         assert ({} in spec["paths"]["/ask"]["post"]["security"]) is read_optional
+        assert ({} in spec["paths"]["/metrics"]["get"]["security"]) is read_optional
         assert {} not in spec["paths"]["/documents"]["post"]["security"]
-        assert "security" not in spec["paths"]["/health"]["get"]
+        assert {} in spec["paths"]["/health"]["get"]["security"]
+        assert "security" not in spec["paths"]["/ready"]["get"]
 
 
 def test_without_a_keys_file_writes_are_refused_and_say_how_to_create_a_key(workspace, api_keys):

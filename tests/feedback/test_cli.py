@@ -17,6 +17,7 @@ from tests.conftest import BISHKEK, BOROVOE
 
 RU_QUESTION = "Сколько человек приняли участие в конференции в Боровом?"
 EN_QUESTION = "Who is the Head of the OSCE Centre in Bishkek?"
+ANALYST = "analyst"  # the key the rows are given with: export and stats take keyed rows only by default
 
 
 def span(pipeline, doc_id: str, text: str) -> ShownAnswer:
@@ -29,14 +30,22 @@ def feedback_file(tmp_path, pipeline):
     """Feedback of every kind: confirmed, corrected, plain "down", without text, on "not found", unmatched."""
     path = tmp_path / "feedback.sqlite3"
     store = FeedbackStore(path)
-    store.add(RU_QUESTION, "ru", "up", answer=span(pipeline, BOROVOE, "более 50 человек"))
+    store.add(RU_QUESTION, "ru", "up", answer=span(pipeline, BOROVOE, "более 50 человек"), key_name=ANALYST)
     # A wrong answer from a Russian document, corrected with other case and spacing than the English document's.
-    store.add(EN_QUESTION, "en", "down", answer=span(pipeline, BOROVOE, "Боровое"), correction="sergey   KAPINOS")
-    store.add("Where was the conference held?", "en", "down", answer=span(pipeline, BOROVOE, "Боровое"))
-    store.add("Who won the 1998 World Cup?", "en", "up")
-    store.add("What is the capital of Mars?", "en", "down", correction="Olympus City")
+    store.add(
+        EN_QUESTION,
+        "en",
+        "down",
+        answer=span(pipeline, BOROVOE, "Боровое"),
+        correction="sergey   KAPINOS",
+        key_name=ANALYST,
+    )
+    held = span(pipeline, BOROVOE, "Боровое")
+    store.add("Where was the conference held?", "en", "down", answer=held, key_name=ANALYST)
+    store.add("Who won the 1998 World Cup?", "en", "up", key_name=ANALYST)
+    store.add("What is the capital of Mars?", "en", "down", correction="Olympus City", key_name=ANALYST)
     FeedbackStore(path, store_text=False).add(
-        "Кто возглавляет центр?", "ru", "up", answer=span(pipeline, BISHKEK, "Sergey Kapinos")
+        "Кто возглавляет центр?", "ru", "up", answer=span(pipeline, BISHKEK, "Sergey Kapinos"), key_name=ANALYST
     )
     return path
 
@@ -62,7 +71,8 @@ def test_export_writes_gold_lines_the_evaluation_accepts(feedback_file, tmp_path
         assert f"skipped 1: {reason}" in result.output
 
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [list(line) for line in lines] == [["id", "question", "lang", "doc_id", "answers"]] * 2
+    assert [list(line) for line in lines] == [["id", "question", "lang", "doc_id", "answers", "given_by"]] * 2
+    assert all(line["given_by"] == [f"key:{ANALYST}"] for line in lines)
     confirmed, corrected = lines
     assert confirmed["id"] == "fb1" and corrected["id"] == "fb2"
     assert (confirmed["question"], confirmed["lang"], confirmed["doc_id"], confirmed["answers"]) == (
@@ -89,29 +99,41 @@ def test_newest_verdict_decides_the_document(tmp_path, seed, pipeline):
     reported as superseded."""
     path = tmp_path / "feedback.sqlite3"
     store = FeedbackStore(path)
-    store.add(EN_QUESTION, "en", "up", answer=span(pipeline, BOROVOE, "Боровое"))
-    store.add(EN_QUESTION, "en", "up", answer=span(pipeline, BISHKEK, "Kapinos"))
-    store.add(f"  {EN_QUESTION.upper()} ", "en", "up", answer=span(pipeline, BISHKEK, "Sergey Kapinos"))
+    store.add(EN_QUESTION, "en", "up", answer=span(pipeline, BOROVOE, "Боровое"), key_name="first")
+    store.add(EN_QUESTION, "en", "up", answer=span(pipeline, BISHKEK, "Kapinos"), key_name="second")
+    kapinos = span(pipeline, BISHKEK, "Sergey Kapinos")
+    store.add(f"  {EN_QUESTION.upper()} ", "en", "up", answer=kapinos, key_name="third")
     out = tmp_path / "gold.jsonl"
     result = run("export", "--gold", str(out), "--db", str(path), "--index", str(seed.index))
     assert "skipped 1: a newer verdict on the same question names another document" in result.output
     (line,) = [json.loads(text) for text in out.read_text(encoding="utf-8").splitlines()]
     assert line["id"] == "fb3" and line["doc_id"] == BISHKEK and line["answers"] == ["Sergey Kapinos", "Kapinos"]
+    assert line["given_by"] == ["key:third", "key:second"]
 
 
-def test_stats_by_language_pair(feedback_file, seed):
-    """Rows, verdicts, corrections and agreement per question → document language pair, from the index."""
-    output = run("stats", "--db", str(feedback_file), "--index", str(seed.index)).output
-    rows = {
+def table(output: str) -> dict[str, list[str]]:
+    """The stats table's rows by pair."""
+    return {
         cells[0]: cells[1:]
         for line in output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 6
     }
+
+
+def test_stats_by_language_pair(feedback_file, seed):
+    """Rows, verdicts, corrections and agreement per question → document language pair, from the index; rows given
+    without a key only with --include-anonymous."""
+    FeedbackStore(feedback_file).add("Who?", "en", "down", client="192.0.2.1")
+    output = run("stats", "--db", str(feedback_file), "--index", str(seed.index)).output
+    assert "left out 1 rows given without a key" in output
+    rows = table(output)
     assert rows["all"] == ["6", "3", "3", "2", "0.500"]
     assert rows["ru→ru"] == ["1", "1", "0", "0", "1.000"]
     assert rows["en→ru"] == ["2", "0", "2", "1", "0.000"]  # answers shown from the Russian document
     assert rows["en→none"] == ["2", "1", "1", "1", "0.500"]  # "not found"
     assert rows["ru→en"] == ["1", "1", "0", "0", "1.000"]
+    output = run("stats", "--db", str(feedback_file), "--index", str(seed.index), "--include-anonymous").output
+    assert table(output)["all"] == ["7", "3", "4", "2", "0.429"]
 
 
 def test_without_a_feedback_file(tmp_path, seed):

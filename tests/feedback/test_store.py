@@ -46,16 +46,33 @@ def test_store_text_off_keeps_no_typed_text(tmp_path):
 
 
 def test_bound_drops_the_oldest_rows(tmp_path):
-    """Beyond max_rows the oldest rows go; ids are never reused, also after reopening the file."""
+    """Beyond max_rows the oldest keyed rows go; ids are never reused, also after reopening the file."""
     path = tmp_path / "f.sqlite3"
     store = FeedbackStore(path, max_rows=3)
-    ids = [store.add(f"question {i}?", "en", "up") for i in range(5)]
+    ids = [store.add(f"question {i}?", "en", "up", key_name="analyst") for i in range(5)]
     assert [r.id for r in store.rows()] == ids[2:] and store.count() == 3
     store.close()
     reopened = FeedbackStore(path, max_rows=3)
-    new = reopened.add("question 5?", "en", "down")
+    new = reopened.add("question 5?", "en", "down", key_name="analyst")
     assert new == ids[-1] + 1
     assert [r.question for r in reopened.rows()] == ["question 3?", "question 4?", "question 5?"]
+
+
+def test_each_allowance_drops_only_its_own_rows(tmp_path):
+    """Keyed and anonymous rows have their own bounds: each drops its own oldest rows, never the other's; one
+    address always hashes alike (its rows can be told apart), two addresses differently."""
+    store = FeedbackStore(tmp_path / "f.sqlite3", max_rows=2, anonymous_max_rows=2)
+    store.add("keyed 0?", "en", "up", key_name="analyst")
+    for i in range(4):
+        store.add(f"anonymous {i}?", "en", "down", client="203.0.113.5" if i % 2 else "203.0.113.6")
+    for i in range(1, 3):
+        store.add(f"keyed {i}?", "en", "up", key_name="analyst")
+    rows = store.rows()
+    assert [r.question for r in rows] == ["anonymous 2?", "anonymous 3?", "keyed 1?", "keyed 2?"]
+    assert [r.keyed for r in rows] == [False, False, True, True]
+    assert rows[0].given_by != rows[1].given_by and all("203.0.113" not in (r.given_by or "") for r in rows)
+    store.add("anonymous 5?", "en", "down", client="203.0.113.5")
+    assert store.rows()[-1].given_by == rows[1].given_by
 
 
 def test_concurrent_writers(tmp_path):

@@ -1,4 +1,10 @@
-"""Users' verdicts on answers: 👍/👎 and "the answer is ...", stored for export as gold questions."""
+"""Users' verdicts on answers: 👍/👎 and "the answer is ...", stored for export as gold questions.
+
+Feedback is open like reads, so it is also the one write anyone may make. Three things keep that from costing real
+feedback: a per-caller rate limit and daily quota of its own (``RAG_FEEDBACK_RATE_LIMIT``, ``RAG_FEEDBACK_QUOTA``),
+a separate bounded allowance for rows given without a key (``RAG_FEEDBACK_ANONYMOUS_MAX_ROWS``: anonymous floods
+drop only older anonymous rows), and the record of who gave each row, so that export trusts keyed rows only.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import sqlite3
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from app.api.auth import READ
+from app.api.auth import READ, enforce_rate_limit
 from app.api.dependencies import get_pipeline
 from app.api.schemas import FeedbackIn, FeedbackOut, error_responses
 from app.feedback.store import FeedbackStore, ShownAnswer
@@ -16,7 +22,39 @@ from app.text.language import question_language
 
 log = logging.getLogger("app.feedback")
 
-router = APIRouter(tags=["feedback"], dependencies=[READ], responses=error_responses(400, 401, 409, 413, 422, 429, 503))
+
+async def allowance(request: Request) -> None:
+    """After ``READ``: refuse anonymous feedback when it is off, then count the caller's feedback rate and quota.
+
+    Async, so that it runs on the event loop like the other limits (their test-then-count cannot race).
+    """
+    state = request.app.state
+    if _giver_key(request) is None and state.settings.feedback_anonymous_max_rows == 0:
+        raise HTTPException(
+            401,
+            "feedback needs an API key on this server (RAG_FEEDBACK_ANONYMOUS_MAX_ROWS=0): "
+            "send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": 'Bearer realm="border-qa"'},
+        )
+    enforce_rate_limit(request, state.feedback_rate_limit, "RAG_FEEDBACK_RATE_LIMIT")
+    enforce_rate_limit(request, state.feedback_quota, "RAG_FEEDBACK_QUOTA")
+
+
+def _giver_key(request: Request) -> str | None:
+    """The name of the key that vouches for this feedback, None for anonymous feedback.
+
+    A public key (the one a widget page shows every visitor) vouches for nobody: its feedback counts as anonymous.
+    """
+    if getattr(request.state, "key_public", False):
+        return None
+    return getattr(request.state, "key_name", None)
+
+
+router = APIRouter(
+    tags=["feedback"],
+    dependencies=[READ, Depends(allowance)],
+    responses=error_responses(400, 401, 409, 413, 422, 429, 503),
+)
 
 
 def _checked_answer(body: FeedbackIn, pipeline: Pipeline) -> ShownAnswer | None:
@@ -63,6 +101,8 @@ def feedback(body: FeedbackIn, request: Request, pipeline: Pipeline = Depends(ge
             answer=answer,
             correction=body.correction,
             index_version=pipeline.store.version(),
+            key_name=_giver_key(request),
+            client=request.client.host if request.client else None,
         )
     except (sqlite3.Error, OSError):
         # A full disk or an unwritable RAG_FEEDBACK_PATH: the operator's problem, said in the log; the user may retry.

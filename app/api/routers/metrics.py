@@ -1,4 +1,5 @@
-"""Prometheus metrics (``RAG_METRICS_AUTH=true`` makes them need a key)."""
+"""Prometheus metrics: a key when ``RAG_METRICS_AUTH`` (default: ``RAG_READ_AUTH``) says so, and a rate limit of
+their own (``RAG_METRICS_RATE_LIMIT``), since each scrape renders every series."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["status"])
     summary="Prometheus metrics",
     response_class=Response,
     dependencies=[METRICS],
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **error_responses(401)},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **error_responses(401, 429)},
 )
 def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
