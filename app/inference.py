@@ -9,6 +9,12 @@ one team, and concurrent questions queue for it instead of oversubscribing the c
 Questions waiting together are embedded in one call (the engine then runs one text per core), which raises
 throughput under load; a lone question is embedded alone, at full speed.
 
+A question's reading (the span reader, the costliest step) goes before new questions are embedded: a question
+already admitted is finished first, so under load answers come back in order instead of every question's read
+waiting behind every later question's embedding. A new question is refused at once (``Overloaded``, a 503 with
+``Retry-After``) when the work queued ahead of it, costed at the running average of each step, would keep it past
+``max_wait`` seconds: an accepted question's latency stays bounded and the excess is shed, not queued.
+
 Questions go before other work (an upload's passages), but work that has waited ``WORK_PATIENCE`` goes next: under
 a steady stream of questions the queue of questions is never empty, and an upload would otherwise starve until its
 caller timed out (measured: 7.5 s per small upload under 8 clients, before this rule).
@@ -16,6 +22,7 @@ caller timed out (measured: 7.5 s per small upload under 8 clients, before this 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -30,6 +37,9 @@ from app.encoders.base import Encoder
 
 T = TypeVar("T")
 
+# Weight of the newest duration in the running average cost of each step (embed a question, read one).
+COST_SMOOTHING = 0.2
+
 # Seconds other work may wait behind questions. One batch of passages takes up to ~1-3 s on 2 cores, so questions
 # then wait at most one batch every half second, while an upload of a few batches finishes in seconds.
 WORK_PATIENCE = 0.5
@@ -38,8 +48,9 @@ WORK_PATIENCE = 0.5
 class Overloaded(RuntimeError):
     """More questions wait for the models than the queue holds: refuse now rather than answer late."""
 
-    def __init__(self, waiting: int, retry_after: int = 1):
-        super().__init__(f"{waiting} questions are already waiting for the model; retry in {retry_after} s")
+    def __init__(self, waiting: int, retry_after: int = 1, expected: float | None = None):
+        why = f"an expected wait of {expected:.1f} s" if expected is not None else "a full queue"
+        super().__init__(f"{waiting} questions are already waiting for the model ({why}); retry in {retry_after} s")
         self.retry_after = retry_after
 
 
@@ -55,16 +66,20 @@ class _Job:
 class InferenceQueue:
     """A daemon thread running model calls in arrival order, questions first and batched.
 
-    ``max_waiting`` bounds the questions in the queue (beyond it ``Overloaded``); other work (ingest batches,
-    model loading) is bounded by its callers. ``max_batch`` caps how many waiting questions share one call.
+    ``max_waiting`` bounds the questions in the queue, ``max_wait`` (seconds, 0: no bound) the expected time to a
+    new question's answer (beyond either, ``Overloaded``); other work (ingest batches, model loading) is bounded by
+    its callers. ``max_batch`` caps how many waiting questions share one call.
     """
 
-    def __init__(self, max_waiting: int = 32, max_batch: int = 8, timeout: float = 60.0):
+    def __init__(self, max_waiting: int = 32, max_batch: int = 8, timeout: float = 60.0, max_wait: float = 0.0):
         self.max_waiting = max_waiting
         self.max_batch = max_batch
         self.timeout = timeout
+        self.max_wait = max_wait
         self._questions: deque[_Job] = deque()
+        self._reads: deque[_Job] = deque()
         self._work: deque[_Job] = deque()
+        self._cost = {"embed": 0.0, "read": 0.0}  # running average seconds of each step (0: not measured yet)
         self._ready = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self._thread.start()
@@ -82,42 +97,75 @@ class InferenceQueue:
             self._ready.notify()
         return job.future.result(timeout=self.timeout)
 
+    def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a question's reading step ``fn(*args)`` on the models' thread, before any new question's embedding."""
+        job = _Job(call=lambda: fn(*args))
+        with self._ready:
+            self._reads.append(job)
+            self._ready.notify()
+        return job.future.result(timeout=self.timeout)
+
+    def expected_wait(self) -> float:
+        """Seconds until a question arriving now would be answered: the reads and questions queued ahead of it and
+        its own embedding and reading, each at its running average cost (one read for the step under way)."""
+        embed, read = self._cost["embed"], self._cost["read"]
+        ahead = len(self._questions)
+        return (len(self._reads) + 1) * read + ahead * (embed / self.max_batch + read) + embed + read
+
     def embed_question(self, encoder: Encoder, text: str) -> np.ndarray:
-        """The question's vector from ``encoder`` (owned by this queue's thread); ``Overloaded`` when full."""
+        """The question's vector from ``encoder`` (owned by this queue's thread); ``Overloaded`` when the queue is
+        full or the question would wait past ``max_wait``."""
         job = _Job(question=text, encoder=encoder)
         with self._ready:
             if len(self._questions) >= self.max_waiting:
                 raise Overloaded(len(self._questions))
+            # Only work queued ahead is a reason to refuse: with none, waiting longer would not answer sooner, and a
+            # cost inflated by a slow first call (a cold model) must never lock every question out.
+            ahead = len(self._questions) + len(self._reads)
+            if self.max_wait > 0 and ahead and (expected := self.expected_wait()) > self.max_wait:
+                # Come back when about the work ahead now is done.
+                raise Overloaded(ahead, max(1, math.ceil(expected)), expected)
             self._questions.append(job)
             self._ready.notify()
         return job.future.result(timeout=self.timeout)
 
-    def _next(self) -> list[_Job]:
+    def _measured(self, step: str, seconds: float) -> None:
+        old = self._cost[step]
+        self._cost[step] = seconds if old == 0.0 else old + COST_SMOOTHING * (seconds - old)
+
+    def _next(self) -> tuple[list[_Job], bool]:
+        """The next jobs to run, and whether they are a question's reading."""
         with self._ready:
-            while not self._questions and not self._work:
+            while not self._questions and not self._work and not self._reads:
                 self._ready.wait()
             overdue = bool(self._work) and time.monotonic() - self._work[0].queued_at > WORK_PATIENCE
+            if self._reads and not overdue:  # admitted questions are finished before new ones start
+                return [self._reads.popleft()], True
             if self._questions and not overdue:  # questions first: someone is waiting for each
                 batch = [self._questions.popleft()]
                 while (
                     self._questions and len(batch) < self.max_batch and self._questions[0].encoder is batch[0].encoder
                 ):
                     batch.append(self._questions.popleft())
-                return batch
-            return [self._work.popleft()]
+                return batch, False
+            return [self._work.popleft()], False
 
     def _run(self) -> None:
         while True:
-            jobs = self._next()
+            jobs, reading = self._next()
+            started = time.perf_counter()
             try:
                 if jobs[0].call is not None:
                     result = jobs[0].call()
+                    if reading:
+                        self._measured("read", time.perf_counter() - started)
                     jobs[0].future.set_result(result)
                     continue
                 encoder = jobs[0].encoder
                 assert encoder is not None
                 texts = [job.question for job in jobs]
                 vectors = encoder.queries(texts) if len(texts) > 1 else [encoder.query(texts[0])]
+                self._measured("embed", time.perf_counter() - started)
                 for job, vector in zip(jobs, vectors):
                     job.future.set_result(vector)
             except BaseException as exc:  # the caller gets the error; this thread lives on

@@ -105,7 +105,9 @@ class Pipeline:
             self.inference = encoder.queue
             self._encoder: QueuedEncoder | None = encoder
         else:
-            self.inference = InferenceQueue(settings.max_queued_questions, settings.question_batch)
+            self.inference = InferenceQueue(
+                settings.max_queued_questions, settings.question_batch, max_wait=settings.max_wait_ms / 1000
+            )
             self._encoder = QueuedEncoder(encoder, self.inference) if encoder is not None else None
         # Re-entrant: creating the extractor reads the encoder's spec, which may create the encoder.
         self._encoder_lock = threading.RLock()
@@ -207,7 +209,7 @@ class Pipeline:
         reader = self.inference.call(NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision)
 
         def read(question: str, contexts: list[str]) -> list:
-            return self.inference.call(reader.read, question, contexts)
+            return self.inference.read(reader.read, question, contexts)
 
         return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window)
 

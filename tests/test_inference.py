@@ -114,7 +114,12 @@ def test_errors_reach_the_caller_and_the_thread_lives_on():
 class GatedPassages(RecordingEncoder):
     """Its first passages call waits for the gate."""
 
+    def __init__(self, gate: threading.Event | None = None):
+        super().__init__(gate)
+        self.entered = threading.Event()
+
     def passages(self, texts: list[str]) -> np.ndarray:
+        self.entered.set()
         if self.gate is not None and not self.calls:
             self.gate.wait(10)
         return self.queries(texts)
@@ -131,6 +136,7 @@ def test_passages_go_in_slices_and_a_question_goes_between_them():
     vectors: list[np.ndarray] = []
     upload = threading.Thread(target=lambda: vectors.append(queued.passages(texts)))
     upload.start()
+    _wait_until(lambda: encoder.entered.is_set())  # the first slice runs: the question must come after it
     question = threading.Thread(target=queued.query, args=("question",))
     question.start()
     while queue.waiting < 1:
@@ -141,3 +147,89 @@ def test_passages_go_in_slices_and_a_question_goes_between_them():
     slices = [texts[at : at + PASSAGE_SLICE] for at in range(0, len(texts), PASSAGE_SLICE)]
     assert encoder.calls == [slices[0], ["question"], *slices[1:]]
     assert [v[0] for v in vectors[0]] == [len(t) for t in texts]
+
+
+def _wait_until(predicate, seconds: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the queue never reached the expected state"
+        time.sleep(0.005)
+
+
+def _occupy(queue: InferenceQueue, gate: threading.Event) -> threading.Thread:
+    """A thread whose call holds the models' thread until ``gate`` is set; returned once that call runs."""
+    running = threading.Event()
+    blocker = threading.Thread(target=queue.call, args=(lambda: (running.set(), gate.wait(10)),))
+    blocker.start()
+    _wait_until(running.is_set)
+    return blocker
+
+
+def test_an_admitted_questions_reading_goes_before_new_questions():
+    """A read queued after a question's embedding still runs first: questions already admitted finish first."""
+    gate = threading.Event()
+    queue = InferenceQueue(max_waiting=8)
+    encoder = RecordingEncoder()
+    queued = QueuedEncoder(encoder, queue)
+    blocker = _occupy(queue, gate)
+    asking = threading.Thread(target=queued.query, args=("new question",))
+    asking.start()
+    _wait_until(lambda: queue.waiting == 1)
+    # The read records itself on the models' thread, where the encoder records the embedding.
+    reading = threading.Thread(target=queue.read, args=(lambda: encoder.calls.append(["read"]),))
+    reading.start()
+    _wait_until(lambda: len(queue._reads) == 1)
+    gate.set()
+    for t in (blocker, asking, reading):
+        t.join(10)
+    assert encoder.calls == [["read"], ["new question"]]
+
+
+def test_a_question_expected_to_wait_too_long_is_refused_at_once():
+    """With reads of 0.4 s queued ahead, a question that would wait past max_wait gets Overloaded and a Retry-After
+    of about the queued work; once the queue drains it is admitted."""
+    gate = threading.Event()
+    queue = InferenceQueue(max_waiting=32, max_wait=1.0)
+    queued = QueuedEncoder(RecordingEncoder(), queue)
+    queue._cost.update(embed=0.01, read=0.4)  # as measured on earlier questions
+    assert queue.expected_wait() == pytest.approx(0.81)  # the step under way, its own embedding and reading
+    blocker = _occupy(queue, gate)
+    readers = [threading.Thread(target=queue.read, args=(lambda: None,)) for _ in range(3)]
+    for t in readers:
+        t.start()
+    _wait_until(lambda: len(queue._reads) == 3)
+    expected = queue.expected_wait()
+    assert expected == pytest.approx(4 * 0.4 + 0.41)
+    with pytest.raises(Overloaded) as refused:
+        queued.query("one question too many")
+    assert refused.value.retry_after == 3 and "expected wait of 2.0 s" in str(refused.value)
+    gate.set()
+    for t in [blocker, *readers]:
+        t.join(10)
+    assert queued.query("asked again later")[0] == len("asked again later")
+
+
+def test_a_question_with_nothing_queued_ahead_is_admitted_whatever_the_cost():
+    """A slow first read (a cold model) inflates the running cost; with no work queued ahead a question is still
+    admitted, so the estimate can never lock questions out."""
+    queue = InferenceQueue(max_wait=0.5)
+    queued = QueuedEncoder(RecordingEncoder(), queue)
+    queue._cost.update(embed=0.2, read=3.0)
+    assert queue.expected_wait() > queue.max_wait
+    assert queued.query("admitted")[0] == len("admitted")
+
+
+def test_reads_and_embeddings_update_their_running_cost():
+    """Each step's cost is the running average of its measured durations (what admission is decided on)."""
+    queue = InferenceQueue()
+    queued = QueuedEncoder(RecordingEncoder(), queue)
+    assert queue._cost == {"embed": 0.0, "read": 0.0}  # nothing measured: every question is admitted
+    import time
+
+    queue.read(time.sleep, 0.05)
+    queued.query("a question")
+    assert 0.04 < queue._cost["read"] < 1.0 and queue._cost["embed"] > 0
+    queue.read(time.sleep, 0.15)
+    assert queue._cost["read"] == pytest.approx(0.05 + 0.2 * 0.1, abs=0.03)
