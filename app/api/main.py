@@ -81,9 +81,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.writes = 0  # uploads and deletions in progress or waiting (documents router)
     app.state.keys = KeyRing(settings.keys_file)
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
-    app.state.metrics_rate_limit = RateLimit(settings.metrics_rate_limit)
-    app.state.feedback_rate_limit = RateLimit(settings.feedback_rate_limit)
-    app.state.feedback_quota = RateLimit(settings.feedback_quota)
+    # Each limit counts under its own name, in the shared storage when one is configured.
+    shared = settings.rate_limit_storage
+    app.state.metrics_rate_limit = RateLimit(settings.metrics_rate_limit, shared, name="metrics")
+    app.state.feedback_rate_limit = RateLimit(settings.feedback_rate_limit, shared, name="feedback")
+    app.state.feedback_quota = RateLimit(settings.feedback_quota, shared, name="feedback-quota")
     app.state.metrics = Metrics(app.state.pipeline, lambda: app.state.writes)
     app.state.readiness = Readiness(app.state.pipeline)
     # Opened at the first feedback, so that an app that never gets any creates no file.
