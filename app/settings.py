@@ -242,8 +242,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rate_limit_storage(cls, value: str) -> str:
         value = value.strip() or "memory://"
-        scheme = value.partition("://")[0]
-        if "://" not in value or scheme.startswith("async+"):
+        if "://" not in value or value.startswith("async+"):
             # The limit is counted with the storage's synchronous client; async+ storages are for asyncio code.
             raise ValueError(f"RAG_RATE_LIMIT_STORAGE {value!r}: expected 'memory://' or e.g. 'redis://host:6379'")
         return value

@@ -114,9 +114,9 @@ def enforce_rate_limit(request: Request, limit: RateLimit, setting: str) -> None
     if refused is not None:
         wait, reached = refused
         request.app.state.metrics.rate_limited.labels(request.scope["route"].path).inc()
-        who = "this key" if getattr(request.state, "key_name", None) else "this address"
-        if getattr(request.state, "key_public", False):
-            who = "this key from this address"
+        key_name = getattr(request.state, "key_name", None)
+        public = key_name and getattr(request.state, "key_public", False)
+        who = "this key from this address" if public else "this key" if key_name else "this address"
         raise HTTPException(
             429,
             f"rate limit of {reached} reached for {who}; retry in {wait} s ({setting})",

@@ -80,9 +80,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.settings = settings
     app.state.writes = 0  # uploads and deletions in progress or waiting (documents router)
     app.state.keys = KeyRing(settings.keys_file)
-    app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     # Each limit counts under its own name, in the shared storage when one is configured.
     shared = settings.rate_limit_storage
+    app.state.rate_limit = RateLimit(settings.rate_limit, shared)
     app.state.metrics_rate_limit = RateLimit(settings.metrics_rate_limit, shared, name="metrics")
     app.state.feedback_rate_limit = RateLimit(settings.feedback_rate_limit, shared, name="feedback")
     app.state.feedback_quota = RateLimit(settings.feedback_quota, shared, name="feedback-quota")

@@ -40,11 +40,9 @@ def storage_scheme(uri: str) -> str:
 
 
 def _open_storage(uri: str) -> MovingWindowRateLimiter:
-    scheme = storage_scheme(uri)
-    if scheme.startswith("async+"):
-        raise ValueError(f"RAG_RATE_LIMIT_STORAGE {uri!r}: counted with a synchronous client; drop 'async+'")
+    # The URI comes from RAG_RATE_LIMIT_STORAGE, whose form (a scheme, no async+ client) Settings has checked.
     options: dict[str, float | str | bool] = {}
-    if scheme.startswith(("redis", "valkey")):
+    if storage_scheme(uri).startswith(("redis", "valkey")):
         # redis-py waits forever by default; timeouts in the URI's query string take precedence over these.
         options = {"socket_timeout": STORAGE_TIMEOUT_SECONDS, "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS}
     try:

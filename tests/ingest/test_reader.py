@@ -45,6 +45,11 @@ def handmade_pdf(trailer: bytes = b"<< /Size 6 /Root 1 0 R >>", content_filter: 
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length %d %s>>\nstream\n" % (len(text), content_filter) + text + b"\nendstream",
     ]
+    return pdf_bytes(objects, trailer)
+
+
+def pdf_bytes(objects: list[bytes], trailer: bytes) -> bytes:
+    """PDF objects (numbered from 1) laid out byte by byte with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):

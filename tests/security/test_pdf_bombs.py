@@ -20,6 +20,7 @@ from app.ingest import reader
 from app.ingest.reader import UnreadableDocument, read_bytes
 from app.pipeline import Pipeline
 from tests.conftest import make_settings
+from tests.ingest.test_reader import pdf_bytes
 from tests.security.test_redos import HEALTH_SECONDS, health_while
 
 # ``slow_pdf`` shows an empty string this many times on each of its pages: under pypdf's budget of 2M tokens per
@@ -55,16 +56,7 @@ def slow_pdf(operators: int = SLOW_OPERATORS, pages: int = SLOW_PAGES) -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
         b"/Contents 4 0 R >>"
     ] * pages
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_bytes(objects, b"<< /Size %d /Root 1 0 R >>" % (len(objects) + 1))
 
 
 def parser_processes() -> list[int]:
