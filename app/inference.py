@@ -91,17 +91,16 @@ class InferenceQueue:
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the models' thread and return its result (its exception is raised here)."""
-        job = _Job(call=lambda: fn(*args))
-        with self._ready:
-            self._work.append(job)
-            self._ready.notify()
-        return job.future.result(timeout=self.timeout)
+        return self._submit(self._work, fn, *args)
 
     def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a question's reading step ``fn(*args)`` on the models' thread, before any new question's embedding."""
+        return self._submit(self._reads, fn, *args)
+
+    def _submit(self, lane: deque[_Job], fn: Callable[..., T], *args: Any) -> T:
         job = _Job(call=lambda: fn(*args))
         with self._ready:
-            self._reads.append(job)
+            lane.append(job)
             self._ready.notify()
         return job.future.result(timeout=self.timeout)
 
