@@ -1,15 +1,20 @@
-"""Named points of the embedded store's write path, where crash tests stop a writer deterministically.
+"""Named points of the stores' write paths, where crash tests stop a writer deterministically.
 
-The write path calls ``reached(name)`` after each durable step. Nothing happens unless a hook is installed, which
+A write path calls ``reached(name)`` after each durable step. Nothing happens unless a hook is installed, which
 only the crash tests do (``tests/crashhook``), so that a writer can be killed exactly between two steps instead of
 at a guessed moment.
 
-Points, in the order a write reaches them:
+Points of the embedded store, in the order a write reaches them:
     segment:partial    a segment's vectors and FAISS index are on disk, its BM25 tables and manifest are not
     segment:staged     a segment is written whole into its hidden staging folder, fsynced
     segment:adopted    the staged segment is renamed into ``versions/``; no view names it yet
     view:written       the new view file is durable; ``CURRENT`` still names the previous state
     current:written    ``CURRENT`` names the new state; older states are not yet pruned
+
+and in the Milvus store's commit (app/index/milvus.py):
+    milvus:rows        text, chunk and sentence rows written
+    milvus:documents   document rows written
+    milvus:stats       term statistics updated
 """
 
 from __future__ import annotations

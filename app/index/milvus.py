@@ -50,7 +50,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.index import checkpoints
 from app.index.lexical import TermStats
 from app.index.milvus_lease import LEASE_SECONDS, LeaseLost, MilvusLease
 from app.index.milvus_schema import (
@@ -258,12 +259,12 @@ class _TablesCache:
 class MilvusStore:
     """The ``Storage`` protocol over Milvus (see the module docstring for the layout and its guarantees).
 
-    ``checkpoint``, when given, is called with the name of each step of a write as it completes ("rows": text,
-    chunk and sentence rows written; "documents": document rows written; "stats": term statistics updated):
-    tests use it to kill a writer in the middle.
+    Each step of a write marks a checkpoint as it completes (``app/index/checkpoints.py``), where crash tests kill
+    the writer: ``milvus:rows`` (text, chunk and sentence rows written), ``milvus:documents`` (document rows
+    written), ``milvus:stats`` (term statistics updated).
     """
 
-    def __init__(self, settings: Settings, checkpoint: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings):
         if not PREFIX.match(settings.milvus_prefix):
             raise ValueError(
                 f"RAG_MILVUS_PREFIX {settings.milvus_prefix!r}: letters, digits and underscores, "
@@ -283,7 +284,6 @@ class MilvusStore:
         self.lease_name = lease_name(self.prefix)
         self.lease_seconds = LEASE_SECONDS
         self._lease: MilvusLease | None = None  # held inside ``lock()``
-        self._checkpoint = checkpoint
         self._client: Any = None
         self._guard = threading.RLock()
         self._loaded: set[str] = set()
@@ -338,10 +338,6 @@ class MilvusStore:
         names = Names.of(self.prefix, state.epoch)
         self._ensure_loaded(names.all())
         return names
-
-    def _step(self, name: str) -> None:
-        if self._checkpoint is not None:
-            self._checkpoint(name)
 
     # -- meta --------------------------------------------------------------------------------
     def _has_meta(self) -> bool:
@@ -805,11 +801,11 @@ class MilvusStore:
             json.dumps({"shape": list(basis.shape), "data": base64.b64encode(basis.tobytes()).decode("ascii")}),
         )
         added = self._insert(names, tables, gen, snapshot.projection, avg)
-        self._step("rows")
+        checkpoints.reached("milvus:rows")
         self._insert_documents(names, documents)
-        self._step("documents")
+        checkpoints.reached("milvus:documents")
         self._add_df(names, added.df)
-        self._step("stats")
+        checkpoints.reached("milvus:stats")
         for name in names.all():
             self._call("flush", name, timeout=self.slow_timeout)
         self._put_state(
@@ -865,19 +861,19 @@ class MilvusStore:
         self._put_state(pending, state)
         # The store's projection, not the segment's: every stored vector is compared in one space.
         added = self._insert(names, tables, gen, projection, avg)
-        self._step("rows")
+        checkpoints.reached("milvus:rows")
         gone = [d for d in deletes if d not in set(fresh)]
         self._fence()  # documents change for readers from here on
         for batch in _batches(gone, ID_BATCH):
             self._call("delete", names.documents, filter=one_of("doc_id", batch))
         self._insert_documents(names, documents)
-        self._step("documents")
+        checkpoints.reached("milvus:documents")
         removed = self._chunk_stats(names, old)
         delta: Counter[int] = Counter(added.df)
         delta.subtract(removed.df)
         self._fence()  # df is read, changed and written back: one writer at a time
         self._add_df(names, {key: n for key, n in delta.items() if n})
-        self._step("stats")
+        checkpoints.reached("milvus:stats")
         self._remove_leftovers(names, gone, fresh, gen)
         if added.num_docs + sum(len(t.sentences) for t in tables) >= FLUSH_ROWS:
             for name in names.all():

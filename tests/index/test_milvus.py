@@ -32,6 +32,7 @@ from app.pipeline import make_document
 from app.text.question import AnswerType
 from app.text.terms import query_terms, terms
 from tests.conftest import PYTHON, ROOT, SEED_CORPUS, free_port, make_settings, subprocess_env
+from tests.crashpoints import crash_env
 
 COLLECTIONS = ("events", "seminars", None)
 DATES = ("2016-04-28", "2018-05-30", None, "2019-04-05")
@@ -383,20 +384,15 @@ def test_replace_switches_to_a_new_epoch(store, corpus, use_encoder):
 
 
 CHILD = """
-import os, signal, sys
+import sys
 from pathlib import Path
 from app.index.milvus import MilvusStore
 from app.index.snapshot import Snapshot
 from app.settings import Settings
 
-stage, uri, folder = sys.argv[1:4]
-
-def checkpoint(name):
-    if name == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
-
+uri, folder = sys.argv[1:3]
 settings = Settings(_env_file=None, index_dir=Path(folder) / "index", store="milvus", milvus_uri=uri)
-store = MilvusStore(settings, checkpoint=checkpoint)
+store = MilvusStore(settings)
 with store.lock():
     store.commit(Snapshot.load(Path(folder)))
 sys.exit(3)
@@ -420,9 +416,9 @@ def test_killed_commit_leaves_whole_documents(tmp_path, corpus, use_encoder, sta
     store.close()  # Milvus Lite: one process per file
 
     child = subprocess.run(
-        [PYTHON, "-c", CHILD, stage, settings.milvus_target, str(folder)],
+        [PYTHON, "-c", CHILD, settings.milvus_target, str(folder)],
         cwd=ROOT,
-        env=subprocess_env(),
+        env=subprocess_env(**crash_env(f"milvus:{stage}")),
         capture_output=True,
         text=True,
         timeout=120,

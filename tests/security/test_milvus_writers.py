@@ -19,6 +19,7 @@ pytest.importorskip("milvus_lite")
 
 from milvus_lite.server_manager import server_manager_instance
 
+from app.index import checkpoints
 from app.index.milvus import MilvusStore
 from tests.index.test_milvus import build, corpus, scratch_stats, store_settings, use_encoder
 
@@ -110,7 +111,7 @@ def test_milvus_lost_writes_commit_racing_replace_keeps_new_epoch(hosts, corpus,
 
     def pause(step: str) -> None:
         # The commit's rows are written: let the rebuild run now, until it is done or waits for its turn.
-        if step == "rows" and not started.is_set():
+        if step == "milvus:rows" and not started.is_set():  # the first is host one's: the rebuild waits for it
             started.set()
             deadline = time.monotonic() + 30
             while not replaced.is_set() and claims(hosts.one) < 2 and time.monotonic() < deadline:
@@ -131,12 +132,12 @@ def test_milvus_lost_writes_commit_racing_replace_keeps_new_epoch(hosts, corpus,
 
     rebuilder = threading.Thread(target=rebuild)
     rebuilder.start()
-    hosts.one._checkpoint = pause
+    checkpoints.install(pause)
     try:
         with hosts.one.lock():
             hosts.one.commit(single(use_encoder, corpus, docs[5]))
     finally:
-        hosts.one._checkpoint = None
+        checkpoints.install(None)
         rebuilder.join(timeout=60)
     assert not errors, errors
     state = hosts.one._state()
