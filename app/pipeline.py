@@ -31,7 +31,7 @@ from app.index.projection import LanguageProjection
 from app.index.snapshot import Snapshot, check_manifest
 from app.index.storage import Catalog, Storage
 from app.index.store import MAX_DELTAS, IndexStore, ViewSpec, catalog_of
-from app.inference import InferenceQueue
+from app.encoders.inference import InferenceQueue
 from app.ingest.indexer import Indexer, Parts
 from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
 from app.models import AskResult, Document, Filters, IngestReport, Passage, Query, Turn

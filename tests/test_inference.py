@@ -1,4 +1,4 @@
-"""app/inference.py: one thread runs every model call; questions are bounded, batched and answered in order."""
+"""app/encoders/inference.py: one thread runs every model call; questions are bounded, batched and answered in order."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.encoders.queued import PASSAGE_SLICE, QueuedEncoder
-from app.inference import InferenceQueue, Overloaded
+from app.encoders.inference import InferenceQueue, Overloaded
 
 
 class RecordingEncoder:

@@ -24,7 +24,7 @@ from app.api.routers import ask, docs, documents, feedback, health, metrics, ui
 from app.feedback.store import FeedbackStore
 from app.index.snapshot import IndexMismatch
 from app.index.storage import StoreUnavailable
-from app.inference import Overloaded
+from app.encoders.inference import Overloaded
 from app.ingest.reader import UnreadableDocument
 from app.keys import KeyRing
 from app.pipeline import Pipeline, UnknownDocument

@@ -1,4 +1,4 @@
-"""An encoder whose every call runs on the inference thread (see ``app.inference``)."""
+"""An encoder whose every call runs on the inference thread (see ``app.encoders.inference``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from app.encoders.base import Encoder
 from app.encoders.factory import create_encoder
-from app.inference import InferenceQueue
+from app.encoders.inference import InferenceQueue
 
 # Passages reach the model thread a few at a time: a question arriving meanwhile waits for one slice (~70 ms on 2
 # cores), not for a whole upload (~300 ms for a 4-chunk document's 17 texts), and goes first between slices.
