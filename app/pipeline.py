@@ -23,6 +23,7 @@ from app.answer.extractor import AnswerExtractor, Extractor
 from app.answer.neural_extractor import NeuralExtractor
 from app.answer.retriever import HybridRetriever
 from app.encoders import Encoder
+from app.encoders.inference import InferenceQueue
 from app.encoders.queued import QueuedEncoder
 from app.index.compactor import Compactor
 from app.index.dense import set_threads
@@ -31,14 +32,13 @@ from app.index.projection import LanguageProjection
 from app.index.snapshot import Snapshot, check_manifest
 from app.index.storage import Catalog, Storage
 from app.index.store import MAX_DELTAS, IndexStore, ViewSpec, catalog_of
-from app.encoders.inference import InferenceQueue
+from app.ingest.documents import corpus_files, folder_collection, make_document
 from app.ingest.indexer import Indexer, Parts
-from app.ingest.reader import SUPPORTED, UnreadableDocument, content_hash, read_file, read_text
+from app.ingest.reader import UnreadableDocument, content_hash, read_file, read_text
 from app.models import AskResult, Document, Filters, IngestReport, Passage, Query, Turn
 from app.neural import SHIPPED_WEIGHTS
 from app.settings import Settings
-from app.text.dates import text_date
-from app.text.language import detect_language, question_language
+from app.text.language import question_language
 
 log = logging.getLogger("app")
 # Computes the tables and vectors of documents elsewhere (worker processes, a Ray cluster).
@@ -47,45 +47,6 @@ Embedder = Callable[[list[Document]], dict[str, Parts]]
 
 class UnknownDocument(KeyError):
     """A doc_id that is not in the index."""
-
-
-def corpus_files(folder: Path) -> dict[str, Path]:
-    """Supported files under ``folder`` by document id (the path relative to the folder)."""
-    return {
-        path.relative_to(folder).as_posix(): path
-        for path in sorted(folder.rglob("*"))
-        # Hidden files and folders (.git, .DS_Store, editors' temp files) are not documents.
-        if path.is_file()
-        and path.suffix.lower() in SUPPORTED
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    }
-
-
-def folder_collection(doc_id: str) -> str | None:
-    """The collection of a corpus file: its top sub-folder ("reports/2016/a.txt" -> "reports"); None at the top."""
-    return doc_id.split("/", 1)[0] if "/" in doc_id else None
-
-
-def make_document(
-    doc_id: str,
-    text: str,
-    title: str,
-    origin: str = "corpus",
-    date: str | None = None,
-    collection: str | None = None,
-) -> Document:
-    """A document record with its language, content hash and date (``date``, else the first one in its text)."""
-    lang = detect_language(text)
-    return Document(
-        doc_id=doc_id,
-        title=title,
-        lang=lang,
-        text=text,
-        sha=content_hash(text),
-        origin=origin,
-        date=date or text_date(text, lang),
-        collection=collection,
-    )
 
 
 class Pipeline:

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from app.encoders.queued import PASSAGE_SLICE, QueuedEncoder
 from app.encoders.inference import InferenceQueue, Overloaded
+from app.encoders.queued import PASSAGE_SLICE, QueuedEncoder
 
 
 class RecordingEncoder:

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.ingest.indexer import Indexer
-from app.pipeline import Pipeline, UnknownDocument, corpus_files
+from app.ingest.documents import corpus_files
+from app.pipeline import Pipeline, UnknownDocument
 from app.index.snapshot import IndexMismatch
 from app.text.terms import STOPWORDS, WORD, query_terms, stem
 from tests.conftest import (

@@ -21,10 +21,10 @@ from app.api.metrics import Metrics
 from app.api.ratelimit import RateLimit
 from app.api.readiness import Readiness
 from app.api.routers import ask, docs, documents, feedback, health, metrics, ui
+from app.encoders.inference import Overloaded
 from app.feedback.store import FeedbackStore
 from app.index.snapshot import IndexMismatch
 from app.index.storage import StoreUnavailable
-from app.encoders.inference import Overloaded
 from app.ingest.reader import UnreadableDocument
 from app.keys import KeyRing
 from app.pipeline import Pipeline, UnknownDocument

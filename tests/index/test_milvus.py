@@ -28,7 +28,7 @@ from app.index.storage import StoreUnavailable
 from app.ingest.indexer import Indexer, Parts
 from app.ingest.reader import read_file
 from app.models import Document, Filters, Query, Turn
-from app.pipeline import make_document
+from app.ingest.documents import make_document
 from app.text.question import AnswerType
 from app.text.terms import query_terms, terms
 from tests.conftest import PYTHON, ROOT, SEED_CORPUS, free_port, make_settings, subprocess_env

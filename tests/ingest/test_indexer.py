@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.ingest.indexer import Indexer
-from app.pipeline import make_document
+from app.ingest.documents import make_document
 from app.text.sentences import split_sentences
 from tests.conftest import SEED_DOCS
 

@@ -17,7 +17,8 @@ from app.index.store import IndexStore
 from app.ingest.indexer import Indexer, Parts
 from app.ingest.reader import read_file
 from app.models import Document
-from app.pipeline import Pipeline, corpus_files, folder_collection, make_document
+from app.ingest.documents import corpus_files, folder_collection, make_document
+from app.pipeline import Pipeline
 from tests.conftest import BISHKEK, PYTHON, ROOT, SEED_CORPUS, SEED_DOCS, make_settings, subprocess_env
 
 SPEC = "use-m3"  # the fastest packaged encoder: parallelism, not the model, is under test

@@ -147,7 +147,7 @@ class TextVariator:
 def seed_documents(corpus: Path) -> dict[str, str]:
     """Clean text of the seed corpus' readable documents, by doc_id."""
     from app.ingest.reader import UnreadableDocument, read_file
-    from app.pipeline import corpus_files
+    from app.ingest.documents import corpus_files
 
     texts = {}
     for doc_id, path in corpus_files(corpus).items():
@@ -174,7 +174,7 @@ def write_sample_corpus(
     folder: Path, seed_corpus: Path, variator: TextVariator, target: int, settings: Settings
 ) -> dict:
     """The seed files plus generated documents, until about ``target`` chunks."""
-    from app.pipeline import corpus_files
+    from app.ingest.documents import corpus_files
 
     seeds = corpus_files(seed_corpus)
     for doc_id, path in seeds.items():

@@ -51,7 +51,7 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     from app.ingest.indexer import split_document
     from app.ingest.reader import read_file
     from app.models import Document
-    from app.pipeline import corpus_files
+    from app.ingest.documents import corpus_files
     from app.text.language import script_language
 
     # The texts ingest will embed, split by the indexer's own function, in its order: per document, its
