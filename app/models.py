@@ -24,6 +24,7 @@ class Document:
     origin: str = "corpus"  # "corpus" (folder sync may remove it) or "upload" (kept until deleted)
     date: str | None = None  # ISO YYYY-MM-DD: the file's metadata date, else the first dated line of its text
     collection: str | None = None  # the corpus sub-folder it came from, or the one named at upload
+    url: str | None = None  # where a document fetched from the web came from (cited with its answers)
 
 
 @dataclass(frozen=True)

@@ -270,16 +270,20 @@ class Pipeline:
         title: str | None = None,
         date: str | None = None,
         collection: str | None = None,
+        url: str | None = None,
     ) -> IngestReport:
         """Add or replace one document given as text (kept across folder syncs until deleted).
 
         ``date`` (ISO) is the file's metadata date or the one given at upload; without it, the text's is used.
+        ``url`` is where a document fetched from the web came from: kept with it and cited with its answers.
         With an index in place this costs the document alone: it is written as a small delta segment.
         """
         report = IngestReport()
         clean, derived_title, _ = read_text(text)  # raises UnreadableDocument
         started = time.perf_counter()
-        doc = make_document(doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection)
+        doc = make_document(
+            doc_id, clean, ((title or "").strip() or derived_title)[:300], "upload", date, collection, url
+        )
         with self._write_lock, self.store.lock():
             if self.local is None:
                 self._upsert_remote(doc, report)

@@ -36,6 +36,7 @@ def make_document(
     origin: str = "corpus",
     date: str | None = None,
     collection: str | None = None,
+    url: str | None = None,
 ) -> Document:
     """A document record with its language, content hash and date (``date``, else the first one in its text)."""
     lang = detect_language(text)
@@ -48,6 +49,7 @@ def make_document(
         origin=origin,
         date=date or text_date(text, lang),
         collection=collection,
+        url=url,
     )
 
 
