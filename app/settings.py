@@ -1,4 +1,9 @@
-"""All settings in one place, read from the environment with the ``RAG_`` prefix."""
+"""All settings in one place, read from the environment with the ``RAG_`` prefix.
+
+Settings are grouped by concern, one model per group; ``Settings`` combines them, so every field keeps its flat
+environment name (``RAG_<NAME>``) and its flat attribute (``settings.<name>``). The README's configuration table
+is generated from these groups (``python -m app settings --markdown``).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
-    """Service configuration; every field can be set as ``RAG_<NAME>``."""
-
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+class IndexSettings(BaseModel):
+    """Where the index and the corpus live, the dense encoder, and the threads of search and encoding."""
 
     index_dir: Path = Field(Path("index"), description="Folder holding the persisted index versions.")
     corpus_dir: Path = Field(Path("corpus"), description="Folder `python -m app ingest` reads by default.")
@@ -23,30 +26,27 @@ class Settings(BaseSettings):
     )
     threads: int = Field(1, ge=1, description="FAISS threads for single queries; 1 is fastest on 2 cores.")
     batch_threads: int = Field(2, ge=1, description="FAISS threads for index builds.")
-
     encoder_threads: int = Field(
         2, ge=1, description="Encoder threads (e5: 2 is faster than 1 even per query; torch wants 1)."
     )
 
-    max_queued_questions: int = Field(
-        32, ge=1, description="Questions waiting for the encoder at once; more get 503 and Retry-After at once."
-    )
-    question_batch: int = Field(
-        8, ge=1, description="Waiting questions embedded together in one encoder call (1: never batch)."
-    )
-    max_wait_ms: int = Field(
-        1000,
-        ge=0,
-        description="A question the work queued ahead would keep longer than this (expected, from the running cost "
-        "of each step) gets 503 and Retry-After at once; 0: only RAG_MAX_QUEUED_QUESTIONS bounds the queue.",
-    )
+    @field_validator("encoder")
+    @classmethod
+    def _strip_encoder(cls, value: str) -> str:
+        return value.strip()  # " e5-small" names the same model as the index manifest
 
-    # Chunking
+
+class ChunkingSettings(BaseModel):
+    """How documents are cut into passages; a change re-processes every document at the next ingest."""
+
     chunk_sentences: int = Field(4, ge=1, description="Maximum sentences per chunk.")
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by consecutive chunks.")
     chunk_chars: int = Field(900, ge=100, description="Soft cap on chunk length in characters.")
 
-    # Retrieval and fusion
+
+class RetrievalSettings(BaseModel):
+    """Candidates, fusion of dense and lexical scores, and the approximate search."""
+
     candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
     dense_weight: float = Field(0.8, ge=0.0, le=1.0, description="Weight of the dense score in the blend.")
     lexical_absolute: float = Field(
@@ -55,13 +55,58 @@ class Settings(BaseSettings):
         le=1.0,
         description="Share of raw BM25 in the lexical part; the rest is the gap to the best chunk of its language.",
     )
+    context_bonus: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Added to the fused score of passages from the documents a follow-up continues.",
+    )
     hnsw_threshold: int = Field(50_000, ge=0, description="Chunks above which an HNSW index replaces exact search.")
     hnsw_ef_search: int = Field(
         640, ge=16, description="HNSW efSearch: recall@10 0.99 at 100k chunks (app/index/dense.py has the sweep)."
     )
     answer_passages: int = Field(5, ge=1, description="Top passages whose sentences are scored for the answer.")
 
-    # Storage and scale-out (README "Scaling out")
+
+class ReaderSettings(BaseModel):
+    """How answers are read from the top passages, and when the service abstains."""
+
+    reader: Literal["neural", "heuristic"] = Field(
+        "neural",
+        description="How answers are read from the top passages: the trained span reader (default: it wins on the "
+        "gold set, README 'Quality'), or sentence scoring with typed spans (the fallback, and the comparison).",
+    )
+    reader_weights: Path | None = Field(
+        None, description="Span reader weights (safetensors); default: the ones shipped in app/neural."
+    )
+    reader_threads: int = Field(
+        1, ge=1, description="torch threads of the span reader (on the inference thread); 2 thrash on 2 cores."
+    )
+    reader_sentences: int = Field(
+        3, ge=1, le=16, description="Best-ranked sentences the span reader reads (README 'Quality' has the trade-off)."
+    )
+    reader_window: int = Field(
+        1, ge=0, le=3, description="Neighbouring sentences read on each side of every sentence the reader reads."
+    )
+    reader_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
+    )
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Below this the service abstains; default: the encoder's calibrated threshold.",
+    )
+    refusal_contact: dict[str, str] = Field(
+        default_factory=dict,
+        description="Shown when the documents do not answer, per question language, '*' for any: "
+        'RAG_REFUSAL_CONTACT=\'{"ru": "Напишите в аналитический отдел: desk@example.org", "*": "desk@example.org"}\'.',
+    )
+
+
+class StorageSettings(BaseModel):
+    """The store (embedded FAISS files or Milvus), compaction, and the API worker processes sharing it."""
+
     store: Literal["local", "milvus"] = Field(
         "local",
         description="Where the index lives: 'local' (FAISS + BM25 files in RAG_INDEX_DIR) or 'milvus' "
@@ -87,48 +132,12 @@ class Settings(BaseSettings):
         1, ge=1, le=64, description="API worker processes of `serve`; they share the store and follow its writes."
     )
 
-    # Answers
-    reader: Literal["neural", "heuristic"] = Field(
-        "neural",
-        description="How answers are read from the top passages: the trained span reader (default: it wins on the "
-        "gold set, README 'Quality'), or sentence scoring with typed spans (the fallback, and the comparison).",
-    )
-    reader_weights: Path | None = Field(
-        None, description="Span reader weights (safetensors); default: the ones shipped in app/neural."
-    )
-    reader_threads: int = Field(
-        1, ge=1, description="torch threads of the span reader (on the inference thread); 2 thrash on 2 cores."
-    )
-    reader_sentences: int = Field(
-        3, ge=1, le=16, description="Best-ranked sentences the span reader reads (README 'Quality' has the trade-off)."
-    )
-    reader_window: int = Field(
-        1, ge=0, le=3, description="Neighbouring sentences read on each side of every sentence the reader reads."
-    )
-    reader_precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
-    )
-    refusal_contact: dict[str, str] = Field(
-        default_factory=dict,
-        description="Shown when the documents do not answer, per question language, '*' for any: "
-        'RAG_REFUSAL_CONTACT=\'{"ru": "Напишите в аналитический отдел: desk@example.org", "*": "desk@example.org"}\'.',
-    )
-    context_bonus: float = Field(
-        0.1,
-        ge=0.0,
-        le=1.0,
-        description="Added to the fused score of passages from the documents a follow-up continues.",
-    )
-    min_confidence: float | None = Field(
-        None,
-        ge=0.0,
-        le=1.0,
-        description="Below this the service abstains; default: the encoder's calibrated threshold.",
-    )
 
-    # HTTP
-    host: str = "127.0.0.1"
-    port: int = 8000
+class HttpSettings(BaseModel):
+    """The HTTP server: address, cross-origin widgets, and the bounds on bodies, uploads and queues."""
+
+    host: str = Field("127.0.0.1", description="Address `serve` listens on; 0.0.0.0 behind a proxy or in a container.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     cors_origins: list[str] = Field(
         default_factory=list,
         description=(
@@ -136,11 +145,8 @@ class Settings(BaseSettings):
             "(RAG_CORS_ORIGINS='[\"https://intranet.example\"]'); empty (default): same origin only."
         ),
     )
-    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest POST /documents body.")
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest body of any other request.")
-    max_queued_writes: int = Field(
-        4, ge=1, description="Uploads/deletions waiting for the index at once; more get 503 and Retry-After."
-    )
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest POST /documents body.")
     max_document_chars: int = Field(
         10_000_000, ge=1, description="Longest text read from an uploaded file; longer ones get 413."
     )
@@ -150,8 +156,26 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds an uploaded PDF may take to parse (in a child process, killed then); longer ones get 413.",
     )
+    max_queued_writes: int = Field(
+        4, ge=1, description="Uploads/deletions waiting for the index at once; more get 503 and Retry-After."
+    )
+    max_queued_questions: int = Field(
+        32, ge=1, description="Questions waiting for the encoder at once; more get 503 and Retry-After at once."
+    )
+    question_batch: int = Field(
+        8, ge=1, description="Waiting questions embedded together in one encoder call (1: never batch)."
+    )
+    max_wait_ms: int = Field(
+        1000,
+        ge=0,
+        description="A question the work queued ahead would keep longer than this (expected, from the running cost "
+        "of each step) gets 503 and Retry-After at once; 0: only RAG_MAX_QUEUED_QUESTIONS bounds the queue.",
+    )
 
-    # Running as a shared service: keys, limits, metrics, logs (README "Running it as a service")
+
+class AccessSettings(BaseModel):
+    """Running as a shared service: keys, rate limits, metrics, logs, proxies and memory."""
+
     keys_file: Path = Field(
         Path("keys.json"),
         description="API keys (hashes only) written by `python -m app keys`; without it every write is refused.",
@@ -178,16 +202,33 @@ class Settings(BaseSettings):
         "or 'redis://host:6379' (shared by every process and replica; needs border-qa[redis]).",
     )
     log_questions: bool = Field(False, description="Put the question text in the access log of /ask and /search.")
-    malloc_arenas: int = Field(
-        2, ge=0, description="glibc malloc arenas of `serve` (app/api/memory.py); 0: glibc's default, 8 per core."
-    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="Addresses or networks of the proxies whose X-Forwarded-For names the client (for per-IP limits "
         "and logs): only the proxy's own, never '*', which lets any client choose its address.",
     )
+    malloc_arenas: int = Field(
+        2, ge=0, description="glibc malloc arenas of `serve` (app/api/memory.py); 0: glibc's default, 8 per core."
+    )
 
-    # Feedback on answers (README "Feedback")
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        value = value.strip() or "memory://"
+        if "://" not in value or value.startswith("async+"):
+            # The limit is counted with the storage's synchronous client; async+ storages are for asyncio code.
+            raise ValueError(f"RAG_RATE_LIMIT_STORAGE {value!r}: expected 'memory://' or e.g. 'redis://host:6379'")
+        return value
+
+    @property
+    def metrics_closed(self) -> bool:
+        """Whether GET /metrics needs a key: RAG_METRICS_AUTH, else as reads."""
+        return self.read_auth if self.metrics_auth is None else self.metrics_auth
+
+
+class FeedbackSettings(BaseModel):
+    """Users' verdicts on answers (README "Feedback"): where they are kept, how many, how often."""
+
     feedback_path: Path | None = Field(
         None, description="SQLite file of POST /feedback; default: feedback.sqlite3 beside the index folder."
     )
@@ -208,22 +249,36 @@ class Settings(BaseSettings):
     )
     feedback_quota: str = Field("200/day", description="POST /feedback per key (per client IP without one) per day.")
 
-    @property
-    def feedback_file(self) -> Path:
-        """Where feedback is kept: beside the index folder, not in it, so that replacing or copying an index
-        (a new image, a rebuilt folder) neither loses users' feedback nor carries it along."""
-        return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
 
-    @property
-    def milvus_target(self) -> str:
-        """The Milvus URI to open: the setting, else a Milvus Lite file beside the index folder."""
-        return self.milvus_uri or str(self.index_dir.parent / "milvus.db")
+# Every group, in the order the configuration table lists them.
+GROUPS: tuple[type[BaseModel], ...] = (
+    IndexSettings,
+    ChunkingSettings,
+    RetrievalSettings,
+    ReaderSettings,
+    StorageSettings,
+    HttpSettings,
+    AccessSettings,
+    FeedbackSettings,
+)
 
-    @property
-    def metrics_closed(self) -> bool:
-        """Whether GET /metrics needs a key: RAG_METRICS_AUTH, else as reads."""
-        return self.read_auth if self.metrics_auth is None else self.metrics_auth
 
+class Settings(
+    IndexSettings,
+    ChunkingSettings,
+    RetrievalSettings,
+    ReaderSettings,
+    StorageSettings,
+    HttpSettings,
+    AccessSettings,
+    FeedbackSettings,
+    BaseSettings,
+):
+    """Service configuration; every field can be set as ``RAG_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # Rate limits live in two groups (access, feedback): one check for all of them.
     @field_validator("rate_limit", "metrics_rate_limit", "feedback_rate_limit", "feedback_quota")
     @classmethod
     def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
@@ -238,19 +293,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name} {value!r}: {exc} (e.g. '120/minute;20/second')") from None
         return value
 
-    @field_validator("rate_limit_storage")
-    @classmethod
-    def _check_rate_limit_storage(cls, value: str) -> str:
-        value = value.strip() or "memory://"
-        if "://" not in value or value.startswith("async+"):
-            # The limit is counted with the storage's synchronous client; async+ storages are for asyncio code.
-            raise ValueError(f"RAG_RATE_LIMIT_STORAGE {value!r}: expected 'memory://' or e.g. 'redis://host:6379'")
-        return value
+    # Paths derived from another group's folder.
+    @property
+    def feedback_file(self) -> Path:
+        """Where feedback is kept: beside the index folder, not in it, so that replacing or copying an index
+        (a new image, a rebuilt folder) neither loses users' feedback nor carries it along."""
+        return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
 
-    @field_validator("encoder")
-    @classmethod
-    def _strip_encoder(cls, value: str) -> str:
-        return value.strip()  # " e5-small" names the same model as the index manifest
+    @property
+    def milvus_target(self) -> str:
+        """The Milvus URI to open: the setting, else a Milvus Lite file beside the index folder."""
+        return self.milvus_uri or str(self.index_dir.parent / "milvus.db")
 
 
 @lru_cache
