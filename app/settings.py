@@ -250,6 +250,32 @@ class FeedbackSettings(BaseModel):
     feedback_quota: str = Field("200/day", description="POST /feedback per key (per client IP without one) per day.")
 
 
+class FetchSettings(BaseModel):
+    """Documents by URL and feeds polled on a schedule (README "Documents from the web", "Security")."""
+
+    fetch_allow: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('gov.kz' with its sub-domains) and networks ('10.1.0.0/16') that may be fetched, as "
+        'JSON: RAG_FETCH_ALLOW=\'["intranet.example", "10.1.0.0/16"]\'; empty (default): any public address, never '
+        "a loopback, private, link-local or reserved one; set: only those listed.",
+    )
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page or feed fetched; larger ones get 413.")
+    fetch_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds to connect and between bytes read; a whole fetch gets three times this."
+    )
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per fetch, each checked again.")
+    feeds_interval: int = Field(
+        3600,
+        ge=0,
+        description="Seconds between polls of each feed by the server (`python -m app feeds add`); 0: no polling.",
+    )
+    feeds_path: Path | None = Field(
+        None, description="SQLite file of the feeds and their seen entries; default: feeds.sqlite3 beside the index."
+    )
+    feeds_max: int = Field(100, ge=1, description="Feeds that may be added.")
+    feeds_max_entries: int = Field(20, ge=1, description="New entries indexed per feed per poll; the rest wait.")
+
+
 # Every group, in the order the configuration table lists them.
 GROUPS: tuple[type[BaseModel], ...] = (
     IndexSettings,
@@ -260,6 +286,7 @@ GROUPS: tuple[type[BaseModel], ...] = (
     HttpSettings,
     AccessSettings,
     FeedbackSettings,
+    FetchSettings,
 )
 
 
@@ -272,6 +299,7 @@ class Settings(
     HttpSettings,
     AccessSettings,
     FeedbackSettings,
+    FetchSettings,
     BaseSettings,
 ):
     """Service configuration; every field can be set as ``RAG_<NAME>``."""
@@ -299,6 +327,11 @@ class Settings(
         """Where feedback is kept: beside the index folder, not in it, so that replacing or copying an index
         (a new image, a rebuilt folder) neither loses users' feedback nor carries it along."""
         return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
+
+    @property
+    def feeds_file(self) -> Path:
+        """Where the feeds are kept: beside the index folder, like feedback, so that a rebuilt index keeps them."""
+        return self.feeds_path or self.index_dir.parent / "feeds.sqlite3"
 
     @property
     def milvus_target(self) -> str:
