@@ -15,7 +15,7 @@ from app.evaluation.bench.questions import QUESTIONS, questions
 from app.evaluation.bench.report import TARGETS, load_verdicts, verdicts
 from app.evaluation.bench.runner import _cached, _store
 from app.evaluation.bench.vectors import CHUNK, SENTENCE, VectorReuse
-from app.cli import _scales
+from app.cli.evaluation import _scales
 from app.text.language import script_language
 from app.ingest.reader import read_text
 from app.text.sentences import split_sentences

@@ -91,10 +91,10 @@ def test_init_starts_a_new_schedule_from_an_earlier_run(tiny_squad, tmp_path):
 
 
 def test_cli_help_and_light_import():
-    """`python -m app.neural.cli` lists both commands; importing app.neural and its CLI loads no torch."""
-    out = subprocess.run([sys.executable, "-m", "app.neural.cli", "--help"], capture_output=True, text=True,
+    """`python -m app reader` lists both commands; importing app.neural and the CLI loads no torch."""
+    out = subprocess.run([sys.executable, "-m", "app", "reader", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "train" in out and "evaluate" in out
-    code = ("import sys, app.neural, app.neural.cli; "
+    code = ("import sys, app.neural, app.cli; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

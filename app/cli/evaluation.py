@@ -1,286 +1,26 @@
-"""Command line: ``python -m app ingest | serve | ask | eval | calibrate | bench``."""
+"""``python -m app eval | calibrate | bench``: quality on gold questions, the confidence model, the speed report."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from app.answer.confidence import CALIBRATION_FILE
-from app.feedback.cli import app as feedback_cli
-from app.keys_cli import app as keys_cli
-from app.neural.cli import app as reader_cli
+from app.cli.common import console, open_pipeline, settings_for, temporary_pipeline
 from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.evaluation.evaluate import AskClient
-    from app.pipeline import Pipeline
 
-cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
-cli.add_typer(reader_cli, name="reader")  # train and score the neural span reader
-cli.add_typer(keys_cli, name="keys")  # API keys: create, list, revoke
-cli.add_typer(feedback_cli, name="feedback")  # users' verdicts: export as gold questions, stats
-console = Console(stderr=True)
-
-
-def _settings(index: Optional[Path], encoder: Optional[str] = None) -> Settings:
-    overrides: dict[str, Any] = {}
-    if index is not None:
-        overrides["index_dir"] = index
-    if encoder is not None:
-        overrides["encoder"] = encoder
-    return Settings(**overrides)
-
-
-@cli.command()
-def ingest(
-    corpus: Optional[Path] = typer.Option(
-        None, "--corpus", "-c", help="Folder of .txt/.md/.html/.pdf files (default: RAG_CORPUS_DIR)."
-    ),
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index folder (default: RAG_INDEX_DIR)."),
-    encoder: Optional[str] = typer.Option(None, help="Encoder for a new index (default: RAG_ENCODER)."),
-    rebuild: bool = typer.Option(False, help="Ignore the existing index and embed everything again."),
-    workers: int = typer.Option(
-        1, min=1, help="Encoder processes embedding in parallel (with --ray: Ray actors); 1 embeds in this process."
-    ),
-    ray: bool = typer.Option(False, "--ray", help="Split, chunk and embed new documents as a Ray Data pipeline."),
-    ray_address: Optional[str] = typer.Option(
-        None, help="Ray cluster to run on, or 'auto' (implies --ray; default: RAY_ADDRESS, else a new local instance)."
-    ),
-) -> None:
-    """Build or update the index from a folder; exit code 1 if any file failed."""
-    from contextlib import ExitStack
-
-    from app.index.snapshot import IndexMismatch
-    from app.pipeline import Pipeline
-
-    settings = _settings(index, encoder)
-    corpus = corpus or settings.corpus_dir
-    if not corpus.is_dir():
-        console.print(f"[red]error:[/] corpus folder '{corpus}' does not exist")
-        raise typer.Exit(2)
-    stack = ExitStack()
-    embedder = None
-    if ray or ray_address:
-        from importlib.util import find_spec
-
-        if find_spec("ray") is None:
-            console.print("[red]error:[/] --ray needs Ray: pip install 'border-qa[ray]'")
-            raise typer.Exit(2)
-        from app.ingest.distributed import ray_embedder
-
-        embedder = ray_embedder(settings, ray_address, workers)
-        pipeline = Pipeline(settings)
-    else:
-        pipeline = Pipeline.with_encoder_processes(settings, workers, stack)
-    with (
-        stack,
-        Progress(
-            TextColumn("[bold]embedding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("embed", total=None)
-        try:
-            report = pipeline.ingest_folder(
-                corpus,
-                rebuild=rebuild,
-                on_total=lambda n: bar.update(task, total=n),
-                on_progress=lambda n: bar.advance(task, n),
-                embedder=embedder,
-            )
-        except IndexMismatch as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
-    for doc_id, reason in report.failed.items():
-        console.print(f"[red]failed[/] {doc_id}: {reason}")
-    table = Table(title=f"Ingested {corpus} into {settings.index_dir}")
-    for column in ("added", "updated", "unchanged", "removed", "failed", "chunks", "embedded", "seconds"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        *(str(len(getattr(report, k))) for k in ("added", "updated", "unchanged", "removed", "failed")),
-        str(report.chunks),
-        str(report.embedded),
-        f"{report.seconds:.1f}",
-    )
-    console.print(table)
-    raise typer.Exit(1 if report.failed else 0)
-
-
-@cli.command()
-def serve(
-    index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index folder (default: RAG_INDEX_DIR)."),
-    host: Optional[str] = typer.Option(None, help="Bind address (default: RAG_HOST)."),
-    port: Optional[int] = typer.Option(None, help="Port (default: RAG_PORT)."),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", min=1, max=64, help="Processes sharing the port and the index (default: RAG_WORKERS)."
-    ),
-) -> None:
-    """Serve the HTTP API and the chat widget with uvicorn, in one process or --workers N (JSON logs on stdout)."""
-    import os
-
-    import uvicorn
-
-    from app.api.logs import configure_logging
-    from app.api.memory import limit_malloc_arenas
-
-    settings = _settings(index)
-    workers = workers or settings.workers
-    limit_malloc_arenas(settings.malloc_arenas)  # before any thread starts (the pipeline starts one)
-    configure_logging()
-    if "*" in (address.strip() for address in settings.forwarded_allow_ips.split(",")):
-        import logging
-
-        logging.getLogger("app").warning(
-            "RAG_FORWARDED_ALLOW_IPS='*': every client can name its own address in X-Forwarded-For, and so get a "
-            "fresh rate limit and any address in the logs; name the proxy's address instead"
-        )
-    options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": port or settings.port,
-        "log_config": None,  # configure_logging's handlers, not uvicorn's
-        "access_log": False,  # app.access replaces it (app/api/logs.py)
-        "forwarded_allow_ips": settings.forwarded_allow_ips,
-    }
-    if workers == 1:
-        from app.api.main import create_app
-
-        uvicorn.run(create_app(settings), **options)
-        return
-
-    from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
-
-    # Each worker is a fresh interpreter that reads its settings from the environment (create_app_from_env), so
-    # the options given here go there, ahead of any .env file. This process only supervises: it loads no index.
-    os.environ.update(
-        RAG_INDEX_DIR=str(settings.index_dir),
-        RAG_HOST=options["host"],
-        RAG_PORT=str(options["port"]),
-        RAG_WORKERS=str(workers),
-    )
-    config = uvicorn.Config("app.api.main:create_app_from_env", factory=True, workers=workers, **options)
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-    supervisor.run()
-    # uvicorn's supervisor stops, but exits 0, when a worker cannot start (an index built by another encoder).
-    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
-        raise typer.Exit(STARTUP_FAILURE)
-
-
-@cli.command()
-def ask(
-    question: str = typer.Argument(..., help="The question, in Russian or English."),
-    index: Optional[Path] = typer.Option(None, "--index", "-i"),
-    top_k: int = typer.Option(5, "--top-k", min=1, max=50),
-    as_json: bool = typer.Option(False, "--json", help="Print the full JSON response."),
-    explain: bool = typer.Option(False, "--explain", help="Show what each stage found and why this answer."),
-    lang: list[str] = typer.Option([], "--lang", help="Only documents in this language (repeat: ru, en)."),
-    date_from: Optional[str] = typer.Option(None, "--from", help="Only documents dated on or after YYYY-MM-DD."),
-    date_to: Optional[str] = typer.Option(None, "--to", help="Only documents dated on or before YYYY-MM-DD."),
-    collection: list[str] = typer.Option([], "--collection", help="Only this collection (repeat)."),
-) -> None:
-    """Ask one question against the index."""
-    from pydantic import ValidationError
-
-    from app.api.schemas import AskResponse, FiltersIn
-
-    try:
-        filters = FiltersIn(
-            langs=lang or None, date_from=date_from, date_to=date_to, collections=collection or None
-        ).to_filters()
-    except ValidationError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    settings = _settings(index)
-    pipeline = _open_pipeline(settings)
-    result = pipeline.ask(question, top_k=top_k, filters=filters, explain=explain)
-    if as_json:
-        print(AskResponse.from_result(result, settings.refusal_contact).model_dump_json(indent=2))
-        return
-    if explain and result.explanation is not None:
-        _print_explanation(result.explanation)
-    if result.answer is None:
-        console.print("[yellow]Not found in the documents.[/]")
-        for p in result.passages[:3]:
-            console.print(f"  closest: [dim]{p.doc_id}[/] {p.text[:160]}…")
-        raise typer.Exit(0)
-    a = result.answer
-    sys.stdout.write(
-        f"{a.text}\n\n  “{a.sentence}”\n  — {a.title} [{a.doc_id}, {a.lang}, chars {a.start}-{a.end}]"
-        f"  confidence {a.confidence:.2f}\n"
-    )
-
-
-def _print_explanation(x: dict) -> None:
-    """The explanation as a few readable tables."""
-    from rich.table import Table
-
-    q = x["question"]
-    console.print(f"[bold]{x['verdict']}[/]" + (f"  (look at: {x['stage']})" if x["stage"] else ""))
-    console.print(
-        f"question [{q['lang']}, {q['kind']}] terms {[g[0] for g in q['terms']]}"
-        + (f"; follow-up read as: {q['read_as']}" if q["follow_up"] else "")
-        + (f"; filters {q['filters']}" if q["filters"] else "")
-    )
-    for name in ("dense", "lexical", "fused"):
-        table = Table("doc_id", "chunk", "score", title=f"retrieval: {name}", title_justify="left")
-        for row in x["retrieval"][name][:5]:
-            table.add_row(row["doc_id"], str(row["chunk_id"]), f"{row['score']:.3f}")
-        console.print(table)
-    table = Table("score", "cosine", "overlap", "sentence", title="sentences read", title_justify="left")
-    for row in x["reading"]["sentences"][:5]:
-        table.add_row(f"{row['score']:.3f}", f"{row['cosine']:.3f}", f"{row['overlap']:.2f}", row["sentence"][:90])
-    console.print(table)
-    for a in x["answers"][:3]:
-        console.print(f"candidate {a['text'][:60]!r} confidence {a['confidence']:.2f} inputs {a['inputs']}")
-    console.print(f"threshold {x['threshold']:.2f}")
-
-
-def _temporary_pipeline(
-    corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]
-) -> Pipeline:
-    """A pipeline over a fresh index in a temporary folder, filled from a folder or from texts."""
-    import tempfile
-
-    from app.pipeline import Pipeline
-
-    root = Path(tempfile.mkdtemp(prefix="qa-eval-"))
-    if documents is not None:
-        corpus = root / "corpus"
-        for doc_id, text in documents.items():
-            (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
-            (corpus / doc_id).write_text(text, encoding="utf-8")
-    if corpus is None:
-        raise ValueError("a temporary index needs a corpus folder or documents")
-    pipeline = Pipeline(_settings(root / "index", encoder))
-    with console.status(f"indexing {corpus} into a temporary index"):
-        report = pipeline.ingest_folder(corpus)
-    console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
-    return pipeline
-
-
-def _open_pipeline(settings: Settings) -> Pipeline:
-    """A pipeline over an existing index, or exit 2 with the reason it cannot serve (before loading a model)."""
-    from app.encoders.factory import UnknownEncoder
-    from app.index.snapshot import IndexMismatch
-    from app.pipeline import Pipeline
-
-    pipeline = Pipeline(settings)
-    try:
-        pipeline.check()
-    except (IndexMismatch, UnknownEncoder) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    return pipeline
+# No name: the root adds these commands at its top level.
+app = typer.Typer()
 
 
 def _client(
@@ -295,9 +35,9 @@ def _client(
     if endpoint:
         return HttpClient(endpoint)
     if corpus is not None or squad_docs is not None:
-        pipeline = _temporary_pipeline(corpus, squad_docs, encoder)
+        pipeline = temporary_pipeline(corpus, squad_docs, encoder)
     else:
-        pipeline = _open_pipeline(_settings(index, encoder))
+        pipeline = open_pipeline(settings_for(index, encoder))
     pipeline.warm_up()  # as the server does at start-up: latency percentiles measure warm questions
     return InProcessClient(pipeline)
 
@@ -334,7 +74,7 @@ def _evaluate_reading(squad: Optional[Path], weights: Optional[Path], limit: Opt
     console.print(f"report: {report}")
 
 
-@cli.command("eval")
+@app.command("eval")
 def evaluate_command(
     gold: Optional[Path] = typer.Option(None, help="Gold questions (JSONL)."),
     squad: Optional[Path] = typer.Option(
@@ -476,7 +216,7 @@ def _print_report(result: dict) -> None:
     Console(width=None if sys.stdout.isatty() else 120).print(table)
 
 
-@cli.command()
+@app.command()
 def calibrate(
     gold: Path = typer.Option(Path("eval/dev.jsonl"), help="Development questions (never the evaluation set)."),
     corpus: Path = typer.Option(Path("corpus"), help="Corpus the questions are about."),
@@ -490,7 +230,7 @@ def calibrate(
     from app.evaluation.calibrate import MissingScikitLearn, fit
     from app.evaluation.gold import load_gold
 
-    pipeline = _temporary_pipeline(corpus, None, encoder)
+    pipeline = temporary_pipeline(corpus, None, encoder)
     try:
         result = fit(pipeline, load_gold(gold))
     except MissingScikitLearn as exc:
@@ -528,7 +268,7 @@ def _scales(values: Optional[list[str]]) -> list[int]:
     return scales
 
 
-@cli.command()
+@app.command()
 def bench(
     scale: Optional[list[str]] = typer.Option(
         None, help="Corpus sizes in chunks; repeat or comma-separate (default: 1000,10000,100000)."
@@ -585,7 +325,3 @@ def bench(
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:
         console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))
-
-
-def main() -> None:
-    cli()

@@ -1,7 +1,4 @@
-"""`reader` commands: train the neural span reader, and score saved weights on a SQuAD-format file.
-
-Mounted by the main CLI as `python -m app reader ...`; standalone: `python -m app.neural.cli train ...`.
-"""
+"""``python -m app reader train | evaluate``: train the neural span reader, score saved weights on a SQuAD file."""
 
 from __future__ import annotations
 
@@ -68,8 +65,8 @@ def train(
     stop_after_steps: int | None = typer.Option(None, "--stop-after-steps", min=1, hidden=True),
 ) -> None:
     """Train (or resume) the span reader within a time budget, checkpointing and evaluating on the way."""
-    from .train import TrainConfig
-    from .train import train as run
+    from app.neural.train import TrainConfig
+    from app.neural.train import train as run
 
     cfg = TrainConfig(
         train=[str(p) for p in train_files],
@@ -107,11 +104,7 @@ def evaluate(
     precision: str = typer.Option("fp32", "--precision", help="fp32 | bf16 | auto."),
 ) -> None:
     """Score saved weights on the gold paragraphs of a SQuAD-format file (EM/F1, JSON on stdout)."""
-    from .evaluate import evaluate_weights
+    from app.neural.evaluate import evaluate_weights
 
     result = evaluate_weights(weights, squad, limit, threads, precision=precision)
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    app()

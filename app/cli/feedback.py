@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.common import console
 from app.feedback.store import FeedbackRow, FeedbackStore
 from app.settings import Settings
 
@@ -21,7 +22,6 @@ app = typer.Typer(
     help="Users' verdicts on answers: export them as gold questions, agreement by language pair.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
 
 DB_OPTION = typer.Option(None, "--db", help="Feedback file (default: RAG_FEEDBACK_PATH, beside the index).")
 INDEX_OPTION = typer.Option(None, "--index", "-i", help="Index the feedback is about (default: RAG_INDEX_DIR).")

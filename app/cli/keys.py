@@ -9,11 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.common import console
 from app.keys import ROLES, KeyFileError, KeyStore
 from app.settings import Settings
 
 app = typer.Typer(help="API keys: admin keys may upload and delete documents, read keys may ask and read.")
-console = Console(stderr=True)
 
 FILE_OPTION = typer.Option(None, "--file", "-f", help="Keys file (default: RAG_KEYS_FILE, keys.json).")
 

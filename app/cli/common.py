@@ -1,0 +1,63 @@
+"""What several command groups share: the stderr console, settings with command-line overrides, and pipelines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+from rich.console import Console
+
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.pipeline import Pipeline
+
+# Progress, tables and errors go to stderr, so that stdout carries only what a script may capture.
+console = Console(stderr=True)
+
+
+def settings_for(index: Optional[Path], encoder: Optional[str] = None) -> Settings:
+    """Settings from the environment, with the index folder and encoder given on the command line."""
+    overrides: dict[str, Any] = {}
+    if index is not None:
+        overrides["index_dir"] = index
+    if encoder is not None:
+        overrides["encoder"] = encoder
+    return Settings(**overrides)
+
+
+def open_pipeline(settings: Settings) -> Pipeline:
+    """A pipeline over an existing index, or exit 2 with the reason it cannot serve (before loading a model)."""
+    from app.encoders.factory import UnknownEncoder
+    from app.index.snapshot import IndexMismatch
+    from app.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
+    try:
+        pipeline.check()
+    except (IndexMismatch, UnknownEncoder) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    return pipeline
+
+
+def temporary_pipeline(corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]) -> Pipeline:
+    """A pipeline over a fresh index in a temporary folder, filled from a folder or from texts."""
+    import tempfile
+
+    from app.pipeline import Pipeline
+
+    root = Path(tempfile.mkdtemp(prefix="qa-eval-"))
+    if documents is not None:
+        corpus = root / "corpus"
+        for doc_id, text in documents.items():
+            (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
+            (corpus / doc_id).write_text(text, encoding="utf-8")
+    if corpus is None:
+        raise ValueError("a temporary index needs a corpus folder or documents")
+    pipeline = Pipeline(settings_for(root / "index", encoder))
+    with console.status(f"indexing {corpus} into a temporary index"):
+        report = pipeline.ingest_folder(corpus)
+    console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
+    return pipeline
