@@ -173,6 +173,40 @@ class HttpSettings(BaseModel):
     )
 
 
+class ScanSettings(BaseModel):
+    """Scanned PDFs and images read by OCR (tesseract), and the ingest jobs uploads that need it become."""
+
+    ocr_langs: str = Field(
+        "rus+eng+kaz",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="tesseract languages of scans and images, '+'-joined (`tesseract --list-langs` shows those "
+        "installed; kir, uzb, uzb_cyrl and tgk are installed too).",
+    )
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
+    ocr_max_pixels: int = Field(
+        40_000_000,
+        ge=1_000_000,
+        description="Largest image read or PDF page rendered, in pixels (a decompression-bomb guard: a larger "
+        "image gets 413, a larger page is rendered at a lower resolution).",
+    )
+    ocr_timeout_s: float = Field(
+        600.0, gt=0, description="Seconds of OCR per document (in a child process, killed then); longer ones fail."
+    )
+    job_min_bytes: int = Field(
+        5_000_000,
+        ge=0,
+        description="Uploaded files this large, and every file that needs OCR, are ingested as a job: "
+        "POST /documents answers 202 and GET /jobs/{id} tells how it went.",
+    )
+    max_queued_jobs: int = Field(
+        8, ge=1, description="Ingest jobs queued or running at once; more get 503 and Retry-After."
+    )
+    jobs_kept: int = Field(200, ge=1, description="Finished jobs whose report GET /jobs/{id} still answers.")
+    job_ttl_s: float = Field(
+        7 * 86_400.0, gt=0, description="Seconds a finished job's report is kept (at most RAG_JOBS_KEPT of them)."
+    )
+
+
 class AccessSettings(BaseModel):
     """Running as a shared service: keys, rate limits, metrics, logs, proxies and memory."""
 
@@ -284,6 +318,7 @@ GROUPS: tuple[type[BaseModel], ...] = (
     ReaderSettings,
     StorageSettings,
     HttpSettings,
+    ScanSettings,
     AccessSettings,
     FeedbackSettings,
     FetchSettings,
@@ -297,6 +332,7 @@ class Settings(
     ReaderSettings,
     StorageSettings,
     HttpSettings,
+    ScanSettings,
     AccessSettings,
     FeedbackSettings,
     FetchSettings,
