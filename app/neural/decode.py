@@ -3,16 +3,172 @@
 Score of a span = start_logit[i] + end_logit[j] (raw logits, comparable across windows and passages as in the
 SQuAD reference decoders); null score = start_logit[0] + end_logit[0] of a window. A passage's null score is the
 MINIMUM over its windows: one window that sees the answer is enough to say the passage holds one.
+
+The reader marks subword pieces, so a span's characters are widened to whole words (`word_span`) before anyone sees
+them: "Двухдневн" becomes "Двухдневный", and a trailing comma or a lone bracket is left out.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 Offsets = Sequence[tuple[int, int] | None]
+
+# Characters that join two word characters into one word: hyphens ("Нур-Султан"), apostrophes ("O'zbekiston",
+# "Government’s"; ʻ and ʼ are letters already), the soft hyphen.
+_JOINERS = frozenset("-\u2010\u2011'\u2019\u2018`\u00ad")
+# Between two digits only: decimal and thousands separators ("1,5", "3.14", "5\u00a0000").
+_DIGIT_JOINERS = frozenset(".,\u00a0\u202f\u2009")
+_NUMBER_SUFFIXES = frozenset("%\u2030")  # "15%" is one quantity
+_OPEN_TO_CLOSE = {"(": ")", "[": "]", "{": "}", "«": "»", "„": "“", "“": "”", "‹": "›"}
+_CLOSE_TO_OPEN = {")": "(", "]": "[", "}": "{", "»": "«", "”": "“", "›": "‹"}  # "“" closes "„": see _pairs
+# Punctuation left out at either end of an answer (brackets and quotes are handled by pairing instead).
+_EDGE_PUNCTUATION = frozenset(".,;:!?…·•*/\\'\u2019\u2018`\u00ad")
+# A final full stop is kept after these (lower-cased) abbreviations and after a single capital (an initial).
+_ABBREVIATIONS = frozenset(
+    "г гг пос ул им др тыс млн млрд руб долл обл р-н ст т.д т.п etc inc ltd co corp jr sr dr mr mrs ms st".split()
+)
+_BRACKET_REACH = 80  # characters searched beyond a span for the partner of a bracket it opens or closes
+
+
+def _word(ch: str) -> bool:
+    """A letter, digit, underscore or combining mark (a stress accent in Russian text is part of its word)."""
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc", "Me")
+
+
+def _joined(text: str, i: int) -> bool:
+    """Whether position ``i`` (between ``text[i-1]`` and ``text[i]``) lies inside a word."""
+    if i <= 0 or i >= len(text):
+        return False
+    a, b = text[i - 1], text[i]
+    if _word(a) and _word(b):
+        return True
+    if b in _NUMBER_SUFFIXES:
+        return a.isdigit()
+    if b in _JOINERS or b in _DIGIT_JOINERS:  # a|-b: the joiner belongs to the word when a word follows it
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if b in _JOINERS:
+            return _word(a) and bool(nxt) and _word(nxt)
+        return a.isdigit() and nxt.isdigit()
+    if a in _JOINERS or a in _DIGIT_JOINERS:  # a-|b: the same, seen from the right of the joiner
+        prev = text[i - 2] if i >= 2 else ""
+        if a in _JOINERS:
+            return _word(b) and bool(prev) and _word(prev)
+        return b.isdigit() and prev.isdigit()
+    return False
+
+
+def _pairs(text: str, start: int, end: int) -> tuple[dict[int, int], list[int]]:
+    """Brackets and quotes of ``text[start:end]``: matched opener -> closer positions, and unmatched positions.
+
+    Straight double quotes pair up in order; "“" closes a "„" when one is open, else opens."""
+    stack: list[int] = []
+    matched: dict[int, int] = {}
+    unmatched: list[int] = []
+    for i in range(start, end):
+        ch = text[i]
+        top = text[stack[-1]] if stack else ""
+        if ch == '"':
+            if top == '"':
+                matched[stack.pop()] = i
+            else:
+                stack.append(i)
+        elif ch == "“" and top == "„":
+            matched[stack.pop()] = i
+        elif ch in _OPEN_TO_CLOSE:
+            stack.append(i)
+        elif ch in _CLOSE_TO_OPEN:
+            if top == _CLOSE_TO_OPEN[ch]:
+                matched[stack.pop()] = i
+            else:
+                unmatched.append(i)
+    return matched, sorted(unmatched + stack)
+
+
+def _keeps_full_stop(text: str, start: int, end: int) -> bool:
+    """Whether ``text[end-1]`` is the full stop of an abbreviation or an initial that ends the span."""
+    if end - start < 2 or text[end - 1] != ".":
+        return False
+    begin = end - 1
+    while begin > start and not text[begin - 1].isspace():
+        begin -= 1
+    word = text[begin : end - 1]
+    return word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop spaces and punctuation at both ends, and brackets or quotes whose partner is not in the span."""
+    while start < end:
+        matched, unmatched = _pairs(text, start, end)
+        first, last = text[start], text[end - 1]
+        if matched.get(start) == end - 1:  # "(ЮНОДК)", "«Боровое»": the pair only wraps the answer
+            start, end = start + 1, end - 1
+        elif first.isspace() or first in _EDGE_PUNCTUATION or start in unmatched or _dash(first):
+            start += 1
+        elif _keeps_full_stop(text, start, end):
+            break
+        elif last.isspace() or last in _EDGE_PUNCTUATION or end - 1 in unmatched or _dash(last):
+            end -= 1
+        else:
+            break
+    return start, end
+
+
+def _dash(ch: str) -> bool:
+    return unicodedata.category(ch) == "Pd"
+
+
+def _balance(text: str, start: int, end: int) -> tuple[int, int]:
+    """Reach a bracket's partner just outside the span ("Управление ООН (ЮНОДК" -> "... (ЮНОДК)"), else cut the
+    span before a bracket it opens and never closes (or after one it closes and never opened)."""
+    for _ in range(8):  # each round settles one bracket; nested leftovers are rare and bounded
+        _, unmatched = _pairs(text, start, end)
+        if not unmatched:
+            break
+        i = unmatched[0]
+        ch = text[i]
+        if ch in _CLOSE_TO_OPEN:
+            reach = text[max(0, start - _BRACKET_REACH) : start]
+            j = reach.rfind(_CLOSE_TO_OPEN[ch])
+            if j >= 0 and "\n" not in reach[j:]:
+                start = start - len(reach) + j
+            else:
+                start = i + 1
+        else:
+            partner = '"' if ch == '"' else _OPEN_TO_CLOSE[ch]
+            reach = text[end : end + _BRACKET_REACH]
+            j = reach.find(partner)
+            if j >= 0 and "\n" not in reach[:j]:
+                end = end + j + 1
+            else:
+                end = i
+        start, end = _trim(text, *_snap(text, start, end))
+    return start, end
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    while _joined(text, start):
+        start -= 1
+    while _joined(text, end):
+        end += 1
+    return start, end
+
+
+def word_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` widened to whole words and trimmed of the punctuation around it, in any script.
+
+    Subword pieces become their words ("Двухдневн" -> "Двухдневный", "Султан" -> "Нур-Султан"); spaces, commas,
+    full stops (bar an abbreviation's), dashes and unpaired brackets or quotes at either end are dropped; a bracket
+    opened inside is closed. A span of punctuation only is returned widened but untrimmed, never empty."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    start, end = _snap(text, start, end)
+    trimmed = _balance(text, *_trim(text, start, end))
+    return trimmed if trimmed[0] < trimmed[1] else (start, end)
 
 
 @dataclass(frozen=True)
@@ -74,7 +230,7 @@ def decode_spans(
     for p, (score, w, i, j) in best.items():
         first, last = offsets[w][i], offsets[w][j]
         assert first is not None and last is not None  # best_in_window only picks context tokens
-        start, end = first[0], last[1]
+        start, end = word_span(contexts[p], first[0], last[1])
         spans.append(DecodedSpan(p, start, end, contexts[p][start:end], score, null[p], w, i, j))
     spans.sort(key=lambda sp: (-sp.score, sp.passage))
     return spans
