@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import evaluation, feedback, index, keys, reader
+from app.cli import evaluation, feedback, feeds, index, keys, languages, reader
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
 
@@ -16,9 +16,11 @@ cli = typer.Typer(help="Multilingual extractive question answering over a docume
 COMMAND_GROUPS: list[tuple[typer.Typer, str | None]] = [
     (index.app, None),  # ingest, serve, ask
     (evaluation.app, None),  # eval, calibrate, bench
+    (languages.app, None),  # eval-langid, eval-kazqad
     (reader.app, "reader"),  # train and score the neural span reader
     (keys.app, "keys"),  # API keys: create, list, revoke
     (feedback.app, "feedback"),  # users' verdicts: export as gold questions, stats
+    (feeds.app, "feeds"),  # RSS/Atom feeds polled on a schedule: add, list, remove, poll
 ]
 for group, name in COMMAND_GROUPS:
     cli.add_typer(group, name=name)
