@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import evaluation, feedback, feeds, index, keys, languages, reader
+from app.cli import evaluation, feedback, feeds, index, keys, languages, reader, settings
 
 cli = typer.Typer(help="Multilingual extractive question answering over a document corpus.", no_args_is_help=True)
 
@@ -21,6 +21,7 @@ COMMAND_GROUPS: list[tuple[typer.Typer, str | None]] = [
     (keys.app, "keys"),  # API keys: create, list, revoke
     (feedback.app, "feedback"),  # users' verdicts: export as gold questions, stats
     (feeds.app, "feeds"),  # RSS/Atom feeds polled on a schedule: add, list, remove, poll
+    (settings.app, None),  # settings: every RAG_ variable, its default and meaning (the README table)
 ]
 for group, name in COMMAND_GROUPS:
     cli.add_typer(group, name=name)
