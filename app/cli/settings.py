@@ -35,9 +35,7 @@ def default_text(field: FieldInfo) -> str:
         return f"`{str(value).lower()}`"
     if isinstance(value, (list, dict)):
         return f"`{json.dumps(value)}`"
-    if isinstance(value, Path) or isinstance(value, (int, float, str)):
-        return f"`{value}`" if str(value) else '`""`'
-    return f"`{value}`"
+    return f"`{value}`" if str(value) else '`""`'
 
 
 def _summary(group: type[BaseModel]) -> str:
