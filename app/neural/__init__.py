@@ -6,13 +6,12 @@ Modules (import them explicitly; this package imports nothing heavy so `import a
 - `tokenizer` — the same SentencePiece-Unigram tokenizer rebuilt with `tokenizers`, with offsets into the
   original text and sliding (question, context) windows;
 - `model`     — `SpanReader`: encoder + start/end head, save/load of the trained parameters only;
-- `data`      — SQuAD-format loading, windowed features, negatives, deterministic dynamic-padding batches;
 - `decode`    — best-span decoding over windows and passages (pure, numpy);
-- `train`     — time-budgeted, checkpointed, exactly resumable training;
-- `evaluate`  — SQuAD EM/F1 of the reader on gold paragraphs;
 - `precision` — bf16 only on CPUs with native bf16;
-- `reader`    — `NeuralReader`, the serving helper;
-- `cli`       — the `reader` Typer app (`train`, `evaluate`).
+- `reader`    — `NeuralReader`, the serving helper.
+
+Only what serving needs lives here: training and evaluation of the reader are `app.training`, its commands
+`app/cli/reader.py` (`python -m app reader train | evaluate`).
 """
 
 from pathlib import Path

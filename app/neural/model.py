@@ -126,6 +126,7 @@ class SpanReader(nn.Module):
 
         was_training = self.training
         self.eval()
+        device = next(self.parameters()).device  # the CPU when serving; a GPU while a run trains there
         out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         for b in range(0, len(order), batch_size):
@@ -137,8 +138,9 @@ class SpanReader(nn.Module):
                 n = len(windows[i].input_ids)
                 ids[r, :n] = torch.tensor(windows[i].input_ids)
                 mask[r, :n] = 1
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                start, end = self(ids, mask)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                start, end = self(ids.to(device), mask.to(device))
+            start, end = start.cpu(), end.cpu()  # no-ops on the CPU
             for r, i in enumerate(idx):
                 n = len(windows[i].input_ids)
                 out[i] = (start[r, :n].numpy().astype(np.float32), end[r, :n].numpy().astype(np.float32))
@@ -155,7 +157,7 @@ class SpanReader(nn.Module):
         self.config.trained = self.trained_names()
         if extra is not None:
             self.config.extra = extra
-        tensors = {n: t.to(torch.float16).contiguous() for n, t in self.trained_state().items()}
+        tensors = {n: t.to("cpu", torch.float16).contiguous() for n, t in self.trained_state().items()}
         meta = {"format": FORMAT, "config": json.dumps(asdict(self.config), ensure_ascii=False)}
         tmp = path.with_name(path.name + ".tmp")
         save_file(tensors, str(tmp), metadata=meta)

@@ -20,7 +20,7 @@ def test_freezing_and_trained_names(span_reader):
 
 def test_forward_masks_non_answer_positions(span_reader, tokenizer):
     """Logits are fp32 [batch, length]; masked positions get MASKED_LOGIT, position 0 (null) stays free."""
-    from app.neural.data import Feature, collate
+    from app.training.data import Feature, collate
 
     windows = tokenizer.encode_pair("Где Эрмитаж?", "Эрмитаж находится в Санкт‑Петербурге.", 96, 24)
     feature = Feature(torch.tensor(windows[0].input_ids).numpy(), windows[0].context_start, 0, 0, 0)

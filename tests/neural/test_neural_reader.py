@@ -66,7 +66,7 @@ def test_odd_input_never_raises(reader):
 
 def test_load_from_file_bf16_and_evaluate(span_reader, tiny_squad, tmp_path):
     """A saved reader loads through NeuralReader.load (bf16 path too) and scores a SQuAD file as a dict."""
-    from app.neural.evaluate import evaluate_weights
+    from app.training.evaluate import evaluate_weights
 
     path = span_reader.save(tmp_path / "reader.safetensors")
     reader = NeuralReader.load(path, threads=1, precision="bf16")

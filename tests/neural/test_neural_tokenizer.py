@@ -58,7 +58,7 @@ def c_tokenize(tmp_path_factory):
 
 
 def _dataset_texts() -> list[str]:
-    from app.neural.data import load_squad
+    from app.training.data import load_squad
 
     qa = Path("/work/shared/data/qa")
     texts: list[str] = []

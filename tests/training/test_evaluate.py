@@ -1,10 +1,10 @@
-"""app/neural/evaluate.py: the reader's EM/F1 use the service's own unicode-aware SQuAD metrics."""
+"""app/training/evaluate.py: the reader's EM/F1 use the service's own unicode-aware SQuAD metrics."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.neural.evaluate import best_over_golds
+from app.training.evaluate import best_over_golds
 
 
 def test_best_gold_and_no_answer():

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .tokenizer import E5Tokenizer, Encoding, make_windows
+from app.neural.tokenizer import E5Tokenizer, Encoding, make_windows
 
 
 @dataclass(frozen=True)

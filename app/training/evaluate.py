@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.evaluation.metrics import exact_match, token_f1
-
-from .data import Example, load_squad
-from .decode import decode_spans
+from app.neural.decode import decode_spans
+from app.training.data import Example, load_squad
 
 if TYPE_CHECKING:
-    from .model import SpanReader
-    from .tokenizer import E5Tokenizer, Window
+    from app.neural.model import SpanReader
+    from app.neural.tokenizer import E5Tokenizer, Window
 
 
 def best_over_golds(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
@@ -124,9 +123,9 @@ def evaluate_weights(
     `precision`: fp32 (default), bf16 or auto (see `precision.use_bf16`)."""
     import torch
 
-    from .model import SpanReader
-    from .precision import use_bf16
-    from .tokenizer import get_tokenizer
+    from app.neural.model import SpanReader
+    from app.neural.precision import use_bf16
+    from app.neural.tokenizer import get_tokenizer
 
     torch.set_num_threads(max(1, threads))
     result = evaluate_file(SpanReader.load(weights), get_tokenizer(), squad, limit, batch_size, use_bf16(precision))

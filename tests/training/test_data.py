@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 
-from app.neural.data import batch_indices, build_features, collate, epoch_order, iterate_batches, load_squad, read_json
+from app.training.data import batch_indices, build_features, collate, epoch_order, iterate_batches, load_squad, read_json
 
-from .conftest import PARAGRAPHS, squad_dict
+from tests.neural.conftest import PARAGRAPHS, squad_dict
 
 
 def test_load_plain_and_gzip(tmp_path, tiny_squad):

@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from app.neural.train import TrainConfig, linear_schedule, selection_score, train
+from app.training.train import TrainConfig, linear_schedule, selection_score, train
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +98,36 @@ def test_cli_help_and_light_import():
     code = ("import sys, app.neural, app.cli; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _reader_train(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", "reader", "train", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_cli_trains_on_the_device_and_base_file_it_is_given(tiny_squad, tmp_path):
+    """`reader train --device cpu --base FILE` runs through the command line: the options reach the run's config,
+    and the run leaves a checkpoint and shipped-format weights."""
+    from app.neural.weights import default_model_path
+
+    base = tmp_path / "e5-small-q4.bin"
+    base.symlink_to(default_model_path())
+    out = tmp_path / "run"
+    done = _reader_train("--train", str(tiny_squad), "--out", str(out), "--device", "cpu", "--base", str(base),
+                         "--steps", "2", "--batch-size", "4", "--max-length", "64", "--stride", "16",
+                         "--precision", "fp32")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["step"] == 2
+    config = json.loads((out / "config.json").read_text())
+    assert config["device"] == "cpu" and config["base"] == str(base)
+    assert (out / "checkpoint.pt").is_file() and (out / "last.safetensors").is_file()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:3", "tpu", "gpu"])
+def test_cli_refuses_a_device_it_cannot_train_on(device, tiny_squad, tmp_path):
+    """A device that is missing or unknown is a usage error (exit 2) naming --device, before any data is read."""
+    done = _reader_train("--train", str(tiny_squad), "--out", str(tmp_path / "run"), "--device", device)
+    assert done.returncode == 2
+    assert "--device" in done.stderr and device in done.stderr
+    assert not (tmp_path / "run").exists()

