@@ -55,7 +55,8 @@ def rank_sentences(snap: Snapshot, query: Query, passages: list[Passage]) -> lis
     if not rows:
         return []
     cosines = snap.projection.cosines(snap.sentence_vectors[rows], query.vector)
-    sentence_terms = [set(terms(snap.sentence_text(r))) for r in rows]  # once per sentence, not per term
+    # Once per sentence, not per term; analysed in its document's language, as the index was.
+    sentence_terms = [set(terms(snap.sentence_text(r), o.lang)) for r, o in zip(rows, owners)]
     overlaps = np.array(
         [sum(w for g, w in weights.items() if not words.isdisjoint(g)) / total for words in sentence_terms]
     )

@@ -48,7 +48,8 @@ class DocTables:
     def __post_init__(self) -> None:
         if not self.chunk_terms and len(self.chunks):
             text = self.document.text
-            self.chunk_terms = [terms(text[int(s) : int(e)]) for s, e, _, _ in self.chunks]
+            lang = self.document.lang
+            self.chunk_terms = [terms(text[int(s) : int(e)], lang) for s, e, _, _ in self.chunks]
         self.postings = Postings.of(self.chunk_terms)
 
     @property

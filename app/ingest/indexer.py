@@ -24,7 +24,7 @@ from app.text.terms import terms
 EMBED_BATCH = 32
 # Bump when sentence splitting, chunking or entity extraction changes: every document is then processed
 # again instead of mixing old and new tables in one index.
-PROCESSING_VERSION = 2
+PROCESSING_VERSION = 3  # 3: terms analysed per document language (Kazakh, Kyrgyz, Uzbek, Tajik)
 Progress = Callable[[int], None]  # called with the number of texts just embedded
 
 
@@ -191,7 +191,7 @@ class Indexer:
         dense = DenseIndex.build(
             projection.apply(chunk_vectors), self.settings.hnsw_threshold, self.settings.hnsw_ef_search
         )
-        lexical = LexicalIndex.build([terms(t) for t in chunk_texts])
+        lexical = LexicalIndex.build([terms(t, lang) for t, lang in zip(chunk_texts, chunk_langs)])
         manifest = {
             "format_version": FORMAT_VERSION,
             "encoder": self.encoder.spec,
