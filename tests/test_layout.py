@@ -67,6 +67,26 @@ def test_stages_import_only_what_they_may(package):
             assert stage not in FORBIDDEN[package], f"{path.relative_to(ROOT)} imports {module}"
 
 
+# offline package -> the only packages of app that may import it (itself included)
+IMPORTED_ONLY_BY = {
+    "evaluation": ("evaluation", "training", "cli"),
+    "training": ("training", "cli"),
+    "cli": ("cli", "__main__"),
+}
+
+
+@pytest.mark.parametrize("offline", sorted(IMPORTED_ONLY_BY))
+def test_offline_code_is_imported_only_by_its_users(offline):
+    """Evaluation is reached only from training and the command line, training only from the command line, and the
+    command line from nothing but ``python -m app``: no module a server runs can pull them in, even lazily."""
+    for path in APP.rglob("*.py"):
+        where = path.relative_to(APP).with_suffix("").parts[0]
+        if where in IMPORTED_ONLY_BY[offline]:
+            continue
+        for module in imported_modules(path):
+            assert not (module + ".").startswith(f"app.{offline}."), f"{path.relative_to(ROOT)} imports {module}"
+
+
 def test_only_the_command_line_imports_typer():
     """Argument parsing lives in app/cli alone: no other module of app imports typer, even lazily."""
     for path in APP.rglob("*.py"):
