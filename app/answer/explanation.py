@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from app.answer.confidence import FEATURES, READER_FEATURES
+from app.answer.wording import verdict_message
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
 
@@ -64,8 +65,11 @@ def explanation(
 ) -> dict:
     """Everything ``"explain": true`` returns, as plain JSON-ready data."""
     line, stage = verdict(snap, query, passages, candidates, threshold)
+    best = max((a.confidence for a in candidates), default=0.0)
     out: dict = {
         "verdict": line,
+        # The verdict for a person, in the question's language (Kyrgyz, Uzbek, Tajik: Russian; see wording.py).
+        "message": verdict_message(query.lang, stage, best, threshold),
         "stage": stage,
         "threshold": round(threshold, 4),
         "question": {

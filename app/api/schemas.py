@@ -8,7 +8,12 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
+from app.answer.wording import refusal as refusal_message
 from app.models import AskResult, Filters, Turn
+from app.text.language import LANGUAGES
+
+# The languages of app.text.language.LANGUAGES (a test keeps the two equal): documents, questions and filters.
+Language = Literal["ru", "en", "kk", "ky", "uz", "tg"]
 
 MAX_QUESTION_CHARS = 2000
 MAX_DOC_ID_CHARS = 512
@@ -53,7 +58,9 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    langs: Optional[list[Literal["ru", "en"]]] = Field(None, min_length=1, description="Document languages.")
+    langs: Optional[list[Language]] = Field(
+        None, min_length=1, max_length=10, description="Document languages (ru, en, kk, ky, uz, tg)."
+    )
     date_from: Optional[dt.date] = Field(None, description="Documents dated on or after (YYYY-MM-DD).")
     date_to: Optional[dt.date] = Field(None, description="Documents dated on or before (YYYY-MM-DD).")
     collections: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=100)
@@ -90,7 +97,7 @@ class QueryIn(BaseModel):
 
     # strict: true or "5" is a client bug to report, not a number to guess.
     top_k: int = Field(5, ge=1, le=50, strict=True, description="How many answers/passages to return (1..50).")
-    lang: Optional[Literal["ru", "en"]] = Field(
+    lang: Optional[Language] = Field(
         None, description="Language of the question; detected when null. Documents of every language are searched."
     )
     doc_ids: Optional[list[StrictStr]] = Field(
@@ -182,6 +189,7 @@ class AnswerOut(BaseModel):
     sentence_start: int
     sentence_end: int
     chunk_id: int
+    url: Optional[str] = Field(None, description="The web page the document was fetched from, if it was.")
 
 
 class RefusalOut(BaseModel):
@@ -200,6 +208,7 @@ class PassageOut(BaseModel):
     score: float
     start: int
     end: int
+    url: Optional[str] = Field(None, description="The web page the document was fetched from, if it was.")
 
 
 class AskResponse(BaseModel):
@@ -220,25 +229,24 @@ class AskResponse(BaseModel):
     explanation: Optional[dict[str, Any]] = Field(None, description="With explain: stages, scores and a verdict.")
 
     @classmethod
-    def from_result(cls, result: AskResult, contacts: dict[str, str] | None = None) -> AskResponse:
+    def from_result(
+        cls, result: AskResult, contacts: dict[str, str] | None = None, urls: dict[str, str] | None = None
+    ) -> AskResponse:
+        """The response of ``result``; ``urls`` maps the doc ids of documents fetched from the web to their URL."""
+        urls = urls or {}
         refusal = None
         if result.answer is None:
-            ru = result.lang == "ru"
             contacts = contacts or {}
             refusal = RefusalOut(
-                message=(
-                    "В документах ответа не найдено; ниже — самые близкие фрагменты."
-                    if ru
-                    else "Not found in the documents; the closest passages follow."
-                ),
+                message=refusal_message(result.lang),
                 contact=contacts.get(result.lang) or contacts.get("*"),
             )
         return cls(
             question=result.question,
             lang=result.lang,
-            answer=result.answer.public() if result.answer else None,
-            answers=[a.public() for a in result.answers],
-            passages=[p.public() for p in result.passages],
+            answer={**result.answer.public(), "url": urls.get(result.answer.doc_id)} if result.answer else None,
+            answers=[{**a.public(), "url": urls.get(a.doc_id)} for a in result.answers],
+            passages=[{**p.public(), "url": urls.get(p.doc_id)} for p in result.passages],
             took_ms=result.took_ms,
             stages_ms=result.stages,
             status="answered" if result.answer else "not_found",
@@ -282,6 +290,17 @@ class DocumentIn(DocumentMeta):
     _blank_title = field_validator("title")(classmethod(lambda cls, v: (v.strip() or None) if v is not None else None))
 
 
+class DocumentUrlIn(DocumentMeta):
+    """A document to fetch from the web: its main text, title and date are read from the page."""
+
+    url: StrictStr = Field(..., min_length=1, max_length=2048, examples=["https://www.osce.org/bishkek/news"])
+    doc_id: Optional[StrictStr] = Field(None, description="Default: from the URL ('osce.org/bishkek/news').")
+    title: Optional[StrictStr] = Field(None, max_length=300, description="Default: the page's title.")
+
+    _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v) if v is not None else None))
+    _blank_title = field_validator("title")(classmethod(lambda cls, v: (v.strip() or None) if v is not None else None))
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
@@ -291,6 +310,7 @@ class DocumentSummary(BaseModel):
     origin: str
     date: Optional[str] = Field(None, description="YYYY-MM-DD, when the file or its text states one.")
     collection: Optional[str] = None
+    url: Optional[str] = Field(None, description="The web page it was fetched from, if it was.")
 
 
 class DocumentOut(DocumentSummary):
@@ -323,6 +343,7 @@ _ERRORS = {
     415: ("Unsupported content type.", None),
     422: ("The request is invalid; detail names the field.", None),
     429: ("Rate limit reached (RAG_RATE_LIMIT); retry after Retry-After seconds.", "Retry-After"),
+    502: ("The URL to fetch could not be fetched (no answer, a timeout, an error status); detail says why.", None),
     503: ("A queue is full; retry after Retry-After seconds.", "Retry-After"),
 }
 
@@ -341,6 +362,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict]:
 class ReadyOut(BaseModel):
     status: Literal["ready", "not ready"]
     reason: Optional[str] = Field(None, description="Why the service cannot serve yet (when not ready).")
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="Optional capabilities that do not decide readiness: `ocr` is `available` or says why not "
+        "(scanned PDFs and images are then refused with 422).",
+    )
 
 
 class HealthOut(BaseModel):
@@ -351,6 +377,10 @@ class HealthOut(BaseModel):
     encoder: str
     index_built_at: Optional[str]
     pid: int = Field(description="Process id of the worker that answered (tells `serve --workers N` apart).")
+    languages: list[str] = Field(
+        default_factory=lambda: list(LANGUAGES),
+        description="Languages documents and questions are identified in and `filters.langs` accepts.",
+    )
 
 
 def _unicode(value: Optional[str]) -> Optional[str]:
@@ -391,7 +421,7 @@ class FeedbackIn(BaseModel):
     correction: Optional[StrictStr] = Field(
         None, max_length=1000, description="What the answer is, in the user's words (used for gold data)."
     )
-    lang: Optional[Literal["ru", "en"]] = Field(None, description="Language of the question; detected when null.")
+    lang: Optional[Language] = Field(None, description="Language of the question; detected when null.")
 
     _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
     _check_correction = field_validator("correction")(classmethod(lambda cls, v: _unicode(v)))
