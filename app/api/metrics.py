@@ -116,6 +116,16 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.fetches = Counter(
+            "qa_url_fetches",
+            "Pages and feeds fetched by URL, by kind (page, feed) and outcome (ok, refused, unreachable, ...).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.feed_polls = Counter("qa_feed_polls", "Feed polls by outcome (ok, failed).", ["outcome"], registry=r)
+        self.feed_entries = Counter(
+            "qa_feed_entries", "Feed entries: new (indexed), seen (skipped), failed.", ["outcome"], registry=r
+        )
         r.register(_Gauges(pipeline, writes_waiting))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -131,6 +141,15 @@ class Metrics:
         else:
             self.answers.labels("answered").inc()
             self.confidence.observe(result.answer.confidence)
+
+    def count_fetching(self, what: str, outcome: str) -> None:
+        """One event of fetching by URL or polling feeds: ``fetch:page``/``fetch:feed``, ``poll`` or ``entry``."""
+        if what.startswith("fetch:"):
+            self.fetches.labels(what.removeprefix("fetch:"), outcome).inc()
+        elif what == "poll":
+            self.feed_polls.labels(outcome).inc()
+        elif what == "entry":
+            self.feed_entries.labels(outcome).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

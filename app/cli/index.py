@@ -31,14 +31,22 @@ def ingest(
     ray_address: Optional[str] = typer.Option(
         None, help="Ray cluster to run on, or 'auto' (implies --ray; default: RAY_ADDRESS, else a new local instance)."
     ),
+    urls: Optional[list[str]] = typer.Option(
+        None, "--url", help="Fetch this web page and index it (repeatable); the corpus folder is left alone."
+    ),
+    collection: Optional[str] = typer.Option(None, help="With --url: the collection to file the pages in."),
 ) -> None:
-    """Build or update the index from a folder; exit code 1 if any file failed."""
+    """Build or update the index from a folder, or add web pages (--url); exit code 1 if any file or page failed."""
     from contextlib import ExitStack
 
     from app.index.snapshot import IndexMismatch
     from app.pipeline import Pipeline
 
     settings = settings_for(index, encoder)
+    if urls:
+        from app.cli.feeds import ingest_urls
+
+        ingest_urls(settings, urls, collection)
     corpus = corpus or settings.corpus_dir
     if not corpus.is_dir():
         console.print(f"[red]error:[/] corpus folder '{corpus}' does not exist")

@@ -62,7 +62,16 @@ def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline
     )
     request.app.state.metrics.observe_answer(result)
     request.state.answer = (result.answer is not None, result.answer.confidence if result.answer else None)
-    return AskResponse.from_result(result, request.app.state.settings.refusal_contact)
+    cited = {a.doc_id for a in result.answers} | {p.doc_id for p in result.passages}
+    return AskResponse.from_result(result, request.app.state.settings.refusal_contact, _urls(pipeline, cited))
+
+
+def _urls(pipeline: Pipeline, cited: set[str]) -> dict[str, str]:
+    """The web pages the cited documents were fetched from (the catalog is cached until the next write)."""
+    if not cited:
+        return {}
+    documents = pipeline.catalog().documents
+    return {d: url for d in cited if d in documents and (url := documents[d].url)}
 
 
 @router.post("/search", response_model=SearchResponse, summary="Hybrid passage search")
@@ -70,6 +79,8 @@ def search(body: SearchIn, request: Request, pipeline: Pipeline = Depends(get_pi
     started = time.perf_counter()
     request.state.question = body.query
     passages = pipeline.search(body.query, top_k=body.top_k, lang=body.lang, filters=_checked_filters(body, pipeline))
+    urls = _urls(pipeline, {p.doc_id for p in passages})
     return SearchResponse(
-        passages=[p.public() for p in passages], took_ms=round((time.perf_counter() - started) * 1000, 2)
+        passages=[{**p.public(), "url": urls.get(p.doc_id)} for p in passages],
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
