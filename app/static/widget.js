@@ -4,10 +4,10 @@
  *   <script src="https://qa.example/widget.js" data-endpoint="https://qa.example" defer></script>
  *
  * Adds a launcher button (bottom-right) and a chat panel. Both live in a shadow root, so the host page's styles
- * do not reach them and theirs do not reach the host page. The chat itself is chat.js (the same code as the
- * full page), loaded from the endpoint together with chat.css.
+ * do not reach them and theirs do not reach the host page. The chat itself is the module chat/main.js (the same
+ * code as the full page), imported from the endpoint together with chat.css.
  *
- * Optional attributes: data-endpoint (default: this script's origin), data-lang ("ru" or "en"; default: the
+ * Optional attributes: data-endpoint (default: this script's origin), data-lang ("ru", "en" or "kk"; default: the
  * browser language), data-key (a read API key, for a server run with RAG_READ_AUTH=true: anyone who can see
  * the page can read it, so never an admin key). The host page can call window.BorderQAWidget.open() / .close().
  */
@@ -30,24 +30,22 @@
   var preferredLang = (script && script.getAttribute("data-lang")) || undefined;
   var apiKey = (script && script.getAttribute("data-key")) || undefined;
 
+  // The launcher's and the panel's names, in the chat's languages (the chat says which one it shows).
   var LABELS = {
     en: { open: "Open the document Q&A chat", panel: "Document Q&A" },
-    ru: { open: "Открыть чат вопросов по документам", panel: "Вопросы по документам" }
+    ru: { open: "Открыть чат вопросов по документам", panel: "Вопросы по документам" },
+    kk: { open: "Құжаттар бойынша сұрақтар чатын ашу", panel: "Құжаттар бойынша сұрақтар" }
   };
-  var lang = /^ru/i.test(preferredLang || navigator.language || "") ? "ru" : "en";
-  var labels = LABELS[lang];
+  var wanted = String(preferredLang || navigator.language || "").toLowerCase().slice(0, 2);
+  var labels = LABELS[wanted] || LABELS.en;
 
-  function loadScript(src, done, fail) {
+  // The chat module; a classic script may import() one (cross-origin, the endpoint's assets allow it).
+  function loadChat(url, done, fail) {
     if (window.BorderQAChat && window.BorderQAChat.mountChat) {
-      done();
+      done(window.BorderQAChat);
       return;
     }
-    var tag = document.createElement("script");
-    tag.src = src;
-    tag.async = true;
-    tag.addEventListener("load", done);
-    tag.addEventListener("error", fail);
-    (document.head || document.documentElement).appendChild(tag);
+    import(url).then(done, fail);
   }
 
   function icon(d) {
@@ -95,8 +93,6 @@
     var launcher = document.createElement("button");
     launcher.type = "button";
     launcher.className = "bqa-launcher";
-    launcher.setAttribute("aria-label", labels.open);
-    launcher.setAttribute("title", labels.open);
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "bqa-panel");
     launcher.appendChild(
@@ -109,7 +105,13 @@
     panel.hidden = true;
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-modal", "false");
-    panel.setAttribute("aria-label", labels.panel);
+
+    function relabel(names) {
+      launcher.setAttribute("aria-label", names.open);
+      launcher.setAttribute("title", names.open);
+      panel.setAttribute("aria-label", names.panel);
+    }
+    relabel(labels);
 
     frame.appendChild(panel);
     frame.appendChild(launcher);
@@ -155,21 +157,25 @@
     sheet.addEventListener("load", show);
     sheet.addEventListener("error", show);
 
-    loadScript(
-      endpoint + "/static/chat.js",
-      function () {
-        chat = window.BorderQAChat.mountChat(panel, {
+    var url = endpoint + "/static/chat/main.js";
+    loadChat(
+      url,
+      function (module) {
+        chat = module.mountChat(panel, {
           endpoint: endpoint,
           lang: preferredLang,
           apiKey: apiKey,
           mode: "widget",
-          onClose: close
+          onClose: close,
+          onLanguage: function (code) {
+            relabel(LABELS[code] || LABELS.en);
+          }
         });
         window.BorderQAWidget = { open: open, close: close, endpoint: endpoint };
         show();
       },
       function () {
-        if (window.console) window.console.warn("border-qa widget: could not load " + endpoint + "/static/chat.js");
+        if (window.console) window.console.warn("border-qa widget: could not load " + url);
       }
     );
   }

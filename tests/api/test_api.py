@@ -389,7 +389,7 @@ def test_chat_page_widget_and_assets(client):
     csp = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
     assert csp["default-src"] == "'self'" and csp["script-src"] == "'self'" and csp["connect-src"] == "'self'"
     assert "unsafe-inline" not in page.headers["content-security-policy"]
-    assert 'src="/static/chat.js"' in page.text and "data-border-qa-chat" in page.text
+    assert '<script type="module" src="/static/chat/main.js">' in page.text and "data-border-qa-chat" in page.text
     widget = client.get("/widget.js")
     assert widget.status_code == 200 and widget.headers["content-type"].startswith("application/javascript")
     assert "attachShadow" in widget.text

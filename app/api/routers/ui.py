@@ -65,9 +65,14 @@ def widget() -> FileResponse:
     return _send(_file("widget.js"))
 
 
+# The chat's scripts are ES modules, which a browser fetches with CORS; the widget on another site imports them
+# across origins (RAG_CORS_ORIGINS limits who may call the API, not who may read its public code). No credentials.
+ASSET_HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"], summary="Chat assets")
 def static(name: str) -> FileResponse:
     path = _file(name)
     if path.suffix == ".html":  # pages are served only with their security headers, by their own routes
         raise HTTPException(404, "not found")
-    return _send(path)
+    return _send(path, ASSET_HEADERS)
