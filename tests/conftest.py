@@ -32,6 +32,17 @@ ENGLISH_DOCS = (ISSYK_KUL, BISHKEK)
 SEED_DOCS = tuple(sorted(RUSSIAN_DOCS + ENGLISH_DOCS))
 
 
+def _ocr_detail() -> str:
+    from app.ingest.ocr import ocr_problem
+
+    problem = ocr_problem("rus+eng+kaz")
+    return f"unavailable: {problem}" if problem else "available"
+
+
+# What /ready's details say of OCR on this machine with the default RAG_OCR_LANGS.
+OCR_DETAIL = _ocr_detail()
+
+
 # The keys file of every test app and server (the ``api_keys`` fixture writes it before any test runs), so that a
 # keys.json in the checkout (from `make run`) never leaks into the tests.
 TEST_KEYS_FILE: Path | None = None

@@ -16,15 +16,19 @@ from app.api.access_log import AccessLog
 from app.api.auth import describe_optional_auth
 from app.api.errors import InternalErrors, withheld
 from app.api.headers import SecurityHeaders
+from app.api.jobs import Jobs, upload_job
 from app.api.limits import BodySizeLimit
 from app.api.metrics import Metrics
 from app.api.ratelimit import RateLimit
 from app.api.readiness import Readiness
-from app.api.routers import ask, docs, documents, feedback, health, metrics, ui
+from app.api.routers import ask, docs, documents, feedback, health, jobs, metrics, ui
 from app.encoders.inference import Overloaded
 from app.feedback.store import FeedbackStore
+from app.feeds.poller import FeedPoller, FeedWorker
+from app.feeds.store import FeedStore
 from app.index.snapshot import IndexMismatch
 from app.index.storage import StoreUnavailable
+from app.ingest.fetch import Fetcher, policy_of
 from app.ingest.reader import UnreadableDocument
 from app.keys import KeyRing
 from app.pipeline import Pipeline, UnknownDocument
@@ -59,9 +63,18 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         except StoreUnavailable as exc:  # start anyway: /ready and 503s say so until the store is back
             logging.getLogger("app").warning("index store unavailable at start-up: %s", exc)
         app.state.readiness.start()  # /health answers at once, /ready once the models are warm
+        app.state.jobs.start()  # takes up the ingest jobs a restart cut short
+        if app.state.fetcher.closed:  # a restarted lifespan
+            app.state.fetcher = Fetcher(policy_of(settings))
+        feeds = _feed_worker(app, settings)
         yield
+        if feeds is not None:
+            await asyncio.to_thread(feeds.stop)  # it may be finishing a fetch or a write: not on the event loop
+        await asyncio.to_thread(app.state.jobs.stop)  # a job under way stays on disk and runs at the next start
         await asyncio.to_thread(app.state.readiness.stop)  # it may wait for a warm-up: not on the event loop
         app.state.feedback.close()  # folds the write-ahead log back into the feedback file
+        app.state.feeds.close()
+        app.state.fetcher.close()
 
     app = FastAPI(
         title="Border security QA",
@@ -88,6 +101,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.feedback_quota = RateLimit(settings.feedback_quota, shared, name="feedback-quota")
     app.state.metrics = Metrics(app.state.pipeline, lambda: app.state.writes)
     app.state.readiness = Readiness(app.state.pipeline)
+    # Uploads that need OCR or are large: spooled under the index folder, read and indexed on one thread.
+    app.state.jobs = Jobs(
+        pipeline.settings.index_dir / "jobs",
+        upload_job(pipeline, app.state.metrics),
+        max_queued=pipeline.settings.max_queued_jobs,
+        kept=pipeline.settings.jobs_kept,
+        ttl_s=pipeline.settings.job_ttl_s,
+    )
     # Opened at the first feedback, so that an app that never gets any creates no file.
     app.state.feedback = FeedbackStore(
         settings.feedback_file,
@@ -95,6 +116,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         store_text=settings.feedback_store_text,
         anonymous_max_rows=settings.feedback_anonymous_max_rows,
     )
+
+    # The one client of outbound requests (documents by URL, feeds), under RAG_FETCH_ALLOW and the fetch limits.
+    app.state.fetcher = Fetcher(policy_of(settings))
+    app.state.feeds = FeedStore(settings.feeds_file, settings.feeds_max)
 
     def body_limit(scope) -> int:
         # Uploads may be large; questions and searches are a few kilobytes at most.
@@ -156,6 +181,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.include_router(ask.router)
     app.include_router(feedback.router)
     app.include_router(documents.router)
+    app.include_router(jobs.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(ui.router)  # the chat page, /widget.js and their assets
@@ -163,6 +189,24 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         app.include_router(docs.router)
     describe_optional_auth(app, settings)
     return app
+
+
+def _feed_worker(app: FastAPI, settings: Settings) -> FeedWorker | None:
+    """The feeds' schedule (RAG_FEEDS_INTERVAL seconds; 0: none), started on a thread of its own."""
+    if settings.feeds_interval <= 0:
+        return None
+    poller = FeedPoller(
+        app.state.pipeline,
+        app.state.feeds,
+        app.state.fetcher,
+        settings.feeds_interval,
+        settings.feeds_max_entries,
+        app.state.metrics.count_fetching,
+    )
+    # Due feeds are looked for at least every 30 s: a feed added by the CLI is polled soon after.
+    worker = FeedWorker(poller, tick=min(settings.feeds_interval, 30))
+    worker.start()
+    return worker
 
 
 def create_app_from_env() -> FastAPI:

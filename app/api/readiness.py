@@ -99,3 +99,10 @@ class Readiness:
         if manifest is None:
             return Problem("no index yet: run `python -m app ingest` or upload a document (RAG_INDEX_DIR)")
         return None
+
+    def details(self) -> dict[str, str]:
+        """What works beyond answering questions: OCR of scans and images needs tesseract and its languages."""
+        from app.ingest.ocr import ocr_problem
+
+        problem = ocr_problem(self.pipeline.settings.ocr_langs)  # a fixed sentence: safe for anyone to read
+        return {"ocr": f"unavailable: {problem}" if problem else "available"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator, model_validator
 
 from app.answer.wording import refusal as refusal_message
 from app.models import AskResult, Filters, Turn
@@ -19,14 +19,39 @@ MAX_QUESTION_CHARS = 2000
 MAX_DOC_ID_CHARS = 512
 _BAD_ID = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
+# The OpenAPI schema states what the validators below enforce, as JSON-Schema patterns (ECMA-262 regexes that mean
+# the same in Python's re, which tests/api/test_openapi.py compares with the validators). The validators stay the
+# authority: pydantic's own ``pattern=`` would validate with Rust regexes and its own messages.
+# What str.strip() removes (str.isspace), spelled out: ECMA's \s has U+FEFF and lacks U+001C-U+001F and U+0085.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+NOT_BLANK_PATTERN = f"[^{_SPACE}]"  # somewhere a character that is not whitespace (searched, not anchored)
+
+
+def _doc_id_pattern() -> str:
+    """``check_doc_id``'s ids: a relative path between optional whitespace, whose first and last characters are not
+    whitespace, with no control characters or backslashes and no empty, '.' or '..' segment."""
+    any_ = rf"[^/\\{_CONTROL}]"  # a segment's character
+    not_dot = rf"[^./\\{_CONTROL}]"
+    solid = rf"[^/\\{_CONTROL}{_SPACE}]"  # ... that strip() keeps at an end
+    solid_not_dot = rf"[^./\\{_CONTROL}{_SPACE}]"
+    middle = rf"(?:{not_dot}{any_}*|\.{not_dot}{any_}*|\.\.{any_}+)"  # any segment but '.' and '..'
+    first = rf"(?:{solid_not_dot}{any_}*|\.{not_dot}{any_}*|\.\.{any_}+)"  # ... starting with a solid character
+    last = rf"(?:{any_}*{solid_not_dot}|(?:{not_dot}{any_}*|\.{any_}+)\.)"  # ... ending with one
+    only = rf"(?:{solid_not_dot}|{solid_not_dot}{any_}*{solid}|\.{any_}*{solid_not_dot}|\.{any_}+\.)"  # both
+    return f"^[{_SPACE}]*(?:{only}|{first}(?:/{middle})*/{last})[{_SPACE}]*$"
+
+
+DOC_ID_PATTERN = _doc_id_pattern()
+
 
 def check_doc_id(doc_id: str) -> str:
     """A document id is a relative path: no empty, absolute, control-character or '..' ids."""
+    if len(doc_id) > MAX_DOC_ID_CHARS:  # before stripping, as the schema's maxLength counts
+        raise ValueError(f"doc_id must be at most {MAX_DOC_ID_CHARS} characters (got {len(doc_id)})")
     doc_id = doc_id.strip()
     if not doc_id:
         raise ValueError("doc_id must not be empty")
-    if len(doc_id) > MAX_DOC_ID_CHARS:
-        raise ValueError(f"doc_id must be at most {MAX_DOC_ID_CHARS} characters (got {len(doc_id)})")
     parts = doc_id.split("/")
     if _BAD_ID.search(doc_id) or "\\" in doc_id or doc_id.startswith("/") or any(p in ("", ".", "..") for p in parts):
         # Ids are URL paths (GET /documents/{doc_id}): only forms a client can fetch back verbatim.
@@ -43,14 +68,31 @@ def check_doc_ids(doc_ids: list[str] | None) -> list[str] | None:
 
 
 MAX_COLLECTION_CHARS = 100
+MAX_TITLE_CHARS = 300
 
 
 def check_collection(value: str) -> str:
     """A collection name: a short label without control characters or slashes."""
+    too_long = len(value) > MAX_COLLECTION_CHARS  # before stripping, as the schema's maxLength counts
     value = value.strip()
-    if not value or len(value) > MAX_COLLECTION_CHARS or _BAD_ID.search(value) or "/" in value:
+    if not value or too_long or _BAD_ID.search(value) or "/" in value:
         raise ValueError(f"a collection is 1..{MAX_COLLECTION_CHARS} characters, no control characters or '/'")
     return value
+
+
+# ``check_collection``'s names: between optional whitespace, solid first and last characters, none a control or '/'.
+COLLECTION_PATTERN = rf"^[{_SPACE}]*[^/{_CONTROL}{_SPACE}](?:[^/{_CONTROL}]*[^/{_CONTROL}{_SPACE}])?[{_SPACE}]*$"
+
+
+def _text(max_length: int, pattern: str = NOT_BLANK_PATTERN, min_length: int = 1) -> WithJsonSchema:
+    """The JSON schema of a string field whose validator enforces ``pattern`` and the lengths."""
+    return WithJsonSchema({"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern})
+
+
+# String types as the schema states them; the field validators of the models below enforce the same.
+DocId = Annotated[StrictStr, _text(MAX_DOC_ID_CHARS, DOC_ID_PATTERN)]
+CollectionName = Annotated[StrictStr, _text(MAX_COLLECTION_CHARS, COLLECTION_PATTERN)]
+QuestionText = Annotated[StrictStr, _text(MAX_QUESTION_CHARS)]
 
 
 class FiltersIn(BaseModel):
@@ -63,8 +105,8 @@ class FiltersIn(BaseModel):
     )
     date_from: Optional[dt.date] = Field(None, description="Documents dated on or after (YYYY-MM-DD).")
     date_to: Optional[dt.date] = Field(None, description="Documents dated on or before (YYYY-MM-DD).")
-    collections: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=100)
-    doc_ids: Optional[list[StrictStr]] = Field(None, min_length=1, max_length=1000)
+    collections: Optional[list[CollectionName]] = Field(None, min_length=1, max_length=100)
+    doc_ids: Optional[list[DocId]] = Field(None, min_length=1, max_length=1000)
 
     _doc_ids = field_validator("doc_ids")(classmethod(lambda cls, v: check_doc_ids(v)))
 
@@ -100,7 +142,7 @@ class QueryIn(BaseModel):
     lang: Optional[Language] = Field(
         None, description="Language of the question; detected when null. Documents of every language are searched."
     )
-    doc_ids: Optional[list[StrictStr]] = Field(
+    doc_ids: Optional[list[DocId]] = Field(
         None, max_length=1000, description="Restrict the search to these documents (also a filter)."
     )
     filters: Optional[FiltersIn] = Field(None, description="Language, date, collection and document filters.")
@@ -134,9 +176,11 @@ class TurnIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: StrictStr
-    doc_ids: list[StrictStr] = Field(default_factory=list, max_length=20, description="Documents it was answered from.")
-    sentences: list[StrictStr] = Field(default_factory=list, max_length=20, description="Its answer sentences.")
+    question: QuestionText
+    doc_ids: list[DocId] = Field(default_factory=list, max_length=20, description="Documents it was answered from.")
+    sentences: list[Annotated[StrictStr, _text(MAX_QUESTION_CHARS * 5, min_length=0)]] = Field(
+        default_factory=list, max_length=20, description="Its answer sentences."
+    )
 
     _check = field_validator("question")(classmethod(lambda cls, v: _question(v)))
     _doc_ids = field_validator("doc_ids")(classmethod(lambda cls, v: check_doc_ids(v)))
@@ -153,7 +197,7 @@ class TurnIn(BaseModel):
 
 
 class AskIn(QueryIn):
-    question: StrictStr = Field(
+    question: QuestionText = Field(
         ...,
         description="The question, in Russian or English.",
         examples=["Сколько человек участвовало в конференции в Боровом?"],
@@ -170,7 +214,9 @@ class AskIn(QueryIn):
 
 
 class SearchIn(QueryIn):
-    query: StrictStr = Field(..., description="Search text in any language.", examples=["border security conference"])
+    query: QuestionText = Field(
+        ..., description="Search text in any language.", examples=["border security conference"]
+    )
 
     _check = field_validator("query")(classmethod(lambda cls, v: _question(v)))
 
@@ -267,7 +313,7 @@ class DocumentMeta(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: Optional[dt.date] = Field(None, description="Its date (YYYY-MM-DD); default: from the file or the text.")
-    collection: Optional[StrictStr] = Field(None, description="A collection to file it under.")
+    collection: Optional[CollectionName] = Field(None, description="A collection to file it under.")
 
     _collection = field_validator("collection")(
         classmethod(lambda cls, v: check_collection(v) if v is not None else None)
@@ -281,9 +327,11 @@ class DocumentMeta(BaseModel):
 class DocumentIn(DocumentMeta):
     """A document given as text."""
 
-    doc_id: StrictStr
-    text: StrictStr = Field(..., min_length=1, max_length=10_000_000)
-    title: Optional[StrictStr] = Field(None, max_length=300)
+    doc_id: DocId
+    text: Annotated[StrictStr, _text(10_000_000)] = Field(
+        ..., min_length=1, max_length=10_000_000, description="Its text: at least three letters or digits."
+    )
+    title: Optional[StrictStr] = Field(None, max_length=MAX_TITLE_CHARS)
 
     _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v)))
     # A blank title means "derive it from the text", not an empty title.
@@ -294,8 +342,8 @@ class DocumentUrlIn(DocumentMeta):
     """A document to fetch from the web: its main text, title and date are read from the page."""
 
     url: StrictStr = Field(..., min_length=1, max_length=2048, examples=["https://www.osce.org/bishkek/news"])
-    doc_id: Optional[StrictStr] = Field(None, description="Default: from the URL ('osce.org/bishkek/news').")
-    title: Optional[StrictStr] = Field(None, max_length=300, description="Default: the page's title.")
+    doc_id: Optional[DocId] = Field(None, description="Default: from the URL ('osce.org/bishkek/news').")
+    title: Optional[StrictStr] = Field(None, max_length=MAX_TITLE_CHARS, description="Default: the page's title.")
 
     _check = field_validator("doc_id")(classmethod(lambda cls, v: check_doc_id(v) if v is not None else None))
     _blank_title = field_validator("title")(classmethod(lambda cls, v: (v.strip() or None) if v is not None else None))
@@ -400,7 +448,7 @@ class ShownAnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: StrictStr = Field(..., min_length=1, max_length=10_000)
-    doc_id: StrictStr
+    doc_id: DocId
     start: int = Field(..., ge=0, strict=True)
     end: int = Field(..., ge=0, strict=True)
     sentence: Optional[StrictStr] = Field(None, max_length=20_000)
@@ -415,7 +463,7 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: StrictStr = Field(..., description="The question as it was asked.")
+    question: QuestionText = Field(..., description="The question as it was asked.")
     verdict: Literal["up", "down"] = Field(..., description="up: the answer is right; down: it is not.")
     answer: Optional[ShownAnswerIn] = Field(None, description="The answer shown; null when it was 'not found'.")
     correction: Optional[StrictStr] = Field(

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Imported once by the forkserver, so that every child starts with them.
-PRELOAD = ["app.ingest.reader", "pypdf"]
+PRELOAD = ["app.ingest.reader", "app.ingest.ocr", "pypdf", "pypdfium2", "docx", "PIL.Image", "pytesseract"]
 
 
 class TimedOut(Exception):

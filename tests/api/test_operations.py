@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.api.main import create_app
 from app.settings import Settings
-from tests.conftest import BISHKEK, ROOT, full_inference_queue, make_settings
+from tests.conftest import BISHKEK, OCR_DETAIL, ROOT, full_inference_queue, make_settings
 
 QUESTION = "Who is the head of the OSCE Centre in Bishkek?"
 
@@ -236,7 +236,7 @@ def test_ready_after_warm_up_and_health_always(workspace):
     assert "warming up" in response.json()["reason"]
     with TestClient(app) as warm:
         app.state.readiness.warm.wait(120)
-        assert warm.get("/ready").json() == {"status": "ready", "reason": None}
+        assert warm.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
         assert warm.head("/ready").status_code == 200
 
 

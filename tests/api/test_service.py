@@ -15,7 +15,7 @@ import pytest
 
 from app.keys import KeyStore
 from tests.api.test_server import start_server
-from tests.conftest import BISHKEK, PYTHON, ROOT, stop, subprocess_env, wait_healthy
+from tests.conftest import BISHKEK, OCR_DETAIL, PYTHON, ROOT, stop, subprocess_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def test_access_and_audit_lines_without_the_key(service):
 
 def test_ready_and_health_over_http(service):
     """/ready says ready with no reason once warm; /health keeps its fields."""
-    assert service.client.get("/ready").json() == {"status": "ready", "reason": None}
+    assert service.client.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
     assert set(service.client.get("/health").json()) == {"status", "documents", "chunks", "embedding_model",
                                                          "encoder", "index_built_at", "pid"}
 

@@ -225,7 +225,8 @@ BAD_FILES = {
     "truncated.pdf": (None, "PDF"),  # filled in below: half of a valid PDF
     "fake.pdf": (b"Just text pretending to be a PDF.", "PDF"),
     "image-only.html": (b"<html><body><img src='a.png'><script>var a = 1;</script></body></html>", "empty"),
-    "report.docx": (b"PK\x03\x04 word document", "unsupported"),
+    "report.docx": (b"PK\x03\x04 word document", "not a Word document"),  # a broken zip
+    "report.doc": (b"\xd0\xcf\x11\xe0 old Word", "unsupported"),
     "noextension": (b"Border guards met in Osh.", "unsupported"),
 }
 
@@ -283,5 +284,7 @@ def test_undecodable_reason_names_the_byte():
 
 
 def test_supported_suffixes():
-    """The reader supports exactly txt, md, html and pdf (with their common variants)."""
-    assert set(SUPPORTED) == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+    """The reader supports exactly txt, md, html, pdf, docx and the images OCR reads (with their common variants)."""
+    assert set(SUPPORTED) == {
+        ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff"
+    }

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.pipeline import Pipeline
-from tests.conftest import free_port, make_settings
+from tests.conftest import OCR_DETAIL, free_port, make_settings
 
 # Looks like a credential: any response holding it leaks the store's URI or the index's path.
 SECRET = "tok_9f3KxQ2vLs7SecretMarker"
@@ -96,7 +96,7 @@ def test_closed_reads_leave_health_bare_and_ready_open_for_probes(closed, api_ke
     detailed = closed.get("/health", headers=api_keys.read_headers).json()
     assert detailed["status"] == "ok" and detailed["documents"] == 5 and "pid" in detailed
     assert closed.get("/health", headers={"Authorization": f"Bearer {api_keys.revoked}"}).status_code == 401
-    assert closed.get("/ready").json() == {"status": "ready", "reason": None}
+    assert closed.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
 
 
 def test_metrics_follow_closed_reads_unless_set(seed, closed, api_keys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
 from pathlib import PurePosixPath
 from typing import Annotated
@@ -10,22 +11,30 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.auth import READ, WRITE
 from app.api.dependencies import get_pipeline
+from app.api.jobs import QUEUED_RESPONSE, goes_to_job, queue_upload
 from app.api.schemas import (
+    DOC_ID_PATTERN,
     MAX_DOC_ID_CHARS,
+    MAX_TITLE_CHARS,
     DocumentIn,
     DocumentMeta,
     DocumentOut,
     DocumentSummary,
+    DocumentUrlIn,
     IngestOut,
     check_doc_id,
     error_responses,
 )
-from app.ingest.reader import SUPPORTED, DocumentTooLarge, ReadLimits, read_bytes
+from app.feeds.poller import fetch_outcome
+from app.ingest.fetch import FetchError, check_url, url_doc_id
+from app.ingest.reader import SUPPORTED, DocumentTooLarge, NeedsOcr, ReadLimits, UnreadableDocument, read_bytes
+from app.ingest.web import WebDocument, read_url
 from app.models import Document, IngestReport
 from app.pipeline import Pipeline, UnknownDocument
 
@@ -48,21 +57,37 @@ class _AnyPath(Convertor):
 register_url_convertor("doc_path", _AnyPath())
 
 # A path, so that ids with slashes ("reports/2024.txt") need no escaping; checked like uploaded ids.
-DocIdPath = Annotated[str, PathParam(max_length=MAX_DOC_ID_CHARS, description="The document's id (a relative path).")]
+DocIdPath = Annotated[
+    str,
+    PathParam(
+        max_length=MAX_DOC_ID_CHARS,
+        description="The document's id (a relative path).",
+        json_schema_extra={"pattern": DOC_ID_PATTERN},  # what _checked enforces (pydantic would use Rust regexes)
+    ),
+]
+
+
+def _string(model: type[BaseModel], field: str) -> dict:
+    """A form field's schema: the string one of the model's field of that name (without its null)."""
+    schema = model.model_json_schema()["properties"][field]
+    return next((s for s in schema.get("anyOf", []) if s.get("type") == "string"), schema)
+
 
 _UPLOAD_DOC = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": DocumentIn.model_json_schema()},
+            "application/json": {
+                "schema": {"oneOf": [DocumentIn.model_json_schema(), DocumentUrlIn.model_json_schema()]}
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": f"One of {', '.join(SUPPORTED)}"},
-                        "doc_id": {"type": "string", "description": "Defaults to the file name."},
-                        "title": {"type": "string"},
+                        "doc_id": {**_string(DocumentIn, "doc_id"), "description": "Defaults to the file name."},
+                        "title": _string(DocumentIn, "title"),
                         "date": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
-                        "collection": {"type": "string", "maxLength": 100},
+                        "collection": _string(DocumentIn, "collection"),
                     },
                     "required": ["file"],
                 }
@@ -83,6 +108,7 @@ def _summary(doc: Document, chunks: int) -> dict:
         "origin": doc.origin,
         "date": doc.date,
         "collection": doc.collection,
+        "url": doc.url,
     }
 
 
@@ -138,13 +164,17 @@ def get_document(doc_id: DocIdPath, pipeline: Pipeline = Depends(get_pipeline)) 
     summary="Add or replace a document (admin key)",
     openapi_extra=_UPLOAD_DOC,
     dependencies=[WRITE],
-    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+    responses={**QUEUED_RESPONSE, **error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503)},
 )
-async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut:
-    """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?, date?, collection?}``; it is
-    indexed at once. Without ``date`` the file's metadata date or the first date in its text is used."""
+async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> IngestOut | JSONResponse:
+    """Upload a file (multipart, field ``file``) or JSON ``{doc_id, text, title?, date?, collection?}``, or ask for
+    a web page with JSON ``{url, doc_id?, title?, date?, collection?}``; it is indexed at once. Without ``date`` the
+    file's or page's metadata date or the first date in its text is used. A page that cannot be fetched is a 502,
+    a refused URL (an address outside RAG_FETCH_ALLOW, a redirect loop) a 422, one that is not HTML 415, one over
+    RAG_FETCH_MAX_BYTES 413."""
     content_type = request.headers.get("content-type", "")
     file: tuple[bytes, str] | None = None  # an uploaded file's content and suffix, read in its place in the queue
+    url: str | None = None  # a page to fetch, likewise in its place in the queue
     if content_type.startswith("multipart/form-data"):
         form = await request.form()  # the body size is limited by the BodySizeLimit middleware
         files = form.getlist("file")
@@ -167,18 +197,40 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
             raise RequestValidationError(exc.errors()) from exc
         file, text = (data, suffix), ""
         title: str | None = str(form.get("title") or "").strip() or None
+        if title is not None and len(title) > MAX_TITLE_CHARS:  # as a JSON upload's title
+            raise HTTPException(422, f"title: must be at most {MAX_TITLE_CHARS} characters (got {len(title)})")
         date = meta.iso_date
         collection = meta.collection
     elif content_type.startswith("application/json"):
+        raw = await request.body()
         try:
-            body = DocumentIn.model_validate_json(await request.body())
+            # {"url": ...} asks for a page to be fetched; anything else is a document given as text.
+            if _names_url(raw):
+                by_url = DocumentUrlIn.model_validate_json(raw)
+                try:
+                    url = str(check_url(by_url.url))
+                except FetchError as exc:
+                    raise HTTPException(exc.status, str(exc)) from None
+                doc_id, text, title = by_url.doc_id or url_doc_id(url), "", by_url.title
+                date, collection = by_url.iso_date, by_url.collection
+            else:
+                body = DocumentIn.model_validate_json(raw)
+                doc_id, text, title, date, collection = (
+                    body.doc_id,
+                    body.text,
+                    body.title,
+                    body.iso_date,
+                    body.collection,
+                )
         except ValidationError as exc:
             # Same message format as every other invalid request (the app's RequestValidationError handler).
             raise RequestValidationError(exc.errors()) from exc
-        doc_id, text, title, date, collection = body.doc_id, body.text, body.title, body.iso_date, body.collection
     else:
         raise HTTPException(415, "send application/json {doc_id, text, title?} or a multipart/form-data file")
     request.state.doc_id = doc_id  # for the audit line
+    spec = {"title": title, "date": date, "collection": collection}
+    if file is not None and goes_to_job(*file, pipeline.settings):  # an image, or a large file: 202 and a job
+        return await queue_upload(request, file, doc_id, spec)
     async with _write_slot(request, pipeline):
         if file is not None:
             # Reading a file is the costly part of an upload: it takes its place in the bounded write queue first,
@@ -187,8 +239,13 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
                 text, derived, published = await run_in_threadpool(read_bytes, *file, _read_limits(pipeline))
             except DocumentTooLarge as exc:
                 raise HTTPException(413, f"document too large: {exc}") from None
+            except NeedsOcr as exc:  # a scan: OCR takes seconds a page, so it is answered 202 and read as a job
+                return await queue_upload(request, file, doc_id, spec, exc.what)
             title, date = title or derived, date or published
-        report = await run_in_threadpool(pipeline.upsert, doc_id, text, title, date, collection)
+        if url is not None:
+            page = await _fetched(request, pipeline, url)
+            text, title, date = page.text, title or page.title, date or page.date
+        report = await run_in_threadpool(pipeline.upsert, doc_id, text, title, date, collection, url)
     return _written(request, "upload", doc_id, _status(report), report)
 
 
@@ -204,6 +261,33 @@ async def delete_document(doc_id: DocIdPath, request: Request, pipeline: Pipelin
     async with _write_slot(request, pipeline):
         report = await run_in_threadpool(pipeline.delete, doc_id)
     return _written(request, "delete", doc_id, "removed", report)
+
+
+def _names_url(raw: bytes) -> bool:
+    """Whether a JSON body is an object with a ``url`` (invalid JSON is left to the model's error message)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "url" in data
+
+
+async def _fetched(request: Request, pipeline: Pipeline, url: str) -> WebDocument:
+    """The page at ``url`` read, or the fetch's status and reason (413, 415, 422 refused, 502 unreachable)."""
+    metrics = request.app.state.metrics
+    try:
+        page = await run_in_threadpool(read_url, request.app.state.fetcher, url, _read_limits(pipeline))
+    except FetchError as exc:
+        metrics.count_fetching("fetch:page", fetch_outcome(exc))
+        raise HTTPException(exc.status, str(exc)) from None
+    except DocumentTooLarge as exc:
+        metrics.count_fetching("fetch:page", "too_large")
+        raise HTTPException(413, f"document too large: {exc}") from None
+    except UnreadableDocument:
+        metrics.count_fetching("fetch:page", "unreadable")
+        raise  # 422 from the app's handler
+    metrics.count_fetching("fetch:page", "ok")
+    return page
 
 
 def _read_limits(pipeline: Pipeline) -> ReadLimits:

@@ -57,8 +57,9 @@ def health(
 @router.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not ready yet."}})
 def ready(request: Request) -> JSONResponse:
     """200 once the index is loaded and the encoder warm; 503 with the reason before (or when the index breaks)."""
-    problem = request.app.state.readiness.problem()
+    readiness = request.app.state.readiness
+    problem, details = readiness.problem(), readiness.details()
     if problem:
         reason = withheld(request, problem.reason, problem.error) if problem.error else problem.reason
-        return JSONResponse(ReadyOut(status="not ready", reason=reason).model_dump(), status_code=503)
-    return JSONResponse(ReadyOut(status="ready").model_dump())
+        return JSONResponse(ReadyOut(status="not ready", reason=reason, details=details).model_dump(), status_code=503)
+    return JSONResponse(ReadyOut(status="ready", details=details).model_dump())
