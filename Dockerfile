@@ -18,6 +18,12 @@ RUN groupadd --system app && useradd --system --gid app --home /srv app \
     && chmod 700 /srv/keys /srv/feedback
 WORKDIR /srv/app
 
+# Debian's tesseract and the language data of the region: scanned PDFs and images are read by OCR (RAG_OCR_LANGS).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng \
+       tesseract-ocr-kaz tesseract-ocr-kir tesseract-ocr-uzb tesseract-ocr-uzb-cyrl tesseract-ocr-tgk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (with an empty package), so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 # torch from the CPU wheel index: the default index would pull a multi-GB CUDA build for the span reader.

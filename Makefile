@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+	@command -v tesseract >/dev/null 2>&1 || echo "note: tesseract is not installed: scanned PDFs and images will be refused (apt-get install tesseract-ocr tesseract-ocr-rus tesseract-ocr-kaz; README \"Scans and Word files\")"
 
 # Exit code 1 means some files were reported and skipped: the rest is indexed and can be served.
 ingest: install

@@ -232,7 +232,9 @@ def test_ready_after_warm_up_and_health_always(workspace):
     cold = TestClient(app)  # no lifespan yet: nothing has warmed the models
     assert cold.get("/health").status_code == 200
     response = cold.get("/ready")
-    assert response.status_code == 503 and response.json() == {"status": "not ready", "reason": response.json()["reason"]}
+    assert response.status_code == 503 and response.json() == {
+        "status": "not ready", "reason": response.json()["reason"], "details": {"ocr": OCR_DETAIL}
+    }
     assert "warming up" in response.json()["reason"]
     with TestClient(app) as warm:
         app.state.readiness.warm.wait(120)
