@@ -10,12 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_HOST=0.0.0.0 \
     RAG_PORT=8000 \
     RAG_KEYS_FILE=/srv/keys/keys.json \
-    RAG_FEEDBACK_PATH=/srv/feedback/feedback.sqlite3
+    RAG_FEEDBACK_PATH=/srv/feedback/feedback.sqlite3 \
+    RAG_FEEDS_PATH=/srv/feeds/feeds.sqlite3
 
 # /srv itself is the app's too: writes to a Milvus server take a lock file beside the index folder.
 RUN groupadd --system app && useradd --system --gid app --home /srv app \
-    && mkdir -p /srv/keys /srv/feedback && chown app:app /srv /srv/keys /srv/feedback \
-    && chmod 700 /srv/keys /srv/feedback
+    && mkdir -p /srv/keys /srv/feedback /srv/feeds && chown app:app /srv /srv/keys /srv/feedback /srv/feeds \
+    && chmod 700 /srv/keys /srv/feedback /srv/feeds
 WORKDIR /srv/app
 
 # Debian's tesseract and the language data of the region: scanned PDFs and images are read by OCR (RAG_OCR_LANGS).
@@ -47,6 +48,8 @@ USER app
 VOLUME /srv/keys
 # Users' verdicts on answers (POST /feedback), kept apart from the index, which each image replaces.
 VOLUME /srv/feedback
+# The feeds polled into the index (python -m app feeds add) and the entries already seen, shared by the replicas.
+VOLUME /srv/feeds
 # The local index (RAG_STORE=local), which uploads and deletions change: a new volume starts as the image's index.
 VOLUME /srv/index
 EXPOSE 8000

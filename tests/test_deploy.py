@@ -253,7 +253,7 @@ def test_images_install_what_the_deployment_uses():
 
 
 def test_every_path_the_app_writes_is_a_volume(services):
-    """Each path the app writes in the image (the index, the keys file's and the feedback file's folders) is a volume
+    """Each path the app writes in the image (the index, the keys, feedback and feeds files' folders) is a volume
     that the app's user owns, so nothing written is lost with the container; replicas share keys and feedback."""
     env, volumes, runs = {}, set(), []
     for instruction, arguments in _dockerfile(ROOT / "Dockerfile"):
@@ -265,7 +265,8 @@ def test_every_path_the_app_writes_is_a_volume(services):
             runs.append(arguments)
     # Path settings: those the app writes, and those it only reads (a new path setting must be placed in one).
     written = {"index_dir": env["RAG_INDEX_DIR"], "keys_file": str(PurePosixPath(env["RAG_KEYS_FILE"]).parent),
-               "feedback_path": str(PurePosixPath(env["RAG_FEEDBACK_PATH"]).parent)}
+               "feedback_path": str(PurePosixPath(env["RAG_FEEDBACK_PATH"]).parent),
+               "feeds_path": str(PurePosixPath(env["RAG_FEEDS_PATH"]).parent)}
     read_only = {"corpus_dir", "reader_weights"}
     paths = {name for name, field in Settings.model_fields.items() if "Path" in str(field.annotation)}
     assert paths == set(written) | read_only, paths
@@ -276,6 +277,7 @@ def test_every_path_the_app_writes_is_a_volume(services):
         assert folder in owned, (folder, owned)
     mounts = {v.split(":")[1]: v.split(":")[0] for v in services["api"]["volumes"]}
     assert mounts.get(written["keys_file"]) == "qa-keys" and mounts.get(written["feedback_path"]) == "qa-feedback"
+    assert mounts.get(written["feeds_path"]) == "qa-feeds"
 
 
 def _ignore_rules(path: Path) -> list[tuple[bool, re.Pattern]]:
