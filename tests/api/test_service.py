@@ -76,8 +76,10 @@ def test_access_and_audit_lines_without_the_key(service):
 def test_ready_and_health_over_http(service):
     """/ready says ready with no reason once warm; /health keeps its fields."""
     assert service.client.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
-    assert set(service.client.get("/health").json()) == {"status", "documents", "chunks", "embedding_model",
-                                                         "encoder", "index_built_at", "pid"}
+    health = service.client.get("/health").json()
+    assert set(health) == {"status", "documents", "chunks", "embedding_model", "encoder", "index_built_at", "pid",
+                           "languages"}
+    assert {"ru", "en", "kk", "ky", "uz", "tg"} <= set(health["languages"])
 
 
 @pytest.mark.parametrize("raw", ["/documents/../keys.json", "/documents/reports/../../etc/passwd",
