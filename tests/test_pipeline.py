@@ -109,7 +109,7 @@ def test_new_file_in_subfolder_gets_a_relative_id(workspace):
     sub.mkdir(parents=True)
     (sub / "patrol.md").write_text("# Patrol\n\nA joint patrol of 14 guards covered the Batken border in June 2021.\n")
     (workspace.corpus / ".draft.txt").write_text("Hidden draft that must not be indexed.")
-    (workspace.corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (workspace.corpus / "archive.rar").write_bytes(b"Rar!\x1a\x07\x00")
     report = workspace.pipeline.ingest_folder(workspace.corpus)
     assert report.added == ["2021/june/patrol.md"] and not report.failed
     assert set(corpus_files(workspace.corpus)) == set(SEED_DOCS) | {"2021/june/patrol.md"}

@@ -29,9 +29,9 @@ from tests.ingest.test_reader import fpdf_document, handmade_pdf
 ASK_KEYS = {"question", "lang", "answer", "answers", "passages", "took_ms", "stages_ms", "status", "refusal",
             "follow_up", "explanation"}
 ANSWER_KEYS = {"text", "sentence", "confidence", "doc_id", "title", "lang", "start", "end", "sentence_start",
-               "sentence_end", "chunk_id"}
-PASSAGE_KEYS = {"doc_id", "title", "lang", "chunk_id", "text", "score", "start", "end"}
-SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin", "date", "collection"}
+               "sentence_end", "chunk_id", "url"}
+PASSAGE_KEYS = {"doc_id", "title", "lang", "chunk_id", "text", "score", "start", "end", "url"}
+SUMMARY_KEYS = {"doc_id", "title", "lang", "chars", "chunks", "origin", "date", "collection", "url"}
 
 
 
@@ -460,7 +460,7 @@ def test_invalid_search_is_422(workspace_client):
 
 BAD_UPLOADS = [
     ("binary-txt", {"files": {"file": ("blob.txt", b"\x00\x01\x02\x03binary", "text/plain")}}, 422, "binary"),
-    ("unsupported-extension", {"files": {"file": ("report.docx", b"PK\x03\x04", "application/msword")}}, 422,
+    ("unsupported-extension", {"files": {"file": ("report.doc", b"\xd0\xcf\x11\xe0", "application/msword")}}, 422,
      "unsupported"),
     ("empty-file", {"files": {"file": ("empty.txt", b"", "text/plain")}}, 422, "empty"),
     ("corrupt-pdf", {"files": {"file": ("bad.pdf", b"%PDF-1.4\nnot a pdf", "application/pdf")}}, 422, "PDF"),
