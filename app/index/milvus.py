@@ -54,7 +54,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +92,7 @@ from app.index.milvus_tables import (
 )
 from app.index.projection import LanguageProjection
 from app.index.snapshot import IndexMismatch, Snapshot
-from app.index.storage import Catalog, Storage, StoreUnavailable
+from app.index.storage import Catalog, StoreUnavailable
 from app.models import Document, Query
 from app.settings import Settings
 
@@ -1064,7 +1064,3 @@ class MilvusStore:
                         from milvus_lite.server_manager import server_manager_instance
 
                         server_manager_instance.release_server(self.target)
-
-
-if TYPE_CHECKING:
-    _conforms: type[Storage] = MilvusStore  # mypy checks the class against the protocol

@@ -59,7 +59,8 @@ def uploaded_document(
     title: str | None = None,
     date: str | None = None,
     collection: str | None = None,
+    url: str | None = None,
 ) -> Document:
     """The record of an upload already read and cleaned (``read``): a given title or date wins over the file's."""
     chosen = (title or "").strip() or read.title
-    return make_document(doc_id, read.text, chosen[:MAX_TITLE_CHARS], "upload", date or read.date, collection)
+    return make_document(doc_id, read.text, chosen[:MAX_TITLE_CHARS], "upload", date or read.date, collection, url)

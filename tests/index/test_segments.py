@@ -134,7 +134,7 @@ def test_compaction_is_due_by_changed_chunks(workspace, encoder):
     pipeline.upsert("osh.txt", OSH + " " + " ".join(f"Sentence {i} about patrols." for i in range(12)))
     spec = IndexStore(workspace.index).spec()
     assert len(spec.segments) == 1 and "osh.txt" in pipeline.snapshot.documents
-    assert pipeline.compactor.runs == 1
+    assert pipeline.store.compactor.runs == 1
 
 
 def test_writes_during_compaction_are_kept(deltas, encoder, monkeypatch):

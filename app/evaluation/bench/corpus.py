@@ -146,8 +146,8 @@ class TextVariator:
 
 def seed_documents(corpus: Path) -> dict[str, str]:
     """Clean text of the seed corpus' readable documents, by doc_id."""
-    from app.ingest.reader import UnreadableDocument, read_file
     from app.ingest.documents import corpus_files
+    from app.ingest.reader import UnreadableDocument, read_file
 
     texts = {}
     for doc_id, path in corpus_files(corpus).items():

@@ -48,10 +48,10 @@ def measure_sample(encoder: Encoder, corpus: Path, settings: Settings) -> tuple[
     The encoder's share is timed half before and half after the ingest (alternate batches, as ingest
     sends them), so that a change of load on the machine weighs on both sides alike.
     """
+    from app.ingest.documents import corpus_files
     from app.ingest.indexer import split_document
     from app.ingest.reader import read_file
     from app.models import Document
-    from app.ingest.documents import corpus_files
     from app.text.language import script_language
 
     # The texts ingest will embed, split by the indexer's own function, in its order: per document, its
