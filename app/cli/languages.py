@@ -36,3 +36,25 @@ def eval_langid(
     console.print(f"targets: documents ≥ {TARGETS['document']}, questions ≥ {TARGETS['question']} per language")
     for error in result.errors:
         console.print(f"{error['lang']} read as {error['found']} ({error['kind']}): {error['text']}")
+
+
+@app.command("eval-kazqad")
+def eval_kazqad(
+    data: Path = typer.Option(Path("/work/shared/data/qa/kazqad-kk-dev.json"), help="KazQAD in SQuAD format."),
+    limit: int = typer.Option(0, help="Ask only the first N questions (0: all)."),
+    encoder: str = typer.Option(None, help="Encoder spec (default: RAG_ENCODER)."),
+) -> None:
+    """Kazakh open retrieval: KazQAD paragraphs in a temporary index, its questions asked through the pipeline."""
+    from app.cli.common import temporary_pipeline
+    from app.evaluation.kazqad import TARGET_CONTAINMENT, TARGET_GOLD_FIRST, evaluate_kazqad, load_kazqad
+
+    documents, questions = load_kazqad(data)
+    pipeline = temporary_pipeline(None, documents, encoder)
+    pipeline.warm_up()
+    result = evaluate_kazqad(pipeline, questions[:limit] if limit else questions)
+    table = Table(title=f"KazQAD open retrieval ({len(documents)} paragraphs)")
+    for column in result:
+        table.add_column(column, justify="right")
+    table.add_row(*(str(v) for v in result.values()))
+    console.print(table)
+    console.print(f"targets: gold paragraph first ≥ {TARGET_GOLD_FIRST}, containment ≥ {TARGET_CONTAINMENT}")
