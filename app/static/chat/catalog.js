@@ -1,8 +1,13 @@
 /*
  * What the chat knows of the documents: the list (GET /documents: title, language, date, collection, size), fetched
  * at most once for the citations' dates and the filters' count and again at each opening of the documents view,
- * and the full texts opened (GET /documents/{id}), each fetched once.
+ * and the full texts opened (GET /documents/{id}), each fetched once; and the document languages the service
+ * has (GET /health `languages`), asked once.
  */
+
+// A language code as the server writes them, and how many the filter would ever offer.
+const LANGUAGE_CODE = /^[a-z]{2,3}$/;
+const MAX_LANGUAGES = 20;
 
 export function createCatalog(request) {
   let all = null; // the last list fetched
@@ -11,6 +16,7 @@ export function createCatalog(request) {
   let metaLoad = null;
   let listLoads = 0;
   const texts = {}; // doc_id → promise of the document
+  let languages = null; // promise of the codes, null when the server does not say
   const listeners = [];
 
   // Records what `docs` say, calls back those waiting for them and tells the listeners.
@@ -96,6 +102,21 @@ export function createCatalog(request) {
     detach() {
       waiting = [];
       listeners.length = 0;
+    },
+
+    // The server's document languages, or null (an older server, a keyless /health while reads need a key).
+    languages() {
+      if (!languages) {
+        languages = request("GET", "/health").then(
+          (health) => {
+            const codes = health && Array.isArray(health.languages) ? health.languages : [];
+            const valid = codes.filter((code) => typeof code === "string" && LANGUAGE_CODE.test(code));
+            return valid.length ? valid.slice(0, MAX_LANGUAGES) : null;
+          },
+          () => null
+        );
+      }
+      return languages;
     },
 
     text(docId) {

@@ -42,17 +42,9 @@ export function createFilters(ctx) {
   const langSet = el("fieldset", "bqa-filter bqa-filter-lang");
   langSet.appendChild(el("legend", "bqa-filter-name", t.filterLang));
   const segments = el("div", "bqa-segments");
-  const langInputs = [""].concat(DOCUMENT_LANGUAGES).map((code) => {
-    const label = el("label", "bqa-segment");
-    if (code) label.setAttribute("lang", code); // each language's name is read in that language
-    const radio = attrs(el("input", "bqa-segment-input"), { type: "radio", name: ctx.uid + "-lang", value: code });
-    radio.checked = !code;
-    radio.addEventListener("change", changed);
-    label.appendChild(radio);
-    label.appendChild(el("span", "bqa-segment-text", code ? t.filterLangNames[code] || code : t.filterAny));
-    segments.appendChild(label);
-    return radio;
-  });
+  let langInputs = [];
+  let offered = null; // the codes the segments show
+  offerLanguages(DOCUMENT_LANGUAGES);
   langSet.appendChild(segments);
 
   const dateSet = el("fieldset", "bqa-filter bqa-filter-dates");
@@ -88,6 +80,26 @@ export function createFilters(ctx) {
   toggle.addEventListener("click", () => show(row.hidden));
   ctx.catalog.onChange(updateStatus);
 
+  // "Any" and one segment per code, each language named in itself; the one selected stays selected if offered.
+  function offerLanguages(codes) {
+    if (offered && offered.join() === codes.join()) return;
+    const selected = offered ? selectedLang() : "";
+    offered = codes.slice();
+    segments.textContent = "";
+    langInputs = [""].concat(codes).map((code) => {
+      const label = el("label", "bqa-segment");
+      if (code) label.setAttribute("lang", code); // each language's name is read in that language
+      const radio = attrs(el("input", "bqa-segment-input"), { type: "radio", name: ctx.uid + "-lang", value: code });
+      radio.checked = code === selected;
+      radio.addEventListener("change", changed);
+      label.appendChild(radio);
+      label.appendChild(el("span", "bqa-segment-text", code ? t.filterLangNames[code] || code.toUpperCase() : t.filterAny));
+      segments.appendChild(label);
+      return radio;
+    });
+    if (!langInputs.some((input) => input.checked)) langInputs[0].checked = true;
+  }
+
   function dateField(parent, name) {
     const label = el("label", "bqa-date");
     label.appendChild(el("span", "bqa-date-name", name));
@@ -103,7 +115,14 @@ export function createFilters(ctx) {
     row.hidden = !shown;
     toggle.setAttribute("aria-expanded", shown ? "true" : "false");
     ctx.onFiltersShown(shown);
-    if (shown) ctx.catalog.ensure(); // to say how many documents match
+    if (shown) {
+      ctx.catalog.ensure(); // to say how many documents match
+      ctx.catalog.languages().then((codes) => {
+        if (!codes) return;
+        offerLanguages(codes);
+        changed();
+      });
+    }
   }
 
   function selectedLang() {

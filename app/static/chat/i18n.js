@@ -11,8 +11,8 @@ export const STRINGS = { ru, en, kk };
 // The order of the language switch.
 export const UI_LANGUAGES = ["ru", "en", "kk"];
 
-// Document languages the language filter offers. The server does not list its languages in any response, so this
-// one list is the only place that names them; a table's langNames and filterLangNames name each of them.
+// Document languages the language filter offers until the server has said which it has (GET /health `languages`,
+// see catalog.js), and for a server too old to say. A table's langNames and filterLangNames name each of them.
 export const DOCUMENT_LANGUAGES = ["ru", "en", "kk", "ky", "uz", "tg"];
 
 const FALLBACK = "en";
