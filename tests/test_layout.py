@@ -111,3 +111,60 @@ def test_the_serving_process_never_loads_offline_code(tmp_path):
     loaded, offline = out.stdout.strip().splitlines()[-2:]
     assert loaded == "NeuralExtractor True"  # the reader really was loaded, so its imports were exercised
     assert offline == "[]"
+
+
+# The concrete stores: only app/index/ (its factory picks one) may name them; everything else holds a ``Storage``.
+CONCRETE_STORES = {"IndexStore", "MilvusStore", "EmbeddedIndex", "MilvusIndex"}
+# Tools that read an embedded index folder directly (measurements), never the serving path.
+READS_INDEX_FOLDERS = ("app/evaluation/",)
+MAX_LINES = 600
+LONG_ALLOWED = ("app/index/milvus", "app/evaluation/bench/", "app/static/")
+
+
+def storage_kind_uses(path: Path) -> list[str]:
+    """Where a module names a concrete store or branches on the configured store kind (``settings.store``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app.index"):
+            found += [f"imports {a.name}" for a in node.names if a.name in CONCRETE_STORES]
+        elif isinstance(node, ast.Name) and node.id in CONCRETE_STORES:
+            found.append(f"names {node.id} (line {node.lineno})")
+        elif isinstance(node, ast.Attribute) and node.attr in ("store", "local") and isinstance(node.ctx, ast.Load):
+            base = node.value
+            if node.attr == "store" and isinstance(base, ast.Name | ast.Attribute) and "settings" in ast.unparse(base):
+                found.append(f"reads {ast.unparse(node)} (line {node.lineno})")
+            elif node.attr == "local":
+                found.append(f"reads {ast.unparse(node)} (line {node.lineno})")
+    return found
+
+
+def test_only_the_index_package_knows_the_storage_kind():
+    """Outside app/index/ nothing imports a concrete store, tests isinstance against one or reads the store kind:
+    every difference between the embedded store and Milvus lives behind the storage protocol."""
+    offenders = []
+    for path in APP.rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("app/index/") or rel == "app/settings.py":
+            continue
+        uses = storage_kind_uses(path)
+        if rel.startswith(READS_INDEX_FOLDERS):
+            uses = [u for u in uses if "IndexStore" not in u]
+        offenders += [f"{rel} {use}" for use in uses]
+    assert offenders == []
+
+
+def test_the_front_object_stays_thin():
+    """app/pipeline.py only wires the read and write sides together."""
+    assert len((APP / "pipeline.py").read_text(encoding="utf-8").splitlines()) <= 250
+
+
+def test_no_module_outgrows_reading_top_to_bottom():
+    """No module is over 600 lines, except Milvus's (its wire format), the benchmarks and the static assets."""
+    long = []
+    for path in APP.rglob("*"):
+        rel = path.relative_to(ROOT).as_posix()
+        if path.suffix in (".py", ".js") and not rel.startswith(LONG_ALLOWED):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > MAX_LINES:
+                long.append(f"{rel}: {lines} lines")
+    assert long == []

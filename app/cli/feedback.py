@@ -36,7 +36,7 @@ ANONYMOUS_OPTION = typer.Option(
 def _inputs(db: Optional[Path], index: Optional[Path]) -> tuple[list[FeedbackRow], dict[str, Document]]:
     """The stored feedback and the served index's documents (read without vectors or models); exit 2 without
     feedback."""
-    from app.index.store import IndexStore  # loads FAISS: only for the commands that need it
+    from app.index.factory import make_store  # loads FAISS: only for the commands that need it
 
     settings = Settings() if index is None else Settings(index_dir=index)
     path = db or settings.feedback_file
@@ -48,7 +48,11 @@ def _inputs(db: Optional[Path], index: Optional[Path]) -> tuple[list[FeedbackRow
         rows = store.rows()
     finally:
         store.close()
-    documents = {d.doc_id: d for d in IndexStore(settings.index_dir).stored_documents()}
+    index_store = make_store(settings)  # the configured store: the embedded files or Milvus
+    try:
+        documents = {d.doc_id: d for d in index_store.stored_documents()}
+    finally:
+        index_store.close()
     return rows, documents
 
 

@@ -47,6 +47,9 @@ class MilvusIndex(MilvusStore):
             cached = self._catalog = (version, super().catalog())
         return cached[1]
 
+    def stored_documents(self) -> list[Document]:
+        return list(self.documents().values())
+
     def space(self, encoder: Callable[[], Encoder]) -> Space | None:
         manifest = self.manifest()
         projection = self.projection()

@@ -94,6 +94,10 @@ class Storage(Protocol):
         """Every stored document (with its text), for syncs, listings and the document viewer."""
         ...
 
+    def stored_documents(self) -> list[Document]:
+        """Every stored document read without vectors (the embedded store: also from an older format)."""
+        ...
+
     def catalog(self) -> Catalog:
         """Every stored document with its chunk count, and the manifest (empty before the first write)."""
         ...
