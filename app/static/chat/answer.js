@@ -131,6 +131,16 @@ export function createAnswers(ctx, parts) {
     open.setAttribute("aria-haspopup", "dialog");
     open.addEventListener("click", () => ctx.viewer.open(answer));
     cite.appendChild(open);
+    // A document fetched from the web links to its page; only http(s) URLs, so a stored value can never run script.
+    if (typeof answer.url === "string" && /^https?:\/\//i.test(answer.url)) {
+      const original = attrs(el("a", "bqa-original", t.original), {
+        href: answer.url,
+        target: "_blank",
+        rel: "noopener noreferrer",
+        "aria-label": t.originalLabel + " " + (answer.title || answer.doc_id)
+      });
+      cite.appendChild(original);
+    }
     return cite;
   }
 

@@ -31,6 +31,8 @@ export default {
   passage: "Passage from the document",
   openDoc: "Open document",
   openDocLabel: "Open the full document at this sentence:",
+  original: "Original page",
+  originalLabel: "Open the page this document was fetched from (new tab):",
   moreAnswers: function (n) {
     return n === 1 ? "1 more possible answer" : n + " more possible answers";
   },

@@ -29,6 +29,8 @@ export default {
   passage: "Құжаттан үзінді",
   openDoc: "Құжатты ашу",
   openDocLabel: "Толық құжатты осы сөйлемнен ашу:",
+  original: "Бастапқы бет",
+  originalLabel: "Құжат алынған бетті ашу (жаңа қойынды):",
   moreAnswers: function (n) {
     return "Тағы " + n + " ықтимал жауап";
   },
