@@ -287,6 +287,7 @@ class MilvusStore:
         self._client: Any = None
         self._guard = threading.RLock()
         self._loaded: set[str] = set()
+        self._with_url: dict[str, bool] = {}  # documents collection -> whether it has the url field
         self._meta_exists = False
         self._cache = _TablesCache(CACHE_BYTES)
         self._epoch_meta: dict[str, tuple[dict, LanguageProjection]] = {}
@@ -333,6 +334,18 @@ class MilvusStore:
             if name not in self._loaded:
                 self._call("load_collection", name, timeout=self.slow_timeout)
                 self._loaded.add(name)
+
+    def _has_url(self, names: Names) -> bool:
+        """Whether the epoch's documents collection has the url field (created before it, it does not)."""
+        if names.documents not in self._with_url:
+            fields = self._call("describe_collection", names.documents)["fields"]
+            self._with_url[names.documents] = any(f["name"] == "url" for f in fields)
+        return self._with_url[names.documents]
+
+    def _document_fields(self, names: Names) -> list[str]:
+        """The fields of a documents row that make its ``Document`` (without doc_id and the placeholder)."""
+        fields = ["gen", "title", "lang", "date", "collection", "sha", "origin", "text", "parts"]
+        return [*fields, "url"] if self._has_url(names) else fields
 
     def _names(self, state: State) -> Names:
         names = Names.of(self.prefix, state.epoch)
@@ -445,8 +458,8 @@ class MilvusStore:
                 return Catalog({}, {}, {})
             try:
                 names = self._names(state)
-                fields = ["doc_id", "gen", "title", "lang", "date", "collection", "sha", "origin", "text", "parts"]
-                rows = sorted(self._scan(names.documents, [*fields, "chunks"]), key=lambda r: r["doc_id"])
+                fields = ["doc_id", *self._document_fields(names), "chunks"]
+                rows = sorted(self._scan(names.documents, fields), key=lambda r: r["doc_id"])
                 parts = self._text_parts(names, {r["doc_id"]: r for r in rows if r["parts"] > 1})
                 documents, chunks = {}, {}
                 for row in rows:
@@ -673,9 +686,7 @@ class MilvusStore:
         ids = sorted(heads)
         rows: dict[str, dict] = {}
         for batch in _batches(ids, ID_BATCH):
-            found = self._get(
-                names.documents, batch, ["gen", "title", "lang", "date", "collection", "sha", "origin", "text", "parts"]
-            )
+            found = self._get(names.documents, batch, self._document_fields(names))
             rows.update({r["doc_id"]: r for r in found if r["gen"] == heads[r["doc_id"]].gen})
         parts = self._text_parts(names, {d: r for d, r in rows.items() if r["parts"] > 1})
         chunks: dict[str, list[dict]] = {d: [] for d in rows}
@@ -920,6 +931,8 @@ class MilvusStore:
 
     def _insert_documents(self, names: Names, documents: list[dict]) -> None:
         """Write the document rows: each makes its document's new rows the visible ones."""
+        if not self._has_url(names):  # an epoch created before documents had a URL
+            documents = [{k: v for k, v in row.items() if k != "url"} for row in documents]
         for batch in _batches(documents, INSERT_ROWS):
             self._call("upsert", names.documents, batch)
 

@@ -44,6 +44,7 @@ VARCHAR_MAX = 65_535  # bytes of a Milvus VARCHAR
 TEXT_PART_CHARS = 16_000  # 4 bytes per character at most: a part always fits a VARCHAR
 DOC_ID_MAX = 2_048
 COLLECTION_MAX = 1_024
+URL_MAX = 2_048  # the longest URL the fetcher takes
 PLACEHOLDER_DIM = 2
 PLACEHOLDER = [0.0] * PLACEHOLDER_DIM
 # bm25s's defaults (method "lucene"), which ``LexicalIndex`` scores with.
@@ -185,6 +186,9 @@ def create_collections(client: Any, names: Names, dim: int, timeout: float) -> N
     documents.add_field("collection", DataType.VARCHAR, max_length=COLLECTION_MAX, nullable=True)
     documents.add_field("sha", DataType.VARCHAR, max_length=256)
     documents.add_field("origin", DataType.VARCHAR, max_length=64)
+    # Epochs created before documents could come from the web lack it (Milvus Lite cannot add a field): their
+    # rows are written and read without it, and the next rebuild (`ingest --rebuild`) creates it.
+    documents.add_field("url", DataType.VARCHAR, max_length=URL_MAX, nullable=True)
     documents.add_field("text", DataType.VARCHAR, max_length=VARCHAR_MAX)
     documents.add_field("parts", DataType.INT64)
     documents.add_field("chunks", DataType.INT64)

@@ -21,6 +21,7 @@ from app.index.milvus_schema import (
     EMPTY_TERM,
     PLACEHOLDER,
     TEXT_PART_CHARS,
+    URL_MAX,
     VARCHAR_MAX,
     check_size,
     chunk_length,
@@ -107,6 +108,7 @@ def document_row(tables: DocTables, gen: int) -> dict:
         ("collection", doc.collection or "", COLLECTION_MAX),
         ("sha", doc.sha, 256),
         ("origin", doc.origin, 64),
+        ("url", doc.url or "", URL_MAX),
     ):
         check_size(f"the {what} of {doc.doc_id!r}", value, limit)
     parts = text_parts(doc.text)
@@ -123,6 +125,7 @@ def document_row(tables: DocTables, gen: int) -> dict:
         "parts": len(parts),
         "chunks": len(tables.chunks),
         "sentences": len(tables.sentences),
+        "url": doc.url,
         "placeholder": PLACEHOLDER,
     }
 
@@ -196,6 +199,7 @@ def document_from_row(row: dict, parts: list[str]) -> Document:
         origin=row["origin"],
         date=row["date"],
         collection=row["collection"],
+        url=row.get("url"),
     )
 
 

@@ -511,3 +511,54 @@ def test_silent_server_raises_store_unavailable(tmp_path):
         with pytest.raises(StoreUnavailable):
             store.reader()
         assert time.monotonic() - started < 2.0
+
+
+def test_url_round_trip(store, corpus, use_encoder):
+    """A document fetched from the web keeps its URL in Milvus: in the documents, the catalog and what is read."""
+    source = corpus.documents["002_5cfd33afcd421555/0"]
+    url = "https://mid.gov.kz/ru/news/12345?lang=ru&page=1"
+    web = replace(source, doc_id="mid.gov.kz/ru/news/12345", url=url, sha="web")
+    segment = build(use_encoder, [web], corpus, reuse={web.doc_id: source.doc_id})
+    with store.lock():
+        store.commit(segment)
+    assert store.documents()[web.doc_id].url == url
+    assert store.catalog().documents[web.doc_id].url == url
+    snapshot = store.reader(question(use_encoder, corpus, "border", Filters(doc_ids=(web.doc_id,))))
+    assert snapshot.documents[web.doc_id].url == url
+    assert store.documents()[source.doc_id].url is None
+
+
+def test_an_epoch_created_without_the_url_field_still_takes_writes(tmp_path, corpus, use_encoder, monkeypatch):
+    """Collections made before documents had a URL (Milvus Lite cannot add a field) are written and read without
+    it: an upload keeps working, its URL is not kept until a rebuild creates the field."""
+    from pymilvus import MilvusClient
+
+    make_schema = MilvusClient.create_schema
+
+    def schema_without_url(*args, **kwargs):
+        schema = make_schema(*args, **kwargs)
+        add = schema.add_field
+        schema.add_field = lambda name, *a, **k: schema if name == "url" else add(name, *a, **k)
+        return schema
+
+    settings = store_settings(tmp_path)
+    old = MilvusStore(settings)
+    with monkeypatch.context() as patch:
+        patch.setattr(MilvusClient, "create_schema", staticmethod(schema_without_url))
+        with old.lock():
+            old.commit(corpus)
+    fields = {f["name"] for f in old._call("describe_collection", old._names(old._state()).documents)["fields"]}
+    old.close()
+    assert "url" not in fields and "origin" in fields
+
+    store = MilvusStore(settings)  # a new process's store: nothing cached about the collections
+    try:
+        source = corpus.documents["002_5cfd33afcd421555/0"]
+        web = replace(source, doc_id="web/page", url="https://example.org/page", sha="web")
+        with store.lock():
+            store.commit(build(use_encoder, [web], corpus, reuse={web.doc_id: source.doc_id}))
+        kept = store.documents()["web/page"]
+        assert kept.url is None and kept.text == web.text and kept.title == web.title
+        assert set(store.catalog().documents) == set(corpus.documents) | {"web/page"}
+    finally:
+        store.close()
