@@ -21,3 +21,8 @@ def test_the_readme_table_is_the_generated_one():
     assert readme_block(readme) == markdown()
     for name in Settings.model_fields:
         assert f"`RAG_{name.upper()}`" in readme
+
+
+def test_settings_is_made_of_the_groups_in_order():
+    """Settings' bases are GROUPS, in the table's order (the class repeats them so type checkers see the fields)."""
+    assert Settings.__bases__[:-1] == GROUPS
