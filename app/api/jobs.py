@@ -312,13 +312,10 @@ def upload_job(pipeline: Any, metrics: Any) -> Callable[[JobOut, dict[str, Any],
     def run(job: JobOut, spec: dict[str, Any], data: bytes) -> IngestResult:
         settings = pipeline.settings
         try:
-            text, derived, published = read_bytes(data, job.file_type, read_limits(settings), ocr_options(settings))
-            report = pipeline.upsert(
-                job.doc_id,
-                text,
-                title=spec.get("title") or derived,
-                date=spec.get("date") or published,
-                collection=spec.get("collection"),
+            read = read_bytes(data, job.file_type, read_limits(settings), ocr_options(settings))
+            # Indexed as read here: the text is not decoded and cleaned a second time.
+            report = pipeline.upsert_read(
+                job.doc_id, read, title=spec.get("title"), date=spec.get("date"), collection=spec.get("collection")
             )
         except DocumentTooLarge as exc:
             raise JobFailed(413, f"document too large: {exc}") from None

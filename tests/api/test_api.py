@@ -296,6 +296,27 @@ def test_upload_markdown_file_multipart(workspace_client):
     assert c.get("/documents/batken.md").status_code == 404
 
 
+def test_uploaded_file_is_read_and_cleaned_once(workspace_client, monkeypatch):
+    """A multipart upload is decoded and cleaned once, in the route: indexing takes the text as read."""
+    import app.ingest.reader as reader
+
+    calls = {"decode": 0, "clean": 0}
+    for name in calls:
+        original = getattr(reader, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(reader, name, counted)
+    text = "Osh memo\n\nThe Osh checkpoint reopened on 4 May with 12 officers on duty.\n"
+    created = workspace_client.post("/documents", files={"file": ("memo.txt", text.encode(), "text/plain")})
+    assert created.status_code == 201, created.text
+    assert calls == {"decode": 1, "clean": 1}
+    doc = workspace_client.get("/documents/memo.txt").json()
+    assert doc["title"] == "Osh memo" and "12 officers" in doc["text"]
+
+
 def test_upload_html_file_with_doc_id_and_title_fields(workspace_client):
     """A multipart .html upload honours the doc_id and title form fields and drops scripts."""
     c = workspace_client

@@ -236,12 +236,14 @@ async def upload_document(request: Request, pipeline: Pipeline = Depends(get_pip
             # Reading a file is the costly part of an upload: it takes its place in the bounded write queue first,
             # so that a burst of uploads is refused with 503 rather than parsed all at once.
             try:
-                text, derived, published = await run_in_threadpool(read_bytes, *file, _read_limits(pipeline))
+                read = await run_in_threadpool(read_bytes, *file, _read_limits(pipeline))
             except DocumentTooLarge as exc:
                 raise HTTPException(413, f"document too large: {exc}") from None
             except NeedsOcr as exc:  # a scan: OCR takes seconds a page, so it is answered 202 and read as a job
                 return await queue_upload(request, file, doc_id, spec, exc.what)
-            title, date = title or derived, date or published
+            # Indexed as read here: the file's text is not decoded and cleaned a second time.
+            report = await run_in_threadpool(pipeline.upsert_read, doc_id, read, title, date, collection)
+            return _written(request, "upload", doc_id, _status(report), report)
         if url is not None:
             page = await _fetched(request, pipeline, url)
             text, title, date = page.text, title or page.title, date or page.date
