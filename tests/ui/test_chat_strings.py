@@ -17,9 +17,10 @@ NON_LATIN = re.compile(r"[^\W\d_a-zA-Z]")
 # Two Latin words with a space between them ("Not found", "Try again, later"), but not class lists
 # ("bqa-msg bqa-msg--bot"), whose words carry hyphens, nor module paths ("./dom.js").
 LATIN_WORDS = re.compile(r"(?<![\w-])[A-Za-z]{2,}[,.:;!?…]*\s+[A-Za-z]{2,}(?![\w-])")
-# One capitalised word ("Send", "Why?"): a label, unless it is one of these names the code speaks to browsers.
+# One capitalised word ("Send", "Why?"): a label, unless it is one of these names the code speaks to browsers
+# (key and header names, link relations).
 CAPITALISED = re.compile(r"^[A-Z][a-z]+[.:!?…]*$")
-CODE_NAMES = {"Enter", "Escape", "ArrowDown", "ArrowUp", "Accept", "Authorization", "INPUT", "Bearer"}
+CODE_NAMES = {"Enter", "Escape", "ArrowDown", "ArrowUp", "Accept", "Authorization", "INPUT", "Bearer", "noopener noreferrer"}
 
 
 def user_visible(literal: str) -> bool:

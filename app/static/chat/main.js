@@ -27,12 +27,15 @@ import { createFilters } from "./filters.js";
 import { STRINGS, storedLanguage, storeLanguage, UI_LANGUAGES, uiLanguage } from "./i18n.js";
 import { createViewer } from "./viewer.js";
 
-// The switch between the interface languages, each named in itself.
-function languageSwitch(t, lang, uid) {
+// The switch between the interface languages, each named in itself; the narrow widget shows their codes (the
+// names still read out), leaving its header's width to the title.
+function languageSwitch(t, lang, uid, compact) {
   const select = attrs(el("select", "bqa-lang-switch"), { "aria-label": t.languageLabel, title: t.languageLabel });
   select.id = uid + "-lang";
   UI_LANGUAGES.forEach((code) => {
-    const option = attrs(el("option", null, STRINGS[code].languageName), { value: code, lang: code });
+    const name = STRINGS[code].languageName;
+    const option = attrs(el("option", null, compact ? code.toUpperCase() : name), { value: code, lang: code });
+    if (compact) option.setAttribute("aria-label", name);
     option.selected = code === lang;
     select.appendChild(option);
   });
@@ -75,7 +78,7 @@ function buildChat(root, options, lang, restore, relabel) {
   brand.appendChild(logo);
   brand.appendChild(titles);
   header.appendChild(brand);
-  const switcher = languageSwitch(t, lang, uid);
+  const switcher = languageSwitch(t, lang, uid, mode === "widget");
   header.appendChild(switcher);
   const docsButton = attrs(el("button", "bqa-docs-toggle"), {
     type: "button",
