@@ -125,3 +125,38 @@ def evaluate(
 
     result = evaluate_weights(weights, squad, limit, threads, precision=precision)
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def split(
+    squad: Path = typer.Option(..., "--squad", exists=True, dir_okay=False, help="SQuAD-format file to split."),
+    out_train: Path = typer.Option(..., "--train-out", dir_okay=False, help="Where the first part goes."),
+    out_select: Path = typer.Option(..., "--select-out", dir_okay=False, help="Where the second part goes."),
+    share: float = typer.Option(0.6, "--share", min=0.05, max=0.95, help="Share of the questions in the first part."),
+    seed: int = typer.Option(13, "--seed"),
+) -> None:
+    """Split a SQuAD-format file by article (no paragraph on both sides) into a training and a selection part."""
+    from app.training.data import read_json, split_by_article
+
+    first, second = split_by_article(read_json(squad), share, seed)
+    for path, part in ((out_train, first), (out_select, second)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(part, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        questions = sum(len(p["qas"]) for a in part["data"] for p in a["paragraphs"])
+        typer.echo(f"{path}: {len(part['data'])} articles, {questions} questions")
+
+
+@app.command("evaluate-language")
+def evaluate_language(
+    weights: Path = typer.Option(..., "--weights", exists=True, dir_okay=False, help="A saved reader (.safetensors)."),
+    squad: Path = typer.Option(..., "--squad", exists=True, dir_okay=False, help="SQuAD-format file (KazQAD...)."),
+    lang: str = typer.Option("kk", "--lang", help="Language of the file: whose no-answer threshold applies."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="First N questions."),
+    threads: int = typer.Option(1, "--threads", min=1),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 | bf16 | auto."),
+) -> None:
+    """Score saved weights on one language's gold paragraphs with the null decided at 0 and at the language's
+    threshold, and the threshold this file would fit (JSON on stdout)."""
+    from app.training.evaluate import evaluate_language as run
+
+    typer.echo(json.dumps(run(weights, squad, lang, limit, threads, precision=precision), indent=2, ensure_ascii=False))

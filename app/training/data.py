@@ -239,3 +239,51 @@ def iterate_batches(
     while True:
         yield step, [features[i] for i in batch_indices(len(features), batch_size, seed, step)]
         step += 1
+
+
+def split_by_article(data: dict[str, Any], train_share: float = 0.6, seed: int = 13) -> tuple[dict, dict]:
+    """Two SQuAD-format datasets from one, split by article so that no paragraph (nor article) is on both sides.
+
+    Articles are ordered by a seeded hash of their title (the same split on every machine and Python version) and
+    go to the first part until it holds ``train_share`` of the questions; the rest form the second part. Articles
+    sharing a title are kept together."""
+    import hashlib
+
+    groups: dict[str, list[dict]] = {}
+    for article in data["data"]:
+        groups.setdefault(str(article.get("title", "")), []).append(article)
+    order = sorted(groups, key=lambda t: hashlib.sha256(f"{seed}\n{t}".encode()).hexdigest())
+    questions = {t: sum(len(p["qas"]) for a in groups[t] for p in a["paragraphs"]) for t in order}
+    wanted = train_share * sum(questions.values())
+    first: list[dict] = []
+    second: list[dict] = []
+    taken = 0
+    for title in order:
+        if taken < wanted:
+            first.extend(groups[title])
+            taken += questions[title]
+        else:
+            second.extend(groups[title])
+    return {"version": data.get("version", ""), "data": first}, {"version": data.get("version", ""), "data": second}
+
+
+def foreign_negatives(examples: Sequence[Example], seed: int = 13) -> list[Example]:
+    """One unanswerable copy of each answerable example: its question on a paragraph of another article that holds
+    none of its answer texts (chosen by a seeded shuffle), with no answers. For fitting a no-answer threshold on a
+    file whose questions all have answers, where never abstaining would otherwise always win."""
+    contexts: dict[str, int] = {}
+    for ex in examples:
+        contexts.setdefault(ex.context, ex.article)
+    pool = sorted(contexts)
+    rng = random.Random(f"foreign-{seed}")
+    out: list[Example] = []
+    for ex in examples:
+        if not ex.answers:
+            continue
+        for _ in range(20):  # a few draws find a paragraph of another article without the answer
+            ctx = pool[rng.randrange(len(pool))]
+            low = ctx.casefold()
+            if contexts[ctx] != ex.article and not any(a.casefold() in low for a in ex.answers):
+                out.append(Example(ex.qid + "#foreign", ex.question, ctx, (), (), contexts[ctx], -1))
+                break
+    return out

@@ -10,8 +10,10 @@ Metrics returned (percentages, like the official SQuAD script):
 from __future__ import annotations
 
 import collections
+import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,17 +34,28 @@ def best_over_golds(prediction: str, golds: Sequence[str]) -> tuple[float, float
     return exact_match(prediction, list(golds)), token_f1(prediction, list(golds))
 
 
-def evaluate_examples(
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one example's paragraph: its best span (forced answer) and the scores that decide
+    whether it answers at all (`null_score - score > threshold`: "no answer")."""
+
+    text: str
+    score: float
+    null_score: float
+
+    def answers(self, null_threshold: float = 0.0) -> bool:
+        return self.text != "" and self.null_score - self.score <= null_threshold
+
+
+def read_examples(
     model: SpanReader,
     tokenizer: E5Tokenizer,
     examples: Sequence[Example],
     batch_size: int = 32,
-    null_threshold: float = 0.0,
     bf16: bool = False,
-) -> dict[str, Any]:
-    """Score the reader on each example's own paragraph (see the module docstring for the metrics)."""
+) -> list[Reading]:
+    """The reader on each example's own paragraph, in one batched pass over all windows."""
     cfg = model.config
-    t0 = time.monotonic()
     contexts = sorted({ex.context for ex in examples})
     ctx_enc = dict(zip(contexts, tokenizer.encode_batch(contexts)))
     q_ids = [
@@ -60,8 +73,7 @@ def evaluate_examples(
     by_example: dict[int, list[int]] = collections.defaultdict(list)
     for w, n in enumerate(owner):
         by_example[n].append(w)
-    sums: dict[str, float] = collections.defaultdict(float)
-    has_ans = nulls = 0
+    readings = []
     for n, ex in enumerate(examples):
         ws = by_example.get(n, [])
         spans = decode_spans(
@@ -72,15 +84,27 @@ def evaluate_examples(
             [ex.context],
             cfg.max_answer_tokens,
         )
-        forced = spans[0].text if spans else ""
-        null_wins = not spans or spans[0].null_score - spans[0].score > null_threshold
-        nulls += null_wins
-        em, f1 = best_over_golds("" if null_wins else forced, ex.answers)
+        top = spans[0] if spans else None
+        readings.append(Reading(top.text, top.score, top.null_score) if top else Reading("", 0.0, 0.0))
+    return readings
+
+
+def score_readings(
+    examples: Sequence[Example], readings: Sequence[Reading], null_threshold: float = 0.0
+) -> dict[str, Any]:
+    """The module docstring's metrics of `readings` (one per example) with the null answer decided at
+    `null_threshold`."""
+    sums: dict[str, float] = collections.defaultdict(float)
+    has_ans = nulls = 0
+    for ex, reading in zip(examples, readings):
+        answers = reading.answers(null_threshold)
+        nulls += not answers
+        em, f1 = best_over_golds(reading.text if answers else "", ex.answers)
         sums["exact"] += em
         sums["f1"] += f1
         if ex.answers:
             has_ans += 1
-            em, f1 = best_over_golds(forced, ex.answers)
+            em, f1 = best_over_golds(reading.text, ex.answers)
             sums["has_ans_exact"] += em
             sums["has_ans_f1"] += f1
     total = max(1, len(examples))
@@ -92,9 +116,23 @@ def evaluate_examples(
         "has_ans_exact": 100 * sums["has_ans_exact"] / max(1, has_ans),
         "has_ans_f1": 100 * sums["has_ans_f1"] / max(1, has_ans),
         "null_rate": nulls / total,
-        "windows": len(windows),
-        "seconds": round(time.monotonic() - t0, 1),
     }
+
+
+def evaluate_examples(
+    model: SpanReader,
+    tokenizer: E5Tokenizer,
+    examples: Sequence[Example],
+    batch_size: int = 32,
+    null_threshold: float = 0.0,
+    bf16: bool = False,
+) -> dict[str, Any]:
+    """Score the reader on each example's own paragraph (see the module docstring for the metrics)."""
+    t0 = time.monotonic()
+    readings = read_examples(model, tokenizer, examples, batch_size, bf16)
+    result = score_readings(examples, readings, null_threshold)
+    result["seconds"] = round(time.monotonic() - t0, 1)
+    return result
 
 
 def evaluate_file(
@@ -131,3 +169,72 @@ def evaluate_weights(
     result = evaluate_file(SpanReader.load(weights), get_tokenizer(), squad, limit, batch_size, use_bf16(precision))
     result["precision"] = "bf16" if use_bf16(precision) else "fp32"
     return result
+
+
+def fit_null_threshold(
+    examples: Sequence[Example], readings: Sequence[Reading], negatives: Sequence[Reading]
+) -> tuple[float, float]:
+    """(threshold, score): the no-answer threshold maximising null-aware F1 summed over `examples` (answerable,
+    read on their own paragraphs) and `negatives` (unanswerable readings: right only when the null wins). Ties go
+    to the threshold nearest 0, the decision the reader was trained with."""
+    margins = sorted({r.null_score - r.score for r in [*readings, *negatives]} | {0.0})
+    forced = [best_over_golds(r.text, ex.answers)[1] for ex, r in zip(examples, readings)]
+    silent = [best_over_golds("", ex.answers)[1] for ex in examples]
+    # a threshold at each observed margin (the null wins strictly above it) covers every distinct decision
+    best = (-math.inf, 0.0)
+    for t in margins:
+        right = sum(f if r.answers(t) else s for f, s, r in zip(forced, silent, readings))
+        right += sum(not r.answers(t) for r in negatives)
+        total = 100 * right / max(1, len(readings) + len(negatives))
+        if total > best[0] + 1e-9 or (abs(total - best[0]) <= 1e-9 and abs(t) < abs(best[1])):
+            best = (total, t)
+    return best[1], best[0]
+
+
+def evaluate_language(
+    weights: str | Path,
+    squad: str | Path,
+    lang: str,
+    limit: int | None = None,
+    threads: int = 1,
+    batch_size: int = 32,
+    precision: str = "fp32",
+    seed: int = 13,
+) -> dict[str, Any]:
+    """A saved reader on the gold paragraphs of a SQuAD-format file in one language (KazQAD for Kazakh), with the
+    null answer decided at 0 (`at_zero`) and at the language's shipped threshold (`shipped`, from
+    `app.neural.decode.NULL_THRESHOLDS`); each also says how often the null wins on paragraphs of other articles
+    (`foreign_null_rate`, where it should). `fitted` is the threshold this file itself would choose
+    (`fit_null_threshold`): fit it on a selection file, never on the file that reports the result."""
+    import torch
+
+    from app.neural.decode import null_threshold
+    from app.neural.model import SpanReader
+    from app.neural.precision import use_bf16
+    from app.neural.tokenizer import get_tokenizer
+    from app.training.data import foreign_negatives
+
+    torch.set_num_threads(max(1, threads))
+    model, tokenizer, bf16 = SpanReader.load(weights), get_tokenizer(), use_bf16(precision)
+    t0 = time.monotonic()
+    examples = load_squad(squad, limit)
+    negatives = foreign_negatives(examples, seed)
+    readings = read_examples(model, tokenizer, [*examples, *negatives], batch_size, bf16)
+    positive, negative = readings[: len(examples)], readings[len(examples) :]
+
+    def at(threshold: float) -> dict[str, Any]:
+        result = score_readings(examples, positive, threshold)
+        result["null_threshold"] = threshold
+        result["foreign_null_rate"] = sum(not r.answers(threshold) for r in negative) / max(1, len(negative))
+        return result
+
+    fitted, score = fit_null_threshold(examples, positive, negative)
+    return {
+        "file": str(squad),
+        "lang": lang,
+        "at_zero": at(0.0),
+        "shipped": at(null_threshold(lang)),
+        "fitted": {"null_threshold": round(fitted, 4), "null_aware_f1_with_foreign": score},
+        "precision": "bf16" if bf16 else "fp32",
+        "seconds": round(time.monotonic() - t0, 1),
+    }
