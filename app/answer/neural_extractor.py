@@ -16,6 +16,7 @@ from app.answer.confidence import Calibrator, ReaderSignals
 from app.answer.extractor import rank_sentences, trace_sentences
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
+from app.neural.decode import null_threshold
 from app.neural.reader import Span  # a plain record: torch is imported only when a reader is loaded
 
 Read = Callable[[str, list[str]], list[Span]]  # (question, contexts) -> best span per context
@@ -97,7 +98,8 @@ class NeuralExtractor:
                 lexical=sentence.passage.lexical,
                 cross=1.0 if doc.lang != query.lang else 0.0,
                 span=span.score,
-                margin=span.score - span.null_score,
+                # relative to the passage language's no-answer threshold (0 for Russian and English)
+                margin=span.score - span.null_score + null_threshold(doc.lang),
             )
             answers.append(
                 Answer(

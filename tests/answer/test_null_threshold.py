@@ -1,0 +1,60 @@
+"""The reader's no-answer decision per language: a Kazakh passage is judged with Kazakh's threshold, a Russian one
+with Russia's (0), in the served extractor and in `decode.best_answer`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
+from app.answer.neural_extractor import NeuralExtractor
+from app.neural.decode import NULL_THRESHOLDS, DecodedSpan, best_answer, null_threshold
+from app.neural.reader import Span
+
+KAZAKH = (
+    "Бурабай туралы\n\n"
+    "Бурабай көлі Ақмола облысында орналасқан. Шекара қауіпсіздігі жөніндегі конференция Бурабайда 2019 жылы "
+    "өтті және оған елуден астам адам қатысты. Көлдің айналасында қарағайлы орман бар."
+)
+MARGIN = READER_FEATURES.index("margin")
+
+
+def shy_reader(question: str, contexts: list[str]) -> list[Span]:
+    """A rule reader that finds the first number of each context but is sure there is no answer: its null score
+    beats the span by 1 everywhere."""
+    spans = []
+    for i, context in enumerate(contexts):
+        match = re.search(r"\d+", context)
+        if match:
+            spans.append(Span(i, match.start(), match.end(), match.group(), 2.0 - 0.1 * i, 3.0 - 0.1 * i))
+    return spans
+
+
+def test_thresholds_are_per_language():
+    """Kazakh has a positive threshold of its own; Russian, English and unknown languages keep 0."""
+    assert NULL_THRESHOLDS["kk"] > 0 and null_threshold("kk") == NULL_THRESHOLDS["kk"]
+    assert null_threshold("ru") == null_threshold("en") == null_threshold(None) == null_threshold("xx") == 0.0
+
+
+def test_best_answer_decides_with_the_languages_threshold():
+    """A span whose null score is 1 above it is no answer at Russia's threshold and an answer at Kazakh's (when
+    that exceeds 1); either way the decision is `null - score > threshold`."""
+    span = DecodedSpan(0, 0, 4, "1997", score=4.0, null_score=5.0, window=0, start_token=1, end_token=1)
+    assert best_answer([span], null_threshold("ru")) is None
+    assert (best_answer([span], null_threshold("kk")) is span) == (null_threshold("kk") >= 1.0)
+
+
+def test_kazakh_and_russian_passages_get_their_own_margin(workspace):
+    """The served extractor hands the calibrator the reader's margin relative to the passage language's
+    threshold: -1 for the Russian document, -1 + Kazakh's threshold for the Kazakh one."""
+    pipeline = workspace.pipeline
+    pipeline.upsert("burabay.txt", KAZAKH)
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), shy_reader, sentences=12)
+    snap, query = pipeline.query("Бурабайдағы конференцияға қанша адам қатысты? Сколько человек приняли участие в конференции в Боровом?", top_k=12)
+    assert snap.documents["burabay.txt"].lang == "kk"
+    answers = extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 10))
+    margins = {a.lang: a.signals[MARGIN] for a in answers}
+    assert "kk" in margins and "ru" in margins, answers
+    assert margins["ru"] == pytest.approx(-1.0)
+    assert margins["kk"] == pytest.approx(-1.0 + NULL_THRESHOLDS["kk"])
