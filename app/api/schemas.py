@@ -6,7 +6,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from app.answer.wording import refusal as refusal_message
 from app.models import AskResult, Filters, Turn
@@ -95,6 +104,19 @@ CollectionName = Annotated[StrictStr, _text(MAX_COLLECTION_CHARS, COLLECTION_PAT
 QuestionText = Annotated[StrictStr, _text(MAX_QUESTION_CHARS)]
 
 
+def _whole_number(value: Any) -> Any:
+    """A JSON number without a fraction (28.0) as the integer JSON Schema says it is; anything else unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# strict: true or "5" is a client bug to report, not a number to guess; 28.0 is an integer in JSON Schema's terms.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+# The URLs app.ingest.fetch.check_url takes: http(s), a host without credentials, no control characters; what a
+# host may be beyond that (IDNA rules, ports) is the URL parser's to say.
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\x00-\x20\x7f]+(?:[/?#][^\x00-\x1f\x7f]*)?$"
+
+
 class FiltersIn(BaseModel):
     """Which documents may answer: every given field must match (documents without a date fail a date filter)."""
 
@@ -137,8 +159,7 @@ class QueryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # strict: true or "5" is a client bug to report, not a number to guess.
-    top_k: int = Field(5, ge=1, le=50, strict=True, description="How many answers/passages to return (1..50).")
+    top_k: WholeNumber = Field(5, ge=1, le=50, strict=True, description="How many answers/passages to return (1..50).")
     lang: Optional[Language] = Field(
         None, description="Language of the question; detected when null. Documents of every language are searched."
     )
@@ -341,7 +362,9 @@ class DocumentIn(DocumentMeta):
 class DocumentUrlIn(DocumentMeta):
     """A document to fetch from the web: its main text, title and date are read from the page."""
 
-    url: StrictStr = Field(..., min_length=1, max_length=2048, examples=["https://www.osce.org/bishkek/news"])
+    url: Annotated[StrictStr, _text(2048, URL_PATTERN)] = Field(
+        ..., min_length=1, max_length=2048, examples=["https://www.osce.org/bishkek/news"]
+    )
     doc_id: Optional[DocId] = Field(None, description="Default: from the URL ('osce.org/bishkek/news').")
     title: Optional[StrictStr] = Field(None, max_length=MAX_TITLE_CHARS, description="Default: the page's title.")
 
@@ -449,8 +472,8 @@ class ShownAnswerIn(BaseModel):
 
     text: StrictStr = Field(..., min_length=1, max_length=10_000)
     doc_id: DocId
-    start: int = Field(..., ge=0, strict=True)
-    end: int = Field(..., ge=0, strict=True)
+    start: WholeNumber = Field(..., ge=0, strict=True)
+    end: WholeNumber = Field(..., ge=0, strict=True)
     sentence: Optional[StrictStr] = Field(None, max_length=20_000)
     confidence: Optional[float] = Field(None, ge=0.0, le=1.0, strict=True)
 
