@@ -2,7 +2,7 @@
 
 glibc gives each thread that finds the shared heap busy an arena of its own, up to 8 per core, and memory freed in
 one arena is not reused by another. Under 32 concurrent clients every request thread got one: the server's RSS grew
-from 553 to 769 MB in 60 s with a steady working set (README "Running it as a service"), and stayed flat with 2
+from 553 to 769 MB in 60 s with a steady working set (docs/performance.md), and stayed flat with 2
 arenas, answering as fast. Setting the limit at start-up, before any thread runs, is what ``MALLOC_ARENA_MAX=2``
 in the environment would do, for every way of starting the server.
 """

@@ -11,7 +11,7 @@ import faiss
 import numpy as np
 
 # On the 100k-chunk corpus of `python -m app bench` (~100 varied copies of each real chunk) recall@10 against
-# exact search is 0.94 at efSearch 160, 0.986 at 400 and 0.991 at 640 (README "Performance" has the sweep); M 48
+# exact search is 0.94 at efSearch 160, 0.986 at 400 and 0.991 at 640 (docs/performance.md has the sweep); M 48
 # beat M 32 at the same query time, and efConstruction 400 gained less than a higher M for twice the build time.
 # The default efSearch is the one that reaches recall 0.99; it is the RAG_HNSW_EF_SEARCH setting's default too.
 HNSW_M = 48
