@@ -24,7 +24,10 @@ CHECKS = ",".join([
     "content_type_conformance",
     "response_schema_conformance",
     "response_headers_conformance",
+    "positive_data_acceptance",  # what the schema allows is not refused as invalid (schemathesis.toml)
+    "refused_only_for_what_the_schema_cannot_say",  # fuzz_hooks.py: a 422 to valid data names stored state
 ])
+HERE = Path(__file__).resolve().parent
 # (name, key to send, examples per operation and phase): together about 1,800 requests in well under a minute.
 RUNS = [("admin", "admin", 100), ("read", "read", 60), ("anonymous", None, 100)]
 MIN_REQUESTS = 1000
@@ -36,7 +39,10 @@ def fuzz_server(tmp_path_factory, seed):
     root = tmp_path_factory.mktemp("fuzz")
     shutil.copytree(seed.index, root / "index")
     log = root / "server.log"
-    process, url = start_server(root / "index", log, RAG_MAX_UPLOAD_BYTES="4096")
+    # No page can be fetched: an allow-list naming a host that never resolves (no request leaves the machine).
+    process, url = start_server(
+        root / "index", log, RAG_MAX_UPLOAD_BYTES="4096", RAG_FETCH_ALLOW='["fetch.invalid"]'
+    )
     try:
         wait_healthy(process, url, log, timeout=300)
         yield url, log, root
@@ -46,14 +52,16 @@ def fuzz_server(tmp_path_factory, seed):
 
 def schemathesis(url: str, report: Path, examples: int, key: str | None) -> subprocess.CompletedProcess:
     """`st run` with a fixed seed; one worker (hypothesis parses lambdas with ast, which is not thread-safe on 3.11)."""
-    command = [ST, "run", f"{url}/openapi.json", "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
+    command = [ST, "--config-file", str(HERE / "schemathesis.toml"),
+               "run", f"{url}/openapi.json", "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
                "--max-examples", str(examples), "--seed", "20240607", "--workers", "1", "--request-timeout", "60",
                "--suppress-health-check", "all", "--warnings", "off", "--no-color",
                "--report", "har", "--report-har-path", str(report)]
     if key:
         command += ["--header", f"Authorization: Bearer {key}"]
     # In the run's own folder: schemathesis keeps an example database in .schemathesis/ of its working directory.
-    return subprocess.run(command, cwd=report.parent, env=subprocess_env(), capture_output=True, text=True, timeout=400)
+    env = subprocess_env(SCHEMATHESIS_HOOKS="tests.api.fuzz_hooks", PYTHONPATH=str(HERE.parents[1]))
+    return subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True, timeout=400)
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_server, api_keys):
@@ -69,9 +77,12 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_server,
         entries = json.loads(report.read_text())["log"]["entries"]
         for entry in entries:
             status = entry["response"]["status"]
-            statuses[status] = statuses.get(status, 0) + 1
             path = "/" + entry["request"]["url"].split("/", 3)[3].split("?")[0]
-            seen.add((entry["request"]["method"], "/documents/{doc_id}" if path.startswith("/documents/") else path))
+            operation = (entry["request"]["method"], "/documents/{doc_id}" if path.startswith("/documents/") else path)
+            seen.add(operation)
+            if status == 502 and operation == ("POST", "/documents"):
+                continue  # a page that could not be fetched (documented): the fuzz server can fetch none
+            statuses[status] = statuses.get(status, 0) + 1
         total += len(entries)
     assert total >= MIN_REQUESTS, statuses
     assert not [s for s in statuses if s >= 500], statuses
