@@ -174,4 +174,4 @@ def test_every_staged_document_is_asked_about(gold):
     assert all(per_doc[d] >= 3 for d in DOC_LANGS), per_doc
     seed_cited = {r["doc_id"] for r in gold if r["doc_id"] and r["lang"] == "kk" and r["doc_id"] not in DOC_LANGS}
     assert seed_cited == {p.name for p in SEED.glob("*.txt")}, seed_cited
-    assert SEED_LANGS == {doc_lang(d) for d in seed_cited}
+    assert {doc_lang(d) for d in seed_cited} == SEED_LANGS
