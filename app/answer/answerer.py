@@ -109,8 +109,8 @@ class Answerer:
         s = self.settings
         reader = self.inference.call(NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision)
 
-        def read(question: str, contexts: list[str]) -> list:
-            return self.inference.read(reader.read, question, contexts)
+        def read(question: str, contexts: list[str], end_slack: float = 0.0) -> list:
+            return self.inference.read(reader.read, question, contexts, end_slack)
 
         return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window)
 

@@ -187,10 +187,18 @@ class DecodedSpan:
 
 
 def best_in_window(
-    start_logits: np.ndarray, end_logits: np.ndarray, offsets: Offsets, max_answer_tokens: int = 30
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: Offsets,
+    max_answer_tokens: int = 30,
+    end_slack: float = 0.0,
 ) -> tuple[float, int, int] | None:
     """(score, start_token, end_token) of the best span with start <= end < start + max_answer_tokens over context
-    tokens with a non-empty character span; None when the window has no such token."""
+    tokens with a non-empty character span; None when the window has no such token.
+
+    With ``end_slack`` > 0 the span runs on to the farthest end whose end logit is within ``end_slack`` of the best
+    one's, from the same start: a clause the reader nearly ends at its close rather than after its first words.
+    The score is then that longer span's own."""
     n = min(len(offsets), len(start_logits), len(end_logits))
     valid = np.fromiter(((o is not None and o[0] < o[1]) for o in offsets[:n]), dtype=bool, count=n)
     if not valid.any() or max_answer_tokens < 1:
@@ -204,7 +212,14 @@ def best_in_window(
         i = int(np.argmax(scores))
         if scores[i] > best[0]:
             best = (float(scores[i]), i, i + k)
-    return best if best[1] >= 0 and np.isfinite(best[0]) else None
+    if best[1] < 0 or not np.isfinite(best[0]):
+        return None
+    score, i, j = best
+    if end_slack > 0:
+        reach = e[j : min(n, i + max_answer_tokens)]
+        j += int(np.flatnonzero(reach >= e[j] - end_slack)[-1])
+        score = float(s[i] + e[j])
+    return score, i, j
 
 
 def decode_spans(
@@ -214,16 +229,17 @@ def decode_spans(
     passage_of_window: Sequence[int],
     contexts: Sequence[str],
     max_answer_tokens: int = 30,
+    end_slack: float = 0.0,
 ) -> list[DecodedSpan]:
     """The best span of every passage that has one, best first. Window w covers passage passage_of_window[w];
-    its logits may include padding beyond len(offsets[w]), which is ignored."""
+    its logits may include padding beyond len(offsets[w]), which is ignored. ``end_slack``: see best_in_window."""
     null: dict[int, float] = {}
     best: dict[int, tuple[float, int, int, int]] = {}
     for w, p in enumerate(passage_of_window):
         s_log, e_log = start_logits[w], end_logits[w]
         null_w = float(s_log[0] + e_log[0])
         null[p] = min(null.get(p, np.inf), null_w)
-        found = best_in_window(s_log, e_log, offsets[w], max_answer_tokens)
+        found = best_in_window(s_log, e_log, offsets[w], max_answer_tokens, end_slack)
         if found is not None and (p not in best or found[0] > best[p][0]):
             best[p] = (found[0], w, found[1], found[2])
     spans = []

@@ -83,8 +83,9 @@ class NeuralReader:
             torch.set_num_threads(max(1, int(threads)))
             return _SHARED[key]
 
-    def read(self, question: str, contexts: list[str]) -> list[Span]:
-        """Best span of every readable context, best score first ([] if there is nothing to read)."""
+    def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
+        """Best span of every readable context, best score first ([] if there is nothing to read). ``end_slack``
+        lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`)."""
         if not isinstance(question, str) or not any(ch.isalpha() for ch in question):
             return []
         texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
@@ -114,5 +115,6 @@ class NeuralReader:
             owner,
             texts,
             cfg.max_answer_tokens,
+            end_slack,
         )
         return [Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans]

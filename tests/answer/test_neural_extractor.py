@@ -7,13 +7,13 @@ import re
 import pytest
 
 from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
-from app.answer.neural_extractor import NeuralExtractor
+from app.answer.neural_extractor import CLAUSE_END_SLACK, NeuralExtractor
 from app.neural import SHIPPED_WEIGHTS
 from app.neural.reader import Span
 from tests.conftest import BISHKEK, BOROVOE, make_settings
 
 
-def first_number(question: str, contexts: list[str]) -> list[Span]:
+def first_number(question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
     """A rule reader: the first number of each context, scored higher in earlier contexts; none if no number."""
     spans = []
     for i, context in enumerate(contexts):
@@ -55,9 +55,25 @@ def test_at_most_top_k_answers_and_none_without_passages(pipeline, extractor):
 
 def test_sentences_without_a_span_give_no_answer(pipeline):
     """A reader that finds nothing yields no answers (the pipeline then abstains)."""
-    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), lambda q, c: [], sentences=4)
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), lambda q, c, slack: [], sentences=4)
     snap, query = pipeline.query("Who is the head of the OSCE Centre in Bishkek?")
     assert extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5)) == []
+
+
+def test_only_descriptive_questions_let_the_answer_run_on(pipeline):
+    """A question asking why or what gets the reader's end slack; one asking for a number, date or name does not."""
+    slacks: list[float] = []
+
+    def recording(question: str, contexts: list[str], end_slack: float) -> list[Span]:
+        slacks.append(end_slack)
+        return []
+
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), recording, sentences=2)
+    for question in ("Why did the participants want to share information?", "Сколько человек приняли участие?",
+                     "When was the resolution adopted?", "Who heads the OSCE Centre in Bishkek?"):
+        snap, query = pipeline.query(question)
+        extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5))
+    assert slacks == [CLAUSE_END_SLACK, 0.0, 0.0, 0.0] and CLAUSE_END_SLACK > 0
 
 
 @pytest.mark.slow

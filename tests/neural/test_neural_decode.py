@@ -72,3 +72,15 @@ def test_empty_spans_and_padding_are_ignored():
     e = np.array([0, 0, 0, 1.0, 9.0, 2.0, 0, 99.0, 99.0])
     score, i, j = best_in_window(s, e, offsets, 30)
     assert (i, j) == (3, 5) and score == 3.5
+
+
+def test_end_slack_runs_on_to_a_nearly_as_likely_later_end():
+    """With slack, the span keeps its start and ends at the farthest end whose logit is within the slack of the
+    best end; without it, or when the later end is weaker than that, the reader's own end stays."""
+    s, e = logits({7: 4.0}, {8: 3.0, 11: 2.6, 12: 1.0})
+    assert best_in_window(s, e, OFFSETS, 30)[1:] == (7, 8)
+    assert best_in_window(s, e, OFFSETS, 30, end_slack=0.5) == (6.6, 7, 11)
+    assert best_in_window(s, e, OFFSETS, 30, end_slack=0.3)[1:] == (7, 8)
+    assert best_in_window(s, e, OFFSETS, 4, end_slack=0.5)[1:] == (7, 8)  # the length cap still holds
+    spans = decode_spans([s], [e], [OFFSETS], [0], [CONTEXT], end_slack=0.5)
+    assert spans[0].text == "ввёл ёлку в 1700 году"
