@@ -81,7 +81,9 @@ def workers(tmp_path_factory, seed) -> Iterator[SimpleNamespace]:
     root = tmp_path_factory.mktemp("workers")
     shutil.copytree(seed.index, root / "index")
     log = root / "server.log"
-    process, url = start(root / "index", log, workers=2)
+    # Rounds of parallel questions on a slow machine can make a worker's expected wait exceed RAG_MAX_WAIT_MS, and its
+    # 503 is admission control (tested on its own), not what these tests check: only the queue's length bounds here.
+    process, url = start(root / "index", log, workers=2, RAG_MAX_WAIT_MS="0")
     try:
         wait_healthy(process, url, log)
         ready = in_rounds(url, "GET", "/ready", lambda rs: len({p for r, p in rs if r.status_code == 200}) >= 2)
