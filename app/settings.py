@@ -88,8 +88,20 @@ class ReaderSettings(BaseModel):
     reader_window: int = Field(
         1, ge=0, le=3, description="Neighbouring sentences read on each side of every sentence the reader reads."
     )
+    reader_stop_at: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="A first answer (from the best-ranked sentence) at least this confident ends the reading; "
+        "the other sentences are read only below it (1: always read them all).",
+    )
     reader_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."
+    )
+    reader_runtime: Literal["auto", "openvino", "torch"] = Field(
+        "auto",
+        description="What runs the span reader: OpenVINO (needs neither torch nor transformers; about twice "
+        "torch's speed per token) or torch; auto: OpenVINO when installed.",
     )
     min_confidence: float | None = Field(
         None,

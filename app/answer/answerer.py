@@ -107,12 +107,28 @@ class Answerer:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"span reader weights not found at {weights} (RAG_READER_WEIGHTS)")
         s = self.settings
-        reader = self.inference.call(NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision)
+        reader = self.inference.call(
+            NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision, s.reader_runtime
+        )
 
         def read(question: str, contexts: list[str], end_slack: float = 0.0) -> list:
             return self.inference.read(reader.read, question, contexts, end_slack)
 
-        return NeuralExtractor(Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window)
+        return NeuralExtractor(
+            Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window, s.reader_stop_at
+        )
+
+    @property
+    def reader_path(self) -> str:
+        """What reads the answers: ``heuristic``, or the span reader's runtime and precision (``openvino-bf16``);
+        told without loading the reader."""
+        if self.settings.reader == "heuristic":
+            return "heuristic"
+        from app.neural.precision import use_bf16
+        from app.neural.reader import choose_runtime
+
+        precision = "bf16" if use_bf16(self.settings.reader_precision) else "fp32"
+        return f"{choose_runtime(self.settings.reader_runtime)}-{precision}"
 
     @property
     def min_confidence(self) -> float:

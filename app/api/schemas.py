@@ -448,6 +448,11 @@ class HealthOut(BaseModel):
     encoder: str
     index_built_at: Optional[str]
     pid: int = Field(description="Process id of the worker that answered (tells `serve --workers N` apart).")
+    reader: str = Field(
+        "heuristic",
+        description="What reads answers: `heuristic`, or the span reader's runtime and precision (`openvino-bf16`, "
+        "`openvino-fp32`, `torch-bf16`, `torch-fp32`; bf16 where the CPU has it natively).",
+    )
     languages: list[str] = Field(
         default_factory=lambda: list(LANGUAGES),
         description="Languages documents and questions are identified in and `filters.langs` accepts.",

@@ -119,11 +119,12 @@ def evaluate(
     limit: int | None = typer.Option(None, "--limit", min=1, help="First N questions."),
     threads: int = typer.Option(1, "--threads", min=1),
     precision: str = typer.Option("fp32", "--precision", help="fp32 | bf16 | auto."),
+    runtime: str = typer.Option("torch", "--runtime", help="torch | openvino | auto (the inference path to score)."),
 ) -> None:
     """Score saved weights on the gold paragraphs of a SQuAD-format file (EM/F1, JSON on stdout)."""
     from app.training.evaluate import evaluate_weights
 
-    result = evaluate_weights(weights, squad, limit, threads, precision=precision)
+    result = evaluate_weights(weights, squad, limit, threads, precision=precision, runtime=runtime)
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
@@ -154,9 +155,11 @@ def evaluate_language(
     limit: int | None = typer.Option(None, "--limit", min=1, help="First N questions."),
     threads: int = typer.Option(1, "--threads", min=1),
     precision: str = typer.Option("fp32", "--precision", help="fp32 | bf16 | auto."),
+    runtime: str = typer.Option("torch", "--runtime", help="torch | openvino | auto (the inference path to score)."),
 ) -> None:
     """Score saved weights on one language's gold paragraphs with the null decided at 0 and at the language's
     threshold, and the threshold this file would fit (JSON on stdout)."""
     from app.training.evaluate import evaluate_language as run
 
-    typer.echo(json.dumps(run(weights, squad, lang, limit, threads, precision=precision), indent=2, ensure_ascii=False))
+    result = run(weights, squad, lang, limit, threads, precision=precision, runtime=runtime)
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

