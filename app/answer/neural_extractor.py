@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from app.answer.confidence import Calibrator, ReaderSignals
-from app.answer.extractor import rank_sentences, trace_sentences
+from app.answer.extractor import ScoredSentence, rank_sentences, trace_sentences
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
 from app.neural.decode import null_threshold
@@ -30,19 +31,32 @@ Read = Callable[[str, list[str], float], list[Span]]  # (question, contexts, end
 CLAUSE_END_SLACK = 0.5
 
 
+@dataclass
+class _Group:
+    """Ranked sentences read as one context: their contexts overlap or touch in one document."""
+
+    members: list[int]  # indexes into the ranked sentences, best first
+    doc_index: int
+    start: int
+    end: int
+
+
 class NeuralExtractor:
-    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per sentence, by confidence.
+    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per context read, by confidence.
 
     With ``window`` > 0 each is read with that many neighbouring sentences of its document on either side, so
     that "he" or "the event" can be resolved from the sentence before; the answer's ``sentence`` is then the one
-    (or the run of sentences) holding the span.
+    (or the run of sentences) holding the span. Sentences whose contexts overlap or touch are read as one context,
+    so that no token is read twice. The best-ranked context is read first, and when its answer is at least
+    ``stop_at`` confident the others are not read at all (most questions: see docs/performance.md).
     """
 
-    def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4, window: int = 0):
+    def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4, window: int = 0, stop_at: float = 1.0):
         self.calibrator = calibrator
         self.read = read
         self.sentences = sentences
         self.window = window
+        self.stop_at = stop_at
 
     def _context(self, snap: Snapshot, row: int) -> tuple[int, int]:
         """Document offsets of sentence ``row`` and its neighbours within the same document."""
@@ -54,6 +68,24 @@ class NeuralExtractor:
             if last + 1 < len(snap.sentences) and int(snap.sentences[last + 1, 0]) == doc_index:
                 last += 1
         return int(snap.sentences[first, 1]), int(snap.sentences[last, 2])
+
+    def _groups(self, snap: Snapshot, ranked: list[ScoredSentence]) -> list[_Group]:
+        """The contexts to read, in the order of their best sentence: overlapping or touching ones merged."""
+        groups: list[_Group] = []
+        for i, sentence in enumerate(ranked):
+            start, end = self._context(snap, sentence.row)
+            merged = _Group([i], int(snap.sentences[sentence.row, 0]), start, end)
+            for group in list(groups):  # a wider context can join groups that did not touch before
+                if group.doc_index == merged.doc_index and group.start <= merged.end and merged.start <= group.end:
+                    groups.remove(group)
+                    merged = _Group(
+                        sorted(group.members + merged.members),
+                        merged.doc_index,
+                        min(group.start, merged.start),
+                        max(group.end, merged.end),
+                    )
+            groups.append(merged)
+        return sorted(groups, key=lambda g: g.members[0])
 
     @staticmethod
     def _sentence_bounds(snap: Snapshot, doc_id: str, start: int, end: int) -> tuple[int, int]:
@@ -77,27 +109,44 @@ class NeuralExtractor:
         if not ranked:
             return []
         started = time.perf_counter()
-        contexts = [self._context(snap, s.row) for s in ranked]
-        texts = [snap.document_of_chunk(s.passage.chunk_id).text[a:b] for s, (a, b) in zip(ranked, contexts)]
-        spans = self.read(query.reading, texts, CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0)
-        if stages is not None:
-            stages["read"] = round((time.perf_counter() - started) * 1000, 2)
+        groups = self._groups(snap, ranked)
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked)
-            for span in spans:  # what the reader made of each sentence it read
-                trace["sentences"][span.context].update(
+        slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
+        answers = self._read(snap, query, ranked, groups[:1], slack, trace)
+        if len(groups) > 1 and not (answers and answers[0].confidence >= self.stop_at):
+            answers += self._read(snap, query, ranked, groups[1:], slack, trace)
+        if stages is not None:
+            stages["read"] = round((time.perf_counter() - started) * 1000, 2)
+        best: dict[tuple[str, int, int], Answer] = {}
+        for answer in answers:  # a span can be found from two contexts: keep it once
+            best.setdefault((answer.doc_id, answer.start, answer.end), answer)
+        return sorted(best.values(), key=lambda a: -a.confidence)[: query.top_k]
+
+    def _read(
+        self,
+        snap: Snapshot,
+        query: Query,
+        ranked: list[ScoredSentence],
+        groups: list[_Group],
+        slack: float,
+        trace: dict | None,
+    ) -> list[Answer]:
+        """One reader call over ``groups``' contexts: an answer per context the reader finds a span in."""
+        docs = [snap.document_of_chunk(ranked[g.members[0]].passage.chunk_id) for g in groups]
+        spans = self.read(query.reading, [doc.text[g.start : g.end] for doc, g in zip(docs, groups)], slack)
+        answers = []
+        for span in spans:
+            group, doc = groups[span.context], docs[span.context]
+            start, end = group.start + span.start, group.start + span.end  # the reader's offsets are the context's
+            # The signals of the ranked sentence holding the span, else of the context's best sentence.
+            bounds = {m: snap.sentences[ranked[m].row, 1:3] for m in group.members}
+            holder = next((m for m, (a, b) in bounds.items() if a <= start < b), group.members[0])
+            sentence = ranked[holder]
+            if trace is not None:  # what the reader made of the sentences it read
+                trace["sentences"][holder].update(
                     span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)
                 )
-        answers = []
-        seen: set[tuple[str, int, int]] = set()  # overlapping windows can find the same span twice
-        for span in spans:
-            sentence = ranked[span.context]
-            doc = snap.documents[sentence.passage.doc_id]
-            offset = contexts[span.context][0]
-            start, end = offset + span.start, offset + span.end  # the reader's offsets are the window's
-            if (doc.doc_id, start, end) in seen:
-                continue
-            seen.add((doc.doc_id, start, end))
             s_start, s_end = self._sentence_bounds(snap, doc.doc_id, start, end)
             signals = ReaderSignals(
                 cosine=sentence.cosine,
@@ -125,5 +174,4 @@ class NeuralExtractor:
                     signals=tuple(signals.vector()),
                 )
             )
-        answers.sort(key=lambda a: -a.confidence)
-        return answers[: query.top_k]
+        return sorted(answers, key=lambda a: -a.confidence)

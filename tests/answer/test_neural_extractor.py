@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
+from app.answer.extractor import rank_sentences
 from app.answer.neural_extractor import CLAUSE_END_SLACK, NeuralExtractor
 from app.neural import SHIPPED_WEIGHTS
 from app.neural.reader import Span
@@ -62,18 +63,53 @@ def test_sentences_without_a_span_give_no_answer(pipeline):
 
 def test_only_descriptive_questions_let_the_answer_run_on(pipeline):
     """A question asking why or what gets the reader's end slack; one asking for a number, date or name does not."""
-    slacks: list[float] = []
+    slacks: list[set[float]] = []
 
     def recording(question: str, contexts: list[str], end_slack: float) -> list[Span]:
-        slacks.append(end_slack)
+        slacks[-1].add(end_slack)
         return []
 
     extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), recording, sentences=2)
     for question in ("Why did the participants want to share information?", "Сколько человек приняли участие?",
                      "When was the resolution adopted?", "Who heads the OSCE Centre in Bishkek?"):
+        slacks.append(set())
         snap, query = pipeline.query(question)
         extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5))
-    assert slacks == [CLAUSE_END_SLACK, 0.0, 0.0, 0.0] and CLAUSE_END_SLACK > 0
+    assert slacks == [{CLAUSE_END_SLACK}, {0.0}, {0.0}, {0.0}] and CLAUSE_END_SLACK > 0
+
+
+def test_overlapping_contexts_are_read_once(pipeline):
+    """With neighbours on either side, sentences whose contexts overlap or touch are read as one context: every
+    ranked sentence is in exactly one context, and no two contexts of a document share or touch a character."""
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, 8, window=1)
+    snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
+    ranked = rank_sentences(snap, query, pipeline.retriever.retrieve(snap, query, 5))[:8]
+    groups = extractor._groups(snap, ranked)
+    assert sorted(m for g in groups for m in g.members) == list(range(len(ranked)))
+    assert len(groups) < len(ranked)  # the seed documents' best sentences are neighbours
+    for a in groups:
+        for b in groups:
+            if a is not b and a.doc_index == b.doc_index:
+                assert a.end < b.start or b.end < a.start
+    assert [g.members[0] for g in groups] == sorted(g.members[0] for g in groups)
+
+
+@pytest.mark.parametrize("stop_at, calls", [(0.0, 1), (1.0, 2)])
+def test_a_clear_first_answer_ends_the_reading(pipeline, stop_at, calls):
+    """The best-ranked context is read alone; the others are read (in one call) only when its answer is less
+    confident than ``stop_at``."""
+    read: list[int] = []
+
+    def counting(question: str, contexts: list[str], end_slack: float) -> list[Span]:
+        read.append(len(contexts))
+        return first_number(question, contexts, end_slack)
+
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), counting, 4, stop_at=stop_at)
+    snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
+    passages = pipeline.retriever.retrieve(snap, query, 5)
+    answers = extractor.extract(snap, query, passages)
+    assert answers and len(read) == calls and read[0] == 1
+    assert sum(read) == (1 if calls == 1 else len(extractor._groups(snap, rank_sentences(snap, query, passages)[:4])))
 
 
 @pytest.mark.slow
