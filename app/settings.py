@@ -93,7 +93,8 @@ class ReaderSettings(BaseModel):
         ge=0.0,
         le=1.0,
         description="A first answer (from the best-ranked sentence) at least this confident ends the reading; "
-        "the other sentences are read only below it (1: always read them all).",
+        "the other sentences are read only below it (1, the default: always read them all; 0.5 reads a third less "
+        "but lost 3 of 100 gold answers, docs/performance.md).",
     )
     reader_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 on CPUs with native bf16 (AVX512-BF16, AMX), else fp32."

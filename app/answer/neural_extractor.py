@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,24 +30,13 @@ Read = Callable[[str, list[str], float], list[Span]]  # (question, contexts, end
 CLAUSE_END_SLACK = 0.5
 
 
-@dataclass
-class _Group:
-    """Ranked sentences read as one context: their contexts overlap or touch in one document."""
-
-    members: list[int]  # indexes into the ranked sentences, best first
-    doc_index: int
-    start: int
-    end: int
-
-
 class NeuralExtractor:
-    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per context read, by confidence.
+    """Reads the ``sentences`` best-ranked sentences with the reader; one answer per sentence, by confidence.
 
     With ``window`` > 0 each is read with that many neighbouring sentences of its document on either side, so
     that "he" or "the event" can be resolved from the sentence before; the answer's ``sentence`` is then the one
-    (or the run of sentences) holding the span. Sentences whose contexts overlap or touch are read as one context,
-    so that no token is read twice. The best-ranked context is read first, and when its answer is at least
-    ``stop_at`` confident the others are not read at all (most questions: see docs/performance.md).
+    (or the run of sentences) holding the span. The best-ranked sentence is read first, and when its answer is at
+    least ``stop_at`` confident the others are not read at all (docs/performance.md has what that saves and costs).
     """
 
     def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4, window: int = 0, stop_at: float = 1.0):
@@ -68,24 +56,6 @@ class NeuralExtractor:
             if last + 1 < len(snap.sentences) and int(snap.sentences[last + 1, 0]) == doc_index:
                 last += 1
         return int(snap.sentences[first, 1]), int(snap.sentences[last, 2])
-
-    def _groups(self, snap: Snapshot, ranked: list[ScoredSentence]) -> list[_Group]:
-        """The contexts to read, in the order of their best sentence: overlapping or touching ones merged."""
-        groups: list[_Group] = []
-        for i, sentence in enumerate(ranked):
-            start, end = self._context(snap, sentence.row)
-            merged = _Group([i], int(snap.sentences[sentence.row, 0]), start, end)
-            for group in list(groups):  # a wider context can join groups that did not touch before
-                if group.doc_index == merged.doc_index and group.start <= merged.end and merged.start <= group.end:
-                    groups.remove(group)
-                    merged = _Group(
-                        sorted(group.members + merged.members),
-                        merged.doc_index,
-                        min(group.start, merged.start),
-                        max(group.end, merged.end),
-                    )
-            groups.append(merged)
-        return sorted(groups, key=lambda g: g.members[0])
 
     @staticmethod
     def _sentence_bounds(snap: Snapshot, doc_id: str, start: int, end: int) -> tuple[int, int]:
@@ -109,17 +79,16 @@ class NeuralExtractor:
         if not ranked:
             return []
         started = time.perf_counter()
-        groups = self._groups(snap, ranked)
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked)
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
-        answers = self._read(snap, query, ranked, groups[:1], slack, trace)
-        if len(groups) > 1 and not (answers and answers[0].confidence >= self.stop_at):
-            answers += self._read(snap, query, ranked, groups[1:], slack, trace)
+        answers = self._read(snap, query, ranked, [0], slack, trace)
+        if len(ranked) > 1 and not (answers and answers[0].confidence >= self.stop_at):
+            answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
         best: dict[tuple[str, int, int], Answer] = {}
-        for answer in answers:  # a span can be found from two contexts: keep it once
+        for answer in sorted(answers, key=lambda a: -a.confidence):  # overlapping contexts can find a span twice
             best.setdefault((answer.doc_id, answer.start, answer.end), answer)
         return sorted(best.values(), key=lambda a: -a.confidence)[: query.top_k]
 
@@ -128,21 +97,19 @@ class NeuralExtractor:
         snap: Snapshot,
         query: Query,
         ranked: list[ScoredSentence],
-        groups: list[_Group],
+        which: list[int],
         slack: float,
         trace: dict | None,
     ) -> list[Answer]:
-        """One reader call over ``groups``' contexts: an answer per context the reader finds a span in."""
-        docs = [snap.document_of_chunk(ranked[g.members[0]].passage.chunk_id) for g in groups]
-        spans = self.read(query.reading, [doc.text[g.start : g.end] for doc, g in zip(docs, groups)], slack)
+        """One reader call over the contexts of ranked sentences ``which``: an answer per context with a span."""
+        contexts = [self._context(snap, ranked[i].row) for i in which]
+        docs = [snap.document_of_chunk(ranked[i].passage.chunk_id) for i in which]
+        spans = self.read(query.reading, [doc.text[a:b] for doc, (a, b) in zip(docs, contexts)], slack)
         answers = []
         for span in spans:
-            group, doc = groups[span.context], docs[span.context]
-            start, end = group.start + span.start, group.start + span.end  # the reader's offsets are the context's
-            # The signals of the ranked sentence holding the span, else of the context's best sentence.
-            bounds = {m: snap.sentences[ranked[m].row, 1:3] for m in group.members}
-            holder = next((m for m, (a, b) in bounds.items() if a <= start < b), group.members[0])
+            holder, doc, (offset, _) = which[span.context], docs[span.context], contexts[span.context]
             sentence = ranked[holder]
+            start, end = offset + span.start, offset + span.end  # the reader's offsets are the context's
             if trace is not None:  # what the reader made of the sentences it read
                 trace["sentences"][holder].update(
                     span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)

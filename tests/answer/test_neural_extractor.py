@@ -56,7 +56,8 @@ def test_at_most_top_k_answers_and_none_without_passages(pipeline, extractor):
 
 def test_sentences_without_a_span_give_no_answer(pipeline):
     """A reader that finds nothing yields no answers (the pipeline then abstains)."""
-    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), lambda q, c, slack: [], sentences=4)
+    calibrator = Calibrator.for_encoder("e5-small" + READER_SUFFIX)
+    extractor = NeuralExtractor(calibrator, lambda q, c, slack: [], sentences=4)
     snap, query = pipeline.query("Who is the head of the OSCE Centre in Bishkek?")
     assert extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5)) == []
 
@@ -78,25 +79,9 @@ def test_only_descriptive_questions_let_the_answer_run_on(pipeline):
     assert slacks == [{CLAUSE_END_SLACK}, {0.0}, {0.0}, {0.0}] and CLAUSE_END_SLACK > 0
 
 
-def test_overlapping_contexts_are_read_once(pipeline):
-    """With neighbours on either side, sentences whose contexts overlap or touch are read as one context: every
-    ranked sentence is in exactly one context, and no two contexts of a document share or touch a character."""
-    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, 8, window=1)
-    snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
-    ranked = rank_sentences(snap, query, pipeline.retriever.retrieve(snap, query, 5))[:8]
-    groups = extractor._groups(snap, ranked)
-    assert sorted(m for g in groups for m in g.members) == list(range(len(ranked)))
-    assert len(groups) < len(ranked)  # the seed documents' best sentences are neighbours
-    for a in groups:
-        for b in groups:
-            if a is not b and a.doc_index == b.doc_index:
-                assert a.end < b.start or b.end < a.start
-    assert [g.members[0] for g in groups] == sorted(g.members[0] for g in groups)
-
-
 @pytest.mark.parametrize("stop_at, calls", [(0.0, 1), (1.0, 2)])
 def test_a_clear_first_answer_ends_the_reading(pipeline, stop_at, calls):
-    """The best-ranked context is read alone; the others are read (in one call) only when its answer is less
+    """The best-ranked sentence is read alone; the others are read (in one call) only when its answer is less
     confident than ``stop_at``."""
     read: list[int] = []
 
@@ -109,7 +94,7 @@ def test_a_clear_first_answer_ends_the_reading(pipeline, stop_at, calls):
     passages = pipeline.retriever.retrieve(snap, query, 5)
     answers = extractor.extract(snap, query, passages)
     assert answers and len(read) == calls and read[0] == 1
-    assert sum(read) == (1 if calls == 1 else len(extractor._groups(snap, rank_sentences(snap, query, passages)[:4])))
+    assert sum(read) == (1 if calls == 1 else len(rank_sentences(snap, query, passages)[:4]))
 
 
 @pytest.mark.slow

@@ -85,3 +85,4 @@ def test_serving_reader_imports_neither_torch_nor_transformers():
                             timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
