@@ -201,7 +201,8 @@ class Pipeline:
         filters: Filters | None = None,
     ) -> list[Passage]:
         """The best passages for ``query`` among the documents ``filters`` admit."""
-        return self.answerer.search(analyse(query, top_k, lang, doc_ids, filters))
+        with self.inference.question():  # admitted (or refused) for the whole of its answering
+            return self.answerer.search(analyse(query, top_k, lang, doc_ids, filters))
 
     def ask(
         self,
@@ -215,7 +216,9 @@ class Pipeline:
         explain: bool = False,
     ) -> AskResult:
         """An extractive answer with citations, or none below the confidence threshold (see ``Answerer.ask``)."""
-        return self.answerer.ask(analyse(question, top_k, lang, doc_ids, filters, history), min_confidence, explain)
+        with self.inference.question():  # admitted (or refused) for the whole of its answering
+            query = analyse(question, top_k, lang, doc_ids, filters, history)
+            return self.answerer.ask(query, min_confidence, explain)
 
     def document(self, doc_id: str) -> Document:
         documents = self.catalog().documents

@@ -233,3 +233,42 @@ def test_reads_and_embeddings_update_their_running_cost():
     assert 0.04 < queue._cost["read"] < 1.0 and queue._cost["embed"] > 0
     queue.read(time.sleep, 0.15)
     assert queue._cost["read"] == pytest.approx(0.05 + 0.2 * 0.1, abs=0.03)
+
+
+def test_questions_between_their_steps_count_for_admission():
+    """Questions admitted for their whole answering and not yet queued (retrieving, say) still have their read
+    ahead: with three of them in flight and reads costing 0.2 s, a fourth would wait 1.01 s and is refused (before
+    and inside `question()`), and admitted again once they are done."""
+    queue = InferenceQueue(max_waiting=32, max_wait=1.0)
+    queue._cost.update(embed=0.01, read=0.2)
+    holding, release = threading.Barrier(4), threading.Event()
+
+    def in_flight() -> None:
+        with queue.question():
+            holding.wait(10)
+            release.wait(10)
+
+    threads = [threading.Thread(target=in_flight) for _ in range(3)]
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    assert queue.expected_wait() == pytest.approx(4 * 0.2 + 0.21)
+    with pytest.raises(Overloaded):
+        queue.admit()
+    with pytest.raises(Overloaded), queue.question():
+        pass
+    release.set()
+    for t in threads:
+        t.join(10)
+    queue.admit()
+    with queue.question():
+        assert queue._in_flight == 1
+    assert queue._in_flight == 0
+
+
+def test_an_admitted_question_is_not_refused_when_it_is_embedded():
+    """`question()` admits once: the embedding inside it is queued whatever the queue holds by then."""
+    queue = InferenceQueue(max_waiting=1)
+    queued = QueuedEncoder(RecordingEncoder(), queue)
+    with queue.question():
+        assert queued.query("admitted once")[0] == len("admitted once")

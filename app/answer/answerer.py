@@ -101,14 +101,15 @@ class Answerer:
     def _make_extractor(self) -> Extractor:
         if self.settings.reader == "heuristic":
             return AnswerExtractor(Calibrator.for_encoder(self.calibration_key))
-        from app.neural.reader import NeuralReader
+        from app.neural.reader import NeuralReader, choose_runtime
 
         weights = self.settings.reader_weights or SHIPPED_WEIGHTS
         if not Path(weights).is_file():
             raise FileNotFoundError(f"span reader weights not found at {weights} (RAG_READER_WEIGHTS)")
         s = self.settings
+        runtime = choose_runtime(s.reader_runtime)
         reader = self.inference.call(
-            NeuralReader.shared, weights, s.reader_threads, 48, s.reader_precision, s.reader_runtime
+            NeuralReader.shared, weights, s.reader_threads_for(runtime), 48, s.reader_precision, runtime
         )
 
         def read(question: str, contexts: list[str], end_slack: float = 0.0) -> list:

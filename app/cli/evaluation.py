@@ -45,6 +45,7 @@ def _client(
 def _evaluate_reading(squad: Optional[Path], weights: Optional[Path], limit: Optional[int], report: Path) -> None:
     """The span reader alone on the gold paragraphs of a SQuAD-format file: EM/F1, forced and null-aware."""
     from app.neural import SHIPPED_WEIGHTS
+    from app.neural.reader import choose_runtime
     from app.training.evaluate import evaluate_weights
 
     if squad is None:
@@ -55,7 +56,10 @@ def _evaluate_reading(squad: Optional[Path], weights: Optional[Path], limit: Opt
     if not Path(path).is_file():
         console.print(f"[red]error:[/] no reader weights at {path}")
         raise typer.Exit(2)
-    result = evaluate_weights(path, squad, limit, threads=settings.reader_threads, precision=settings.reader_precision)
+    threads = settings.reader_threads_for(choose_runtime(settings.reader_runtime))
+    result = evaluate_weights(
+        path, squad, limit, threads=threads, precision=settings.reader_precision, runtime=settings.reader_runtime
+    )
     result["source"] = {"squad": str(squad), "weights": str(path)}
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

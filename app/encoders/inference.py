@@ -26,9 +26,11 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from threading import local as ThreadLocal
 from typing import Any, TypeVar
 
 import numpy as np
@@ -80,6 +82,8 @@ class InferenceQueue:
         self._reads: deque[_Job] = deque()
         self._work: deque[_Job] = deque()
         self._cost = {"embed": 0.0, "read": 0.0}  # running average seconds of each step (0: not measured yet)
+        self._in_flight = 0  # questions admitted by `question()` and not finished (queued, retrieving or reading)
+        self._holder = ThreadLocal()  # set on a thread that holds an admitted question
         self._ready = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self._thread.start()
@@ -106,27 +110,55 @@ class InferenceQueue:
 
     def expected_wait(self) -> float:
         """Seconds until a question arriving now would be answered: the reads and questions queued ahead of it and
-        its own embedding and reading, each at its running average cost (one read for the step under way)."""
+        its own embedding and reading, each at its running average cost (one read for the step under way). An
+        admitted question between its steps (retrieving, or not yet queued for its reading) still has its read
+        ahead."""
         embed, read = self._cost["embed"], self._cost["read"]
-        ahead = len(self._questions)
-        return (len(self._reads) + 1) * read + ahead * (embed / self.max_batch + read) + embed + read
+        reads = max(len(self._reads), self._in_flight - len(self._questions))
+        return (reads + 1) * read + len(self._questions) * (embed / self.max_batch + read) + embed + read
+
+    @contextmanager
+    def question(self) -> Iterator[None]:
+        """Admit one question for the whole of its answering (``Overloaded`` now if it would wait past the
+        bounds), and count it in flight until it is answered, so that admission sees the questions between their
+        steps too, not only those queued for a model."""
+        with self._ready:
+            self._admit()
+            self._in_flight += 1
+        self._holder.admitted = True
+        try:
+            yield
+        finally:
+            self._holder.admitted = False
+            with self._ready:
+                self._in_flight -= 1
 
     def embed_question(self, encoder: Encoder, text: str) -> np.ndarray:
         """The question's vector from ``encoder`` (owned by this queue's thread); ``Overloaded`` when the queue is
-        full or the question would wait past ``max_wait``."""
+        full or the question would wait past ``max_wait`` (unless it was admitted already by `question()`)."""
         job = _Job(question=text, encoder=encoder)
         with self._ready:
-            if len(self._questions) >= self.max_waiting:
-                raise Overloaded(len(self._questions))
-            # Only work queued ahead is a reason to refuse: with none, waiting longer would not answer sooner, and a
-            # cost inflated by a slow first call (a cold model) must never lock every question out.
-            ahead = len(self._questions) + len(self._reads)
-            if self.max_wait > 0 and ahead and (expected := self.expected_wait()) > self.max_wait:
-                # Come back when about the work ahead now is done.
-                raise Overloaded(ahead, max(1, math.ceil(expected)), expected)
+            if not getattr(self._holder, "admitted", False):
+                self._admit()
             self._questions.append(job)
             self._ready.notify()
         return job.future.result(timeout=self.timeout)
+
+    def admit(self) -> None:
+        """``Overloaded`` now if a new question would be refused: checked before a question is analysed, so that
+        a refusal under overload costs almost nothing (`question()` checks again)."""
+        with self._ready:
+            self._admit()
+
+    def _admit(self) -> None:
+        if max(len(self._questions), self._in_flight) >= self.max_waiting:
+            raise Overloaded(max(len(self._questions), self._in_flight))
+        # Only work queued ahead is a reason to refuse: with none, waiting longer would not answer sooner, and a
+        # cost inflated by a slow first call (a cold model) must never lock every question out.
+        ahead = len(self._questions) + max(len(self._reads), self._in_flight - len(self._questions))
+        if self.max_wait > 0 and ahead and (expected := self.expected_wait()) > self.max_wait:
+            # Come back when about the work ahead now is done.
+            raise Overloaded(ahead, max(1, math.ceil(expected)), expected)
 
     def _measured(self, step: str, seconds: float) -> None:
         old = self._cost[step]

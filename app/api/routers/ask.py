@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from app.api.auth import READ
-from app.api.dependencies import get_pipeline
+from app.api.dependencies import admitted, get_pipeline
 from app.api.schemas import AskIn, AskResponse, QueryIn, SearchIn, SearchResponse, error_responses
 from app.models import Filters, Turn
 from app.pipeline import Pipeline
@@ -45,7 +45,12 @@ def _checked_history(body: AskIn, pipeline: Pipeline) -> list[Turn]:
     return turns
 
 
-@router.post("/ask", response_model=AskResponse, summary="Answer a question with a cited verbatim span")
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    dependencies=[Depends(admitted)],
+    summary="Answer a question with a cited verbatim span",
+)
 def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> AskResponse:
     """Retrieve passages in any language and extract the answering sentence and a short span.
 
@@ -74,7 +79,9 @@ def _urls(pipeline: Pipeline, cited: set[str]) -> dict[str, str]:
     return {d: url for d in cited if d in documents and (url := documents[d].url)}
 
 
-@router.post("/search", response_model=SearchResponse, summary="Hybrid passage search")
+@router.post(
+    "/search", response_model=SearchResponse, dependencies=[Depends(admitted)], summary="Hybrid passage search"
+)
 def search(body: SearchIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> SearchResponse:
     started = time.perf_counter()
     request.state.question = body.query

@@ -21,12 +21,18 @@ MAX_SECONDS = 900
 async def _client(http: httpx.AsyncClient, texts: itertools.cycle, deadline: float, record: list) -> None:
     while time.monotonic() < deadline:
         started = time.perf_counter()
+        retry_after = 0.0
         try:
             response = await http.post("/ask", json={"question": next(texts)})
             status: int | str = response.status_code
+            if status in (429, 503):
+                retry_after = float(response.headers.get("Retry-After", 1))
         except httpx.HTTPError as exc:
             status = type(exc).__name__
         record.append((status, time.perf_counter() - started))
+        # A refused client comes back when told to, as the chat widget does (not at once, which would measure
+        # a flood rather than a load).
+        await asyncio.sleep(min(retry_after, max(0.0, deadline - time.monotonic())))
 
 
 async def _run(base_url: str, clients: int, seconds: float) -> tuple[list, float]:
@@ -41,7 +47,8 @@ async def _run(base_url: str, clients: int, seconds: float) -> tuple[list, float
 
 
 def run_load(base_url: str, clients: int, seconds: float) -> dict:
-    """Throughput and latency of ``clients`` concurrent askers for ``seconds``; statuses counted (503 is shed load)."""
+    """Throughput and latency of ``clients`` concurrent askers for ``seconds``; statuses counted (503 is shed load;
+    a refused client waits its Retry-After before asking again)."""
     if not 1 <= clients <= MAX_CLIENTS or not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"clients must be 1..{MAX_CLIENTS} and seconds 0..{MAX_SECONDS}")
     record, elapsed = asyncio.run(_run(base_url, clients, seconds))
