@@ -272,3 +272,36 @@ def test_an_admitted_question_is_not_refused_when_it_is_embedded():
     queued = QueuedEncoder(RecordingEncoder(), queue)
     with queue.question():
         assert queued.query("admitted once")[0] == len("admitted once")
+
+
+def test_the_cost_per_question_under_load_scales_the_expected_wait():
+    """Each admitted question's latency, divided by the questions in flight when it came in plus itself, is the
+    cost per question; when that is more than the steps' own costs (request threads holding the interpreter
+    between steps), the questions in flight count at that cost."""
+    import time
+
+    queue = InferenceQueue(max_wait=1.0)
+    holding, release = threading.Barrier(3), threading.Event()
+
+    def in_flight() -> None:
+        with queue.question():
+            holding.wait(10)
+            release.wait(10)
+            time.sleep(0.1)
+
+    threads = [threading.Thread(target=in_flight) for _ in range(2)]
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    release.set()
+    for t in threads:
+        t.join(10)
+    # about 0.1 s each, divided by 1 (the first) or 2 (the second came in behind it)
+    assert 0.04 < queue._per_question < 0.2
+    queue._cost.update(embed=0.0, read=0.1)
+    queue._per_question = 0.05  # cheaper than the steps: the steps' estimate stands
+    assert queue.expected_wait() == pytest.approx(0.2)
+    queue._in_flight = 3  # as if three questions were between their steps
+    queue._per_question = 0.3
+    assert queue.expected_wait() == pytest.approx(4 * 0.3)
+    queue._in_flight = 0

@@ -82,6 +82,11 @@ class InferenceQueue:
         self._reads: deque[_Job] = deque()
         self._work: deque[_Job] = deque()
         self._cost = {"embed": 0.0, "read": 0.0}  # running average seconds of each step (0: not measured yet)
+        # Running average seconds a question admitted by `question()` adds to the wait of those behind it: its
+        # latency divided by the questions in flight when it came in, plus itself. Under load that is the real
+        # service time per question (its steps, and the gaps between them while request threads hold the
+        # interpreter), which the steps' own durations underestimate.
+        self._per_question = 0.0
         self._in_flight = 0  # questions admitted by `question()` and not finished (queued, retrieving or reading)
         self._holder = ThreadLocal()  # set on a thread that holds an admitted question
         self._ready = threading.Condition()
@@ -115,7 +120,9 @@ class InferenceQueue:
         ahead."""
         embed, read = self._cost["embed"], self._cost["read"]
         reads = max(len(self._reads), self._in_flight - len(self._questions))
-        return (reads + 1) * read + len(self._questions) * (embed / self.max_batch + read) + embed + read
+        steps = (reads + 1) * read + len(self._questions) * (embed / self.max_batch + read) + embed + read
+        # The questions in flight and itself at the measured cost per question, when that says more.
+        return max(steps, (self._in_flight + 1) * self._per_question)
 
     @contextmanager
     def question(self) -> Iterator[None]:
@@ -124,14 +131,19 @@ class InferenceQueue:
         steps too, not only those queued for a model."""
         with self._ready:
             self._admit()
+            ahead = self._in_flight
             self._in_flight += 1
         self._holder.admitted = True
+        started = time.perf_counter()
         try:
             yield
         finally:
             self._holder.admitted = False
+            seconds = (time.perf_counter() - started) / (ahead + 1)
             with self._ready:
                 self._in_flight -= 1
+                old = self._per_question
+                self._per_question = seconds if old == 0.0 else old + COST_SMOOTHING * (seconds - old)
 
     def embed_question(self, encoder: Encoder, text: str) -> np.ndarray:
         """The question's vector from ``encoder`` (owned by this queue's thread); ``Overloaded`` when the queue is
