@@ -27,10 +27,9 @@ RUN apt-get update \
 
 # Dependencies first (with an empty package), so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-# torch from the CPU wheel index: the default index would pull a multi-GB CUDA build for the span reader.
+# No torch: the span reader is served by OpenVINO (training it needs the `train` extra, outside this image).
 # Extras: milvus for RAG_STORE=milvus, redis for RAG_RATE_LIMIT_STORAGE=redis://... (both set by deploy/).
 RUN pip install --upgrade pip \
-    && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
     && mkdir app && touch app/__init__.py && pip install ".[milvus,redis]" && pip uninstall -y border-qa \
     && rm -rf app build
 COPY app ./app

@@ -96,7 +96,13 @@ class NeuralReader:
 
             model = OpenVINOReader.load(path, threads, use_bf16(precision))
             return cls(model, get_tokenizer(), max_windows, precision)
-        import torch
+        try:
+            import torch
+        except ModuleNotFoundError:
+            raise RuntimeError(
+                "the span reader's torch runtime needs torch and transformers: pip install 'border-qa[train]', "
+                "or RAG_READER_RUNTIME=openvino"
+            ) from None
 
         from .model import SpanReader
 
