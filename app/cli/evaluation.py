@@ -298,9 +298,18 @@ def bench(
     writes: int = typer.Option(
         0, min=0, max=1000, help="Also upload and delete this many single documents per scale (cost of a write)."
     ),
+    readers: bool = typer.Option(
+        False, "--readers", help="Instead: the span reader's inference paths on the gold questions' reads."
+    ),
+    index: Optional[Path] = typer.Option(None, "--index", help="With --readers: the index (default: RAG_INDEX_DIR)."),
+    gold: Path = typer.Option(Path("eval/gold.jsonl"), help="With --readers: the questions whose reads are timed."),
 ) -> None:
     """Speed report: ingest and encoder throughput, index size, memory, latency against the floor, by scale."""
     from app.evaluation.bench import run_bench
+
+    if readers:
+        _bench_readers(index, gold, out if out != Path("eval/bench.json") else Path("eval/bench-readers.json"))
+        return
 
     try:
         workers = [int(part) for part in (ingest_workers or "").split(",") if part.strip()]
@@ -329,3 +338,40 @@ def bench(
     failed = [t for t in json.loads(out.read_text(encoding="utf-8"))["targets"] if t["status"] == "miss"]
     if failed:
         console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))
+
+
+def _bench_readers(index: Optional[Path], gold: Path, out: Path) -> None:
+    """Time the reads `/ask` makes for the gold questions on every inference path this machine has."""
+    from app.evaluation.bench.readers import measure, paths, recorded_reads
+    from app.neural import SHIPPED_WEIGHTS
+
+    settings = settings_for(index)
+    pipeline = open_pipeline(settings)
+    reads = recorded_reads(pipeline, gold)
+    if not reads:
+        console.print(f"[red]error:[/] no question of {gold} reaches the reader over {settings.index_dir}")
+        raise typer.Exit(2)
+    weights = settings.reader_weights or SHIPPED_WEIGHTS
+    # Each path at its served thread count, and at one thread too (the cost per token on one core).
+    rows = [
+        measure(weights, reads, runtime, precision, threads)
+        for runtime, precision in paths()
+        for threads in sorted({1, settings.reader_threads_for(runtime)})
+    ]
+    table = Table(title=f"Span reader: the reads of {len(reads)} questions of {gold}, per inference path")
+    columns = {
+        "path": "path",
+        "threads": "threads",
+        "tokens_per_question": "tokens/question",
+        "ms_per_question_p50": "ms/question p50",
+        "ms_per_question_mean": "mean",
+        "ms_per_100_tokens": "ms/100 tokens",
+    }
+    for name in columns.values():
+        table.add_column(name, justify="left" if name == "path" else "right")
+    for row in rows:
+        table.add_row(*(str(row[key]) for key in columns))
+    console.print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"gold": str(gold), "paths": rows}, indent=2) + "\n", encoding="utf-8")
+    console.print(f"report: {out}")

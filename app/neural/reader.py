@@ -127,29 +127,36 @@ class NeuralReader:
                 torch.set_num_threads(max(1, int(threads)))
             return _SHARED[key]
 
-    def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
-        """Best span of every readable context, best score first ([] if there is nothing to read). ``end_slack``
-        lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`)."""
+    def windows(self, question: str, contexts: list[str]) -> tuple[list[Window], list[int]]:
+        """The model inputs reading ``question`` against ``contexts`` makes (what a read costs is their tokens),
+        and the context of each; none for a question without letters or contexts without text."""
         if not isinstance(question, str) or not any(ch.isalpha() for ch in question):
-            return []
-        texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
-        keep = [i for i, c in enumerate(texts) if c.strip()]
+            return [], []
+        keep = [i for i, c in enumerate(contexts) if isinstance(c, str) and c.strip()]
         if not keep:
-            return []
+            return [], []
         cfg = self.model.config
         q_ids = self.tokenizer.encode_question(
             question.strip()[:MAX_QUESTION_CHARS], cfg.max_question_tokens, cfg.question_prefix
         )
         windows: list[Window] = []
         owner: list[int] = []  # window -> context index
-        for i, enc in zip(keep, self.tokenizer.encode_batch([texts[i] for i in keep])):
+        for i, enc in zip(keep, self.tokenizer.encode_batch([contexts[i] for i in keep])):
             for w in self.tokenizer.windows(q_ids, enc, cfg.max_length, cfg.stride):
                 if len(windows) >= self.max_windows:
                     break
                 windows.append(w)
                 owner.append(i)
+        return windows, owner
+
+    def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
+        """Best span of every readable context, best score first ([] if there is nothing to read). ``end_slack``
+        lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`)."""
+        texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
+        windows, owner = self.windows(question, texts)
         if not windows:
             return []
+        cfg = self.model.config
         # one forward pass for all windows (batch_size = number of windows)
         logits = self.model.window_logits(windows, self.tokenizer.pad, batch_size=len(windows), bf16=self.bf16)
         spans = decode_spans(
