@@ -118,7 +118,7 @@ def evaluate_command(
         _evaluate_followups(followups, _client(index, corpus, endpoint, None, encoder), report, max_gap)
         return
 
-    from app.evaluation.evaluate import evaluate, failed_thresholds, plot_report, write_report
+    from app.evaluation.evaluate import InProcessClient, evaluate, failed_thresholds, plot_report, write_report
     from app.evaluation.gold import load_gold, load_squad
 
     if (gold is None) == (squad is None):
@@ -138,6 +138,8 @@ def evaluate_command(
         task = progress.add_task("asking", total=len(questions))
         result = evaluate(client, questions, on_step=lambda: progress.advance(task))
     result["source"] = {"gold": str(gold or squad), "endpoint": endpoint, "index": str(index or "")}
+    if isinstance(client, InProcessClient):  # what read the answers (a server's /health says it for an endpoint)
+        result["source"]["reader"] = client.pipeline.answerer.reader_path
     write_report(result, report)
     plot_report(result, chart)
     _print_report(result)
