@@ -127,7 +127,9 @@ class Pipeline:
         The NER model is not loaded: entities are found at ingest and stored with the index.
         """
         if self.manifest() is not None:
-            self.ask("Сколько участников? How many participants?", top_k=1)
+            # Past the question bookkeeping: a cold first answer is neither a question in flight nor a cost to
+            # admit later questions by.
+            self.answerer.ask(analyse("Сколько участников? How many participants?", top_k=1))
 
     # -- write side ---------------------------------------------------------------------------
     def ingest_folder(
@@ -199,9 +201,11 @@ class Pipeline:
         lang: str | None = None,
         doc_ids: list[str] | None = None,
         filters: Filters | None = None,
+        admit: bool = False,
     ) -> list[Passage]:
-        """The best passages for ``query`` among the documents ``filters`` admit."""
-        with self.inference.question():  # admitted (or refused) for the whole of its answering
+        """The best passages for ``query`` among the documents ``filters`` admit; with ``admit`` (the API's
+        requests) ``Overloaded`` when the models' queue would keep it too long."""
+        with self.inference.question(admit):
             return self.answerer.search(analyse(query, top_k, lang, doc_ids, filters))
 
     def ask(
@@ -214,9 +218,11 @@ class Pipeline:
         filters: Filters | None = None,
         history: Sequence[Turn] = (),
         explain: bool = False,
+        admit: bool = False,
     ) -> AskResult:
-        """An extractive answer with citations, or none below the confidence threshold (see ``Answerer.ask``)."""
-        with self.inference.question():  # admitted (or refused) for the whole of its answering
+        """An extractive answer with citations, or none below the confidence threshold (see ``Answerer.ask``);
+        with ``admit`` (the API's requests) ``Overloaded`` when the models' queue would keep it too long."""
+        with self.inference.question(admit):
             query = analyse(question, top_k, lang, doc_ids, filters, history)
             return self.answerer.ask(query, min_confidence, explain)
 

@@ -125,12 +125,14 @@ class InferenceQueue:
         return max(steps, (self._in_flight + 1) * self._per_question)
 
     @contextmanager
-    def question(self) -> Iterator[None]:
+    def question(self, admit: bool = True) -> Iterator[None]:
         """Admit one question for the whole of its answering (``Overloaded`` now if it would wait past the
-        bounds), and count it in flight until it is answered, so that admission sees the questions between their
-        steps too, not only those queued for a model."""
+        bounds; never without ``admit``, for callers in process such as an evaluation), and count it in flight
+        until it is answered, so that admission sees the questions between their steps too, not only those queued
+        for a model."""
         with self._ready:
-            self._admit()
+            if admit:
+                self._admit()
             ahead = self._in_flight
             self._in_flight += 1
         self._holder.admitted = True

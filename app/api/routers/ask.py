@@ -64,6 +64,7 @@ def ask(body: AskIn, request: Request, pipeline: Pipeline = Depends(get_pipeline
         filters=_checked_filters(body, pipeline),
         history=_checked_history(body, pipeline),
         explain=body.explain,
+        admit=True,
     )
     request.app.state.metrics.observe_answer(result)
     request.state.answer = (result.answer is not None, result.answer.confidence if result.answer else None)
@@ -85,7 +86,8 @@ def _urls(pipeline: Pipeline, cited: set[str]) -> dict[str, str]:
 def search(body: SearchIn, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> SearchResponse:
     started = time.perf_counter()
     request.state.question = body.query
-    passages = pipeline.search(body.query, top_k=body.top_k, lang=body.lang, filters=_checked_filters(body, pipeline))
+    filters = _checked_filters(body, pipeline)
+    passages = pipeline.search(body.query, top_k=body.top_k, lang=body.lang, filters=filters, admit=True)
     urls = _urls(pipeline, {p.doc_id for p in passages})
     return SearchResponse(
         passages=[{**p.public(), "url": urls.get(p.doc_id)} for p in passages],
