@@ -74,12 +74,13 @@ def test_access_and_audit_lines_without_the_key(service):
 
 
 def test_ready_and_health_over_http(service):
-    """/ready says ready with no reason once warm; /health keeps its fields."""
+    """/ready says ready with no reason once warm; /health keeps its fields and names the reader's path."""
     assert service.client.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
     health = service.client.get("/health").json()
     assert set(health) == {"status", "documents", "chunks", "embedding_model", "encoder", "index_built_at", "pid",
-                           "languages"}
+                           "languages", "reader"}
     assert {"ru", "en", "kk", "ky", "uz", "tg"} <= set(health["languages"])
+    assert health["reader"] in ("openvino-bf16", "openvino-fp32")
 
 
 @pytest.mark.parametrize("raw", ["/documents/../keys.json", "/documents/reports/../../etc/passwd",
