@@ -235,23 +235,33 @@ def test_reads_and_embeddings_update_their_running_cost():
     assert queue._cost["read"] == pytest.approx(0.05 + 0.2 * 0.1, abs=0.03)
 
 
+def _in_flight(queue: InferenceQueue, n: int, then: float = 0.0) -> tuple[list[threading.Thread], threading.Event]:
+    """``n`` threads holding an admitted question each until the returned event is set (then ``then`` s more);
+    returned once all of them are in flight."""
+    import time
+
+    holding, release = threading.Barrier(n + 1), threading.Event()
+
+    def hold() -> None:
+        with queue.question():
+            holding.wait(10)
+            release.wait(10)
+            time.sleep(then)
+
+    threads = [threading.Thread(target=hold) for _ in range(n)]
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    return threads, release
+
+
 def test_questions_between_their_steps_count_for_admission():
     """Questions admitted for their whole answering and not yet queued (retrieving, say) still have their read
     ahead: with three of them in flight and reads costing 0.2 s, a fourth would wait 1.01 s and is refused (before
     and inside `question()`), and admitted again once they are done."""
     queue = InferenceQueue(max_waiting=32, max_wait=1.0)
     queue._cost.update(embed=0.01, read=0.2)
-    holding, release = threading.Barrier(4), threading.Event()
-
-    def in_flight() -> None:
-        with queue.question():
-            holding.wait(10)
-            release.wait(10)
-
-    threads = [threading.Thread(target=in_flight) for _ in range(3)]
-    for t in threads:
-        t.start()
-    holding.wait(10)
+    threads, release = _in_flight(queue, 3)
     assert queue.expected_wait() == pytest.approx(4 * 0.2 + 0.21)
     with pytest.raises(Overloaded):
         queue.admit()
@@ -278,21 +288,8 @@ def test_the_cost_per_question_under_load_scales_the_expected_wait():
     """Each admitted question's latency, divided by the questions in flight when it came in plus itself, is the
     cost per question; when that is more than the steps' own costs (request threads holding the interpreter
     between steps), the questions in flight count at that cost."""
-    import time
-
     queue = InferenceQueue(max_wait=1.0)
-    holding, release = threading.Barrier(3), threading.Event()
-
-    def in_flight() -> None:
-        with queue.question():
-            holding.wait(10)
-            release.wait(10)
-            time.sleep(0.1)
-
-    threads = [threading.Thread(target=in_flight) for _ in range(2)]
-    for t in threads:
-        t.start()
-    holding.wait(10)
+    threads, release = _in_flight(queue, 2, then=0.1)
     release.set()
     for t in threads:
         t.join(10)
