@@ -79,8 +79,9 @@ def build_graph(state: dict[str, np.ndarray]) -> Any:
     def weight(name: str) -> Any:  # the numpy array itself, not a copy: compiling makes the runtime's own
         return ops.constant(state[name], shared_memory=True)
 
-    def linear(x: Any, name: str) -> Any:
-        return ops.add(ops.matmul(x, weight(f"{name}.weight"), False, True), weight(f"{name}.bias"))
+    def linear(x: Any, name: str) -> Any:  # named after the weight, so that a layer can be picked out by name
+        product = ops.matmul(x, weight(f"{name}.weight"), False, True, name=f"{name}.matmul")
+        return ops.add(product, weight(f"{name}.bias"), name=name)
 
     def layer_norm(x: Any, name: str) -> Any:
         normed = ops.mvn(x, ops.constant(np.array([-1], dtype=np.int64)), True, eps, "inside_sqrt")
