@@ -302,3 +302,27 @@ def test_the_cost_per_question_under_load_scales_the_expected_wait():
     queue._per_question = 0.3
     assert queue.expected_wait() == pytest.approx(4 * 0.3)
     queue._in_flight = 0
+
+
+def test_readings_waiting_together_are_read_in_one_call():
+    """Readings queued behind a busy models' thread for the same function run as one call, in order, each caller
+    getting its own result."""
+    gate = threading.Event()
+    queue = InferenceQueue(max_batch=8)
+    calls: list[list[str]] = []
+
+    def read_many(items: list[str]) -> list[str]:
+        calls.append(list(items))
+        return [item.upper() for item in items]
+
+    blocker = _occupy(queue, gate)
+    results: dict[str, str] = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, queue.read_batched(read_many, i)))
+               for i in ("a", "b", "c")]
+    for k, t in enumerate(threads):  # one at a time: the batch keeps their order
+        t.start()
+        _wait_until(lambda k=k: len(queue._reads) == k + 1)
+    gate.set()
+    for t in [blocker, *threads]:
+        t.join(10)
+    assert calls == [["a", "b", "c"]] and results == {"a": "A", "b": "B", "c": "C"}

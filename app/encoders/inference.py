@@ -62,6 +62,8 @@ class _Job:
     call: Callable[[], Any] | None = None  # any work for the models' thread
     question: str = ""  # or a question to embed, batched with other waiting ones
     encoder: Encoder | None = None  # the encoder that embeds it
+    batch: Callable[[list[Any]], list[Any]] | None = None  # or a reading, batched with others of the same function
+    item: Any = None  # what that function reads for this job
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -105,6 +107,15 @@ class InferenceQueue:
     def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a question's reading step ``fn(*args)`` on the models' thread, before any new question's embedding."""
         return self._submit(self._reads, fn, *args)
+
+    def read_batched(self, fn: Callable[[list[Any]], list[T]], item: Any) -> T:
+        """A question's reading as one ``item`` of ``fn(items) -> results``: readings waiting together for the
+        same ``fn`` are read in one call (up to ``max_batch``), before any new question's embedding."""
+        job = _Job(batch=fn, item=item)
+        with self._ready:
+            self._reads.append(job)
+            self._ready.notify()
+        return job.future.result(timeout=self.timeout)
 
     def _submit(self, lane: deque[_Job], fn: Callable[..., T], *args: Any) -> T:
         job = _Job(call=lambda: fn(*args))
@@ -185,7 +196,15 @@ class InferenceQueue:
                 self._ready.wait()
             overdue = bool(self._work) and time.monotonic() - self._work[0].queued_at > WORK_PATIENCE
             if self._reads and not overdue:  # admitted questions are finished before new ones start
-                return [self._reads.popleft()], True
+                batch = [self._reads.popleft()]
+                while (
+                    batch[0].batch is not None
+                    and self._reads
+                    and len(batch) < self.max_batch
+                    and self._reads[0].batch is batch[0].batch
+                ):
+                    batch.append(self._reads.popleft())
+                return batch, True
             if self._questions and not overdue:  # questions first: someone is waiting for each
                 batch = [self._questions.popleft()]
                 while (
@@ -200,6 +219,12 @@ class InferenceQueue:
             jobs, reading = self._next()
             started = time.perf_counter()
             try:
+                if jobs[0].batch is not None:
+                    results = jobs[0].batch([job.item for job in jobs])
+                    self._measured("read", (time.perf_counter() - started) / len(jobs))
+                    for job, result in zip(jobs, results):
+                        job.future.set_result(result)
+                    continue
                 if jobs[0].call is not None:
                     result = jobs[0].call()
                     if reading:

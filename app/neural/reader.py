@@ -152,20 +152,30 @@ class NeuralReader:
     def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
         """Best span of every readable context, best score first ([] if there is nothing to read). ``end_slack``
         lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`)."""
-        texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
-        windows, owner = self.windows(question, texts)
-        if not windows:
-            return []
-        cfg = self.model.config
-        # one forward pass for all windows (batch_size = number of windows)
-        logits = self.model.window_logits(windows, self.tokenizer.pad, batch_size=len(windows), bf16=self.bf16)
-        spans = decode_spans(
-            [s for s, _ in logits],
-            [e for _, e in logits],
-            [w.offsets for w in windows],
-            owner,
-            texts,
-            cfg.max_answer_tokens,
-            end_slack,
-        )
-        return [Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans]
+        return self.read_many([(question, contexts, end_slack)])[0]
+
+    def read_many(self, reads: list[tuple[str, list[str], float]]) -> list[list[Span]]:
+        """`read` for several (question, contexts, end slack) at once: every window in one forward pass, so that
+        questions waiting together cost one model call."""
+        inputs = []
+        for question, contexts, _ in reads:
+            texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
+            inputs.append((texts, *self.windows(question, texts)))
+        every = [w for _, windows, _ in inputs for w in windows]
+        if not every:
+            return [[] for _ in reads]
+        logits = self.model.window_logits(every, self.tokenizer.pad, batch_size=len(every), bf16=self.bf16)
+        cfg, results, at = self.model.config, [], 0
+        for (texts, windows, owner), (_, _, end_slack) in zip(inputs, reads):
+            mine, at = logits[at : at + len(windows)], at + len(windows)
+            spans = decode_spans(
+                [s for s, _ in mine],
+                [e for _, e in mine],
+                [w.offsets for w in windows],
+                owner,
+                texts,
+                cfg.max_answer_tokens,
+                end_slack,
+            )
+            results.append([Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans])
+        return results

@@ -86,3 +86,15 @@ def test_serving_reader_imports_neither_torch_nor_transformers():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
+
+
+def test_reading_many_at_once_gives_each_its_own_spans(readers):
+    """Questions read together in one forward pass get the spans each gets alone; empty ones get none."""
+    _, reader = readers
+    reads = [(QUESTION, CONTEXTS, 0.0), ("How high is Mount Elbrus?", CONTEXTS[1:2], 0.5), ("???", CONTEXTS, 0.0)]
+    together = reader.read_many(reads)
+    alone = [reader.read(*r) for r in reads]
+    assert [[(s.context, s.start, s.end) for s in spans] for spans in together] == [
+        [(s.context, s.start, s.end) for s in spans] for spans in alone
+    ]
+    assert together[2] == [] and "5,642" in together[1][0].text
