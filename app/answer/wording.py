@@ -1,17 +1,21 @@
 """What the service says to people, in the question's language: refusals and the explanation's verdict.
 
-Written for Russian, English and Kazakh; Kyrgyz, Uzbek and Tajik questions are answered in Russian, which their
-readers share (``wording_language``), until their own wording is written.
+Written for every language a question is identified in: Russian, English, Kazakh, Kyrgyz, Uzbek (in its Latin
+script, the official one; Cyrillic Uzbek questions read it too) and Tajik. A question in no known language is
+answered in English (``wording_language``).
 """
 
 from __future__ import annotations
 
-WORDED = ("ru", "en", "kk")
+WORDED = ("ru", "en", "kk", "ky", "uz", "tg")
 
 REFUSAL = {
     "ru": "В документах ответа не найдено; ниже — самые близкие фрагменты.",
     "en": "Not found in the documents; the closest passages follow.",
     "kk": "Құжаттарда жауап табылмады; төменде ең жақын үзінділер берілген.",
+    "ky": "Документтерден жооп табылган жок; төмөндө эң жакын үзүндүлөр берилген.",
+    "uz": "Hujjatlarda javob topilmadi; quyida eng yaqin parchalar keltirilgan.",
+    "tg": "Дар ҳуҷҷатҳо ҷавоб ёфт нашуд; дар поён порчаҳои наздиктарин оварда шудаанд.",
 }
 
 # The explanation's verdict by the stage to look at (None: answered), for a person rather than a log.
@@ -40,14 +44,36 @@ VERDICT = {
         "retrieval": "Сұраққа жақын үзінді табылмады.",
         "reading": "Үзінділер табылды, бірақ ешбір сөйлем жеткілікті сенімді жауап бермейді.",
     },
+    "ky": {
+        None: "Жооп табылды: ишенимдүүлүк {confidence:.2f}, босого {threshold:.2f}.",
+        "question": "Суроодо издөөгө боло турган сөз жок.",
+        "index": "Документтер али жүктөлө элек.",
+        "filters": "Чыпкалардан бир да документ өтпөйт.",
+        "retrieval": "Суроого жакын үзүндү табылган жок.",
+        "reading": "Үзүндүлөр табылды, бирок алардагы бир да сүйлөм жетиштүү ишенимдүү жооп бербейт.",
+    },
+    "uz": {
+        None: "Javob topildi: ishonchlilik {confidence:.2f}, chegara {threshold:.2f}.",
+        "question": "Savolda qidirish mumkin bo‘lgan so‘z yo‘q.",
+        "index": "Hujjatlar hali yuklanmagan.",
+        "filters": "Filtrlardan birorta ham hujjat o‘tmaydi.",
+        "retrieval": "Savolga yaqin parcha topilmadi.",
+        "reading": "Parchalar topildi, lekin ulardagi birorta gap yetarlicha ishonchli javob bermaydi.",
+    },
+    "tg": {
+        None: "Ҷавоб ёфт шуд: эътимод {confidence:.2f}, ҳад {threshold:.2f}.",
+        "question": "Дар савол калимае нест, ки аз рӯи он ҷустуҷӯ кардан мумкин бошад.",
+        "index": "Ҳуҷҷатҳо ҳанӯз бор карда нашудаанд.",
+        "filters": "Ягон ҳуҷҷат аз филтрҳо намегузарад.",
+        "retrieval": "Порчае, ки ба савол наздик бошад, ёфт нашуд.",
+        "reading": "Порчаҳо ёфт шуданд, аммо ягон ҷумла бо эътимоди кофӣ ҷавоб намедиҳад.",
+    },
 }
 
 
 def wording_language(lang: str) -> str:
-    """The language a question in ``lang`` is answered in: its own where worded, else Russian, English for none."""
-    if lang in WORDED:
-        return lang
-    return "en" if lang == "und" else "ru"
+    """The language a question in ``lang`` is answered in: its own where worded, else English."""
+    return lang if lang in WORDED else "en"
 
 
 def refusal(lang: str) -> str:

@@ -39,11 +39,13 @@ def test_unknown_language_is_refused_naming_the_allowed_ones():
     ("kk", "Құжаттарда жауап табылмады"),
     ("ru", "В документах ответа не найдено"),
     ("en", "Not found in the documents"),
-    ("ky", "В документах ответа не найдено"),  # Kyrgyz, Uzbek, Tajik: Russian until worded
-    ("tg", "В документах ответа не найдено"),
+    ("ky", "Документтерден жооп табылган жок"),
+    ("uz", "Hujjatlarda javob topilmadi"),
+    ("tg", "Дар ҳуҷҷатҳо ҷавоб ёфт нашуд"),
+    ("und", "Not found in the documents"),  # no language identified
 ])
 def test_refusal_in_the_question_language(lang, expected):
-    """A not_found response's refusal follows the question's language; ky/uz/tg fall back to Russian."""
+    """A not_found response's refusal follows the question's language, in each of the six; English otherwise."""
     response = AskResponse.from_result(AskResult("?", lang, None, [], []))
     assert response.status == "not_found" and response.refusal.message.startswith(expected)
     assert refusal(lang).startswith(expected)
@@ -53,4 +55,15 @@ def test_explanation_verdict_for_a_kazakh_question():
     """The explanation's message is Kazakh for a Kazakh question, with the numbers of the verdict."""
     assert verdict_message("kk", "filters") == "Сүзгілерден бірде-бір құжат өтпейді."
     assert verdict_message("kk", None, 0.82, 0.45) == "Жауап табылды: сенімділік 0.82, шегі 0.45."
-    assert verdict_message("uz", "reading").startswith("Фрагменты найдены")
+    assert verdict_message("uz", "reading").startswith("Parchalar topildi")
+    assert verdict_message("tg", None, 0.5, 0.4) == "Ҷавоб ёфт шуд: эътимод 0.50, ҳад 0.40."
+    assert verdict_message("ky", "index") == "Документтер али жүктөлө элек."
+
+
+def test_every_language_has_every_message():
+    """Each worded language has the refusal and a verdict for every stage the others have."""
+    from app.answer.wording import REFUSAL, VERDICT, WORDED
+
+    assert set(REFUSAL) == set(VERDICT) == set(WORDED) == {"ru", "en", "kk", "ky", "uz", "tg"}
+    for lang in WORDED:
+        assert set(VERDICT[lang]) == set(VERDICT["en"]), lang
