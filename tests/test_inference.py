@@ -178,7 +178,7 @@ def test_an_admitted_questions_reading_goes_before_new_questions():
     asking.start()
     _wait_until(lambda: queue.waiting == 1)
     # The read records itself on the models' thread, where the encoder records the embedding.
-    reading = threading.Thread(target=queue.read, args=(lambda: encoder.calls.append(["read"]),))
+    reading = threading.Thread(target=queue.read, args=(lambda items: [encoder.calls.append(["read"])], None))
     reading.start()
     _wait_until(lambda: len(queue._reads) == 1)
     gate.set()
@@ -196,7 +196,8 @@ def test_a_question_expected_to_wait_too_long_is_refused_at_once():
     queue._cost.update(embed=0.01, read=0.4)  # as measured on earlier questions
     assert queue.expected_wait() == pytest.approx(0.81)  # the step under way, its own embedding and reading
     blocker = _occupy(queue, gate)
-    readers = [threading.Thread(target=queue.read, args=(lambda: None,)) for _ in range(3)]
+    # Three readings of different functions: each is its own call (0.4 s each in the running cost).
+    readers = [threading.Thread(target=queue.read, args=(lambda items: [None], None)) for _ in range(3)]
     for t in readers:
         t.start()
     _wait_until(lambda: len(queue._reads) == 3)
@@ -228,10 +229,10 @@ def test_reads_and_embeddings_update_their_running_cost():
     assert queue._cost == {"embed": 0.0, "read": 0.0}  # nothing measured: every question is admitted
     import time
 
-    queue.read(time.sleep, 0.05)
+    queue.read(lambda items: [time.sleep(0.05)], None)
     queued.query("a question")
     assert 0.04 < queue._cost["read"] < 1.0 and queue._cost["embed"] > 0
-    queue.read(time.sleep, 0.15)
+    queue.read(lambda items: [time.sleep(0.15)], None)
     assert queue._cost["read"] == pytest.approx(0.05 + 0.2 * 0.1, abs=0.03)
 
 
@@ -317,7 +318,7 @@ def test_readings_waiting_together_are_read_in_one_call():
 
     blocker = _occupy(queue, gate)
     results: dict[str, str] = {}
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, queue.read_batched(read_many, i)))
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, queue.read(read_many, i)))
                for i in ("a", "b", "c")]
     for k, t in enumerate(threads):  # one at a time: the batch keeps their order
         t.start()

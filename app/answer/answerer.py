@@ -113,7 +113,7 @@ class Answerer:
         )
 
         def read(question: str, contexts: list[str], end_slack: float = 0.0) -> list:
-            return self.inference.read_batched(reader.read_many, (question, contexts, end_slack))
+            return self.inference.read(reader.read_many, (question, contexts, end_slack))
 
         return NeuralExtractor(
             Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window, s.reader_stop_at

@@ -102,23 +102,14 @@ class InferenceQueue:
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the models' thread and return its result (its exception is raised here)."""
-        return self._submit(self._work, fn, *args)
+        return self._submit(self._work, _Job(call=lambda: fn(*args)))
 
-    def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a question's reading step ``fn(*args)`` on the models' thread, before any new question's embedding."""
-        return self._submit(self._reads, fn, *args)
+    def read(self, fn: Callable[[list[Any]], list[T]], item: Any) -> T:
+        """A question's reading as one ``item`` of ``fn(items) -> results``, before any new question's embedding:
+        readings waiting together for the same ``fn`` are read in one call (up to ``max_batch``)."""
+        return self._submit(self._reads, _Job(batch=fn, item=item))
 
-    def read_batched(self, fn: Callable[[list[Any]], list[T]], item: Any) -> T:
-        """A question's reading as one ``item`` of ``fn(items) -> results``: readings waiting together for the
-        same ``fn`` are read in one call (up to ``max_batch``), before any new question's embedding."""
-        job = _Job(batch=fn, item=item)
-        with self._ready:
-            self._reads.append(job)
-            self._ready.notify()
-        return job.future.result(timeout=self.timeout)
-
-    def _submit(self, lane: deque[_Job], fn: Callable[..., T], *args: Any) -> T:
-        job = _Job(call=lambda: fn(*args))
+    def _submit(self, lane: deque[_Job], job: _Job) -> Any:
         with self._ready:
             lane.append(job)
             self._ready.notify()
@@ -130,7 +121,7 @@ class InferenceQueue:
         admitted question between its steps (retrieving, or not yet queued for its reading) still has its read
         ahead."""
         embed, read = self._cost["embed"], self._cost["read"]
-        reads = max(len(self._reads), self._in_flight - len(self._questions))
+        reads = self._reads_ahead()
         steps = (reads + 1) * read + len(self._questions) * (embed / self.max_batch + read) + embed + read
         # The questions in flight and itself at the measured cost per question, when that says more.
         return max(steps, (self._in_flight + 1) * self._per_question)
@@ -175,12 +166,16 @@ class InferenceQueue:
         with self._ready:
             self._admit()
 
+    def _reads_ahead(self) -> int:
+        """Readings still to run for questions past their embedding: queued, or admitted and between steps."""
+        return max(len(self._reads), self._in_flight - len(self._questions))
+
     def _admit(self) -> None:
         if max(len(self._questions), self._in_flight) >= self.max_waiting:
             raise Overloaded(max(len(self._questions), self._in_flight))
         # Only work queued ahead is a reason to refuse: with none, waiting longer would not answer sooner, and a
         # cost inflated by a slow first call (a cold model) must never lock every question out.
-        ahead = len(self._questions) + max(len(self._reads), self._in_flight - len(self._questions))
+        ahead = len(self._questions) + self._reads_ahead()
         if self.max_wait > 0 and ahead and (expected := self.expected_wait()) > self.max_wait:
             # Come back when about the work ahead now is done.
             raise Overloaded(ahead, max(1, math.ceil(expected)), expected)
@@ -189,34 +184,29 @@ class InferenceQueue:
         old = self._cost[step]
         self._cost[step] = seconds if old == 0.0 else old + COST_SMOOTHING * (seconds - old)
 
-    def _next(self) -> tuple[list[_Job], bool]:
-        """The next jobs to run, and whether they are a question's reading."""
+    def _next(self) -> list[_Job]:
+        """The next jobs to run: readings of one function, questions of one encoder, or one piece of other work."""
         with self._ready:
             while not self._questions and not self._work and not self._reads:
                 self._ready.wait()
             overdue = bool(self._work) and time.monotonic() - self._work[0].queued_at > WORK_PATIENCE
             if self._reads and not overdue:  # admitted questions are finished before new ones start
                 batch = [self._reads.popleft()]
-                while (
-                    batch[0].batch is not None
-                    and self._reads
-                    and len(batch) < self.max_batch
-                    and self._reads[0].batch is batch[0].batch
-                ):
+                while self._reads and len(batch) < self.max_batch and self._reads[0].batch is batch[0].batch:
                     batch.append(self._reads.popleft())
-                return batch, True
+                return batch
             if self._questions and not overdue:  # questions first: someone is waiting for each
                 batch = [self._questions.popleft()]
                 while (
                     self._questions and len(batch) < self.max_batch and self._questions[0].encoder is batch[0].encoder
                 ):
                     batch.append(self._questions.popleft())
-                return batch, False
-            return [self._work.popleft()], False
+                return batch
+            return [self._work.popleft()]
 
     def _run(self) -> None:
         while True:
-            jobs, reading = self._next()
+            jobs = self._next()
             started = time.perf_counter()
             try:
                 if jobs[0].batch is not None:
@@ -226,10 +216,7 @@ class InferenceQueue:
                         job.future.set_result(result)
                     continue
                 if jobs[0].call is not None:
-                    result = jobs[0].call()
-                    if reading:
-                        self._measured("read", time.perf_counter() - started)
-                    jobs[0].future.set_result(result)
+                    jobs[0].future.set_result(jobs[0].call())
                     continue
                 encoder = jobs[0].encoder
                 assert encoder is not None
