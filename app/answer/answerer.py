@@ -126,10 +126,9 @@ class Answerer:
         if self.settings.reader == "heuristic":
             return "heuristic"
         from app.neural.precision import use_bf16
-        from app.neural.reader import choose_runtime
+        from app.neural.reader import choose_runtime, inference_path
 
-        precision = "bf16" if use_bf16(self.settings.reader_precision) else "fp32"
-        return f"{choose_runtime(self.settings.reader_runtime)}-{precision}"
+        return inference_path(choose_runtime(self.settings.reader_runtime), use_bf16(self.settings.reader_precision))
 
     @property
     def min_confidence(self) -> float:

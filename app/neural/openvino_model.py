@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import ReaderConfig, read_config
-from .weights import bert_state_dict, read_e5_file
+from .weights import bert_state_dict, q4_values, read_e5_file
 
 if TYPE_CHECKING:
     from .tokenizer import Window
@@ -32,13 +32,7 @@ LENGTH_STEP = 32
 def q4_rows(blocks: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Rows ``ids`` of a Q4_0 table (uint8 [rows, blocks per row, 18]) as float32 [..., dim]: the values
     `weights.dequantise_q4_0` gives for the whole table."""
-    rows = blocks[ids]  # [..., n_blocks, 18]
-    scale = np.ascontiguousarray(rows[..., :2]).view("<f2").astype(np.float32)  # [..., n_blocks, 1]
-    packed = rows[..., 2:]
-    low = (packed & 0x0F).astype(np.int8) - 8
-    high = (packed >> 4).astype(np.int8) - 8
-    values = np.concatenate([low, high], axis=-1).astype(np.float32) * scale
-    return values.reshape(*ids.shape, -1)
+    return q4_values(blocks[ids]).reshape(*ids.shape, -1)
 
 
 def reader_state(path: str | Path, weights: str | Path | None = None) -> tuple[ReaderConfig, dict[str, np.ndarray]]:

@@ -41,6 +41,11 @@ def choose_runtime(runtime: str) -> str:
     return runtime
 
 
+def inference_path(runtime: str, bf16: bool) -> str:
+    """How a reader reads, as /health, eval reports and the bench name it: ``openvino-bf16``, ``torch-fp32``..."""
+    return f"{runtime}-{'bf16' if bf16 else 'fp32'}"
+
+
 @dataclass(frozen=True)
 class Span:
     """The best answer span in `contexts[context]`: `text == contexts[context][start:end]`.
@@ -77,7 +82,7 @@ class NeuralReader:
     @property
     def path(self) -> str:
         """The inference path, e.g. ``openvino-bf16`` or ``torch-fp32`` (shown by /health and the bench)."""
-        return f"{self.runtime}-{'bf16' if self.bf16 else 'fp32'}"
+        return inference_path(self.runtime, self.bf16)
 
     @classmethod
     def load(

@@ -101,15 +101,19 @@ class E5File:
         return raw.reshape(rows, -1, Q4_BLOCK_BYTES).copy()
 
 
+def q4_values(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (uint8 [..., 18]) -> their float32 weights [..., 32]."""
+    scale = np.ascontiguousarray(blocks[..., :2]).view("<f2").astype(np.float32)  # [..., 1]
+    packed = blocks[..., 2:]
+    low = (packed & 0x0F).astype(np.int8) - 8  # weights 0..15 of the block
+    high = (packed >> 4).astype(np.int8) - 8  # weights 16..31
+    return np.concatenate([low, high], axis=-1).astype(np.float32) * scale
+
+
 def dequantise_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
     """GGML Q4_0 blocks -> float32 (vectorised: ~1 s for the 96M-weight embedding matrix)."""
     blocks = np.frombuffer(raw, dtype=np.uint8, count=(count // QK) * Q4_BLOCK_BYTES).reshape(-1, Q4_BLOCK_BYTES)
-    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (n_blocks, 1)
-    packed = blocks[:, 2:]
-    low = (packed & 0x0F).astype(np.int8) - 8  # weights 0..15 of the block
-    high = (packed >> 4).astype(np.int8) - 8  # weights 16..31
-    values = np.concatenate([low, high], axis=1).astype(np.float32) * scale
-    return values.reshape(-1)
+    return q4_values(blocks).reshape(-1)
 
 
 def read_e5_file(path: str | Path | None = None) -> E5File:
