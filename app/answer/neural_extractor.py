@@ -87,10 +87,10 @@ class NeuralExtractor:
             answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
-        best: dict[tuple[str, int, int], Answer] = {}
+        best: dict[tuple[str, int, int], Answer] = {}  # most confident first; a span found twice is kept once
         for answer in sorted(answers, key=lambda a: -a.confidence):  # overlapping contexts can find a span twice
             best.setdefault((answer.doc_id, answer.start, answer.end), answer)
-        return sorted(best.values(), key=lambda a: -a.confidence)[: query.top_k]
+        return list(best.values())[: query.top_k]
 
     def _read(
         self,

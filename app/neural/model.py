@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .config import FORMAT, MASKED_LOGIT, ReaderConfig, read_config
+from .tokenizer import padded_batches
 
 if TYPE_CHECKING:
     from transformers import BertModel
@@ -109,18 +110,9 @@ class SpanReader(nn.Module):
         self.eval()
         device = next(self.parameters()).device  # the CPU when serving; a GPU while a run trains there
         out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            length = max(len(windows[i].input_ids) for i in idx)
-            ids = torch.full((len(idx), length), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), length), dtype=torch.long)
-            for r, i in enumerate(idx):
-                n = len(windows[i].input_ids)
-                ids[r, :n] = torch.tensor(windows[i].input_ids)
-                mask[r, :n] = 1
+        for idx, ids, mask in padded_batches(windows, pad_id, batch_size):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                start, end = self(ids.to(device), mask.to(device))
+                start, end = self(torch.from_numpy(ids).to(device), torch.from_numpy(mask).long().to(device))
             start, end = start.cpu(), end.cpu()  # no-ops on the CPU
             for r, i in enumerate(idx):
                 n = len(windows[i].input_ids)
