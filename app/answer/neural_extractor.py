@@ -80,7 +80,7 @@ class NeuralExtractor:
             return []
         started = time.perf_counter()
         if trace is not None:
-            trace["sentences"] = trace_sentences(snap, ranked)
+            trace["sentences"] = trace_sentences(snap, ranked, limit=len(ranked))  # every one read
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
         answers = self._read(snap, query, ranked, [0], slack, trace)
         if len(ranked) > 1 and not (answers and answers[0].confidence >= self.stop_at):

@@ -136,3 +136,17 @@ def test_window_reading_maps_spans_to_the_sentence_that_holds_them(pipeline):
         rows = snap.sentence_rows(a.doc_id)
         starts = {int(snap.sentences[r, 1]) for r in rows}
         assert a.sentence_start in starts, "the cited sentence starts where a stored sentence starts"
+
+
+def test_an_explained_question_traces_every_sentence_read(pipeline):
+    """Reading more sentences than an explanation usually lists (8) still traces each one with its span."""
+    extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, sentences=12)
+    snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
+    passages = pipeline.retriever.retrieve(snap, query, 10)
+    ranked = rank_sentences(snap, query, passages)
+    assert len(ranked) > 8
+    trace: dict = {}
+    answers = extractor.extract(snap, query, passages, trace=trace)
+    assert answers and len(trace["sentences"]) == min(12, len(ranked))
+    traced = [s for s in trace["sentences"] if "span" in s]
+    assert traced and len(traced) >= len(answers)
