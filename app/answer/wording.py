@@ -54,9 +54,9 @@ VERDICT = {
     },
     "uz": {
         None: "Javob topildi: ishonchlilik {confidence:.2f}, chegara {threshold:.2f}.",
-        "question": "Savolda qidirish mumkin bo‘lgan so‘z yo‘q.",
+        "question": "Savolda qidirish mumkin boʻlgan soʻz yoʻq.",
         "index": "Hujjatlar hali yuklanmagan.",
-        "filters": "Filtrlardan birorta ham hujjat o‘tmaydi.",
+        "filters": "Filtrlardan birorta ham hujjat oʻtmaydi.",
         "retrieval": "Savolga yaqin parcha topilmadi.",
         "reading": "Parchalar topildi, lekin ulardagi birorta gap yetarlicha ishonchli javob bermaydi.",
     },

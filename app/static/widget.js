@@ -7,9 +7,10 @@
  * do not reach them and theirs do not reach the host page. The chat itself is the module chat/main.js (the same
  * code as the full page), imported from the endpoint together with chat.css.
  *
- * Optional attributes: data-endpoint (default: this script's origin), data-lang ("ru", "en" or "kk"; default: the
- * browser language), data-key (a read API key, for a server run with RAG_READ_AUTH=true: anyone who can see
- * the page can read it, so never an admin key). The host page can call window.BorderQAWidget.open() / .close().
+ * Optional attributes: data-endpoint (default: this script's origin), data-lang ("ru", "en", "kk", "ky", "uz" or
+ * "tg"; default: the browser language), data-key (a read API key, for a server run with RAG_READ_AUTH=true: anyone
+ * who can see the page can read it, so never an admin key). The host page can call window.BorderQAWidget.open() /
+ * .close().
  */
 (function () {
   "use strict";
@@ -34,7 +35,10 @@
   var LABELS = {
     en: { open: "Open the document Q&A chat", panel: "Document Q&A" },
     ru: { open: "Открыть чат вопросов по документам", panel: "Вопросы по документам" },
-    kk: { open: "Құжаттар бойынша сұрақтар чатын ашу", panel: "Құжаттар бойынша сұрақтар" }
+    kk: { open: "Құжаттар бойынша сұрақтар чатын ашу", panel: "Құжаттар бойынша сұрақтар" },
+    ky: { open: "Документтер боюнча суроолор чатын ачуу", panel: "Документтер боюнча суроолор" },
+    uz: { open: "Hujjatlar boʻyicha savollar chatini ochish", panel: "Hujjatlar boʻyicha savollar" },
+    tg: { open: "Кушодани чати саволҳо аз рӯи ҳуҷҷатҳо", panel: "Саволҳо аз рӯи ҳуҷҷатҳо" }
   };
   var wanted = String(preferredLang || navigator.language || "").toLowerCase().slice(0, 2);
   var labels = LABELS[wanted] || LABELS.en;

@@ -71,3 +71,20 @@ def test_the_check_sees_interface_text():
         assert literals_shown(sample) == ['tests/artifacts/literal-check.js:2: "Not found."']
     finally:
         sample.unlink()
+
+
+def test_every_table_is_registered():
+    """Each table under strings/ is imported by i18n.js, held in STRINGS and offered by the switch (UI_LANGUAGES),
+    in the switch's order ru, en, kk, ky, uz, tg; and the widget names its launcher in each of those languages."""
+    i18n = (CHAT / "i18n.js").read_text(encoding="utf-8")
+    tables = sorted(path.stem for path in STRINGS.glob("*.js"))
+    assert tables == sorted(["ru", "en", "kk", "ky", "uz", "tg"]), tables
+    imported = re.findall(r'^import (\w+) from "\./strings/(\w+)\.js";$', i18n, flags=re.M)
+    assert sorted(imported) == [(code, code) for code in tables], imported
+    held = re.search(r"export const STRINGS = \{([^}]*)\};", i18n)
+    assert held and [code.strip() for code in held.group(1).split(",")] == ["ru", "en", "kk", "ky", "uz", "tg"]
+    offered = re.search(r"export const UI_LANGUAGES = \[([^\]]*)\];", i18n)
+    assert offered and re.findall(r'"(\w+)"', offered.group(1)) == ["ru", "en", "kk", "ky", "uz", "tg"]
+    widget = (CHAT.parent / "widget.js").read_text(encoding="utf-8")
+    labels = re.search(r"var LABELS = \{(.*?)\n  \};", widget, flags=re.S)
+    assert labels and sorted(re.findall(r"^\s+(\w+): \{ open: ", labels.group(1), flags=re.M)) == tables

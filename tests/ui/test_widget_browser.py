@@ -460,6 +460,12 @@ def test_page_fits_a_phone(api_server, open_page):
     confidence = bubble.locator(".bqa-candidate--primary .bqa-confidence-text")
     expect(confidence).to_have_text(re.compile(r"^Уверенность \d+%$"))
     assert_fits(page, page.locator("body"), bubble, PHONE["width"])
+    page.locator(".bqa-filters-toggle").click()  # six document languages to choose from, on a narrow screen
+    expect(page.locator(".bqa-filters .bqa-segment")).to_have_count(7)  # "any" and the six
+    assert_fits(page, page.locator("body"), bubble, PHONE["width"])
+    for segment in page.locator(".bqa-filters .bqa-segment").all():
+        box = segment.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
 
 
 def test_widget_fits_a_phone(api_server, host_site, open_page, artifacts):

@@ -4,12 +4,15 @@
  */
 import en from "./strings/en.js";
 import kk from "./strings/kk.js";
+import ky from "./strings/ky.js";
 import ru from "./strings/ru.js";
+import tg from "./strings/tg.js";
+import uz from "./strings/uz.js";
 
-export const STRINGS = { ru, en, kk };
+export const STRINGS = { ru, en, kk, ky, uz, tg };
 
 // The order of the language switch.
-export const UI_LANGUAGES = ["ru", "en", "kk"];
+export const UI_LANGUAGES = ["ru", "en", "kk", "ky", "uz", "tg"];
 
 // Document languages the language filter offers until the server has said which it has (GET /health `languages`,
 // see catalog.js), and for a server too old to say. A table's langNames and filterLangNames name each of them.
@@ -18,7 +21,7 @@ export const DOCUMENT_LANGUAGES = ["ru", "en", "kk", "ky", "uz", "tg"];
 const FALLBACK = "en";
 const STORAGE_KEY = "border-qa-lang";
 
-// The interface language for a preference ("kk-KZ", "ru", undefined: the browser's language).
+// The interface language for a preference ("kk-KZ", "uz-Latn-UZ", "ru", undefined: the browser's language).
 export function uiLanguage(preferred) {
   const wanted = String(preferred || (window.navigator && window.navigator.language) || "").toLowerCase();
   return UI_LANGUAGES.find((code) => wanted === code || wanted.startsWith(code + "-")) || FALLBACK;

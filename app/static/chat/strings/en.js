@@ -15,8 +15,8 @@ export default {
   logLabel: "Conversation",
   emptyTitle: "Ask about the documents",
   emptyText:
-    "Write in Russian or English. Each answer is a sentence quoted from a document, with the exact " +
-    "answer highlighted and its source cited.",
+    "Write in Russian, English, Kazakh, Kyrgyz, Uzbek or Tajik. Each answer is a sentence quoted from a " +
+    "document, with the exact answer highlighted and its source cited.",
   examplesLabel: "Examples",
   examples: [
     "Who is the Head of the OSCE Centre in Bishkek?",
