@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -42,22 +43,26 @@ def open_pipeline(settings: Settings) -> Pipeline:
     return pipeline
 
 
-def temporary_pipeline(corpus: Optional[Path], documents: Optional[dict[str, str]], encoder: Optional[str]) -> Pipeline:
-    """A pipeline over a fresh index in a temporary folder, filled from a folder or from texts."""
+def temporary_pipeline(
+    corpus: Optional[Path | Sequence[Path]], documents: Optional[dict[str, str]], encoder: Optional[str]
+) -> Pipeline:
+    """A pipeline over a fresh index in a temporary folder, filled from one or more folders or from texts."""
     import tempfile
 
     from app.pipeline import Pipeline
 
     root = Path(tempfile.mkdtemp(prefix="qa-eval-"))
+    folders = [corpus] if isinstance(corpus, Path) else list(corpus or [])
     if documents is not None:
-        corpus = root / "corpus"
+        folders = [root / "corpus"]
         for doc_id, text in documents.items():
-            (corpus / doc_id).parent.mkdir(parents=True, exist_ok=True)
-            (corpus / doc_id).write_text(text, encoding="utf-8")
-    if corpus is None:
+            (folders[0] / doc_id).parent.mkdir(parents=True, exist_ok=True)
+            (folders[0] / doc_id).write_text(text, encoding="utf-8")
+    if not folders:
         raise ValueError("a temporary index needs a corpus folder or documents")
     pipeline = Pipeline(settings_for(root / "index", encoder))
-    with console.status(f"indexing {corpus} into a temporary index"):
-        report = pipeline.ingest_folder(corpus)
-    console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
+    for folder in folders:
+        with console.status(f"indexing {folder} into a temporary index"):
+            report = pipeline.ingest_folder(folder)
+        console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
     return pipeline

@@ -25,7 +25,7 @@ app = typer.Typer()
 
 def _client(
     index: Optional[Path],
-    corpus: Optional[Path],
+    corpus: Optional[list[Path]],
     endpoint: Optional[str],
     squad_docs: Optional[dict[str, str]],
     encoder: Optional[str],
@@ -34,7 +34,7 @@ def _client(
 
     if endpoint:
         return HttpClient(endpoint)
-    if corpus is not None or squad_docs is not None:
+    if corpus or squad_docs is not None:
         pipeline = temporary_pipeline(corpus, squad_docs, encoder)
     else:
         pipeline = open_pipeline(settings_for(index, encoder))
@@ -86,7 +86,9 @@ def evaluate_command(
     ),
     limit: Optional[int] = typer.Option(None, help="With --squad: use only the first N paragraphs."),
     index: Optional[Path] = typer.Option(None, "--index", "-i", help="Index to query in process."),
-    corpus: Optional[Path] = typer.Option(None, help="Ingest this folder into a temporary index first."),
+    corpus: Optional[list[Path]] = typer.Option(
+        None, help="Ingest this folder into a temporary index first; repeat to join folders (seed + regional)."
+    ),
     endpoint: Optional[str] = typer.Option(None, help="Query a running server instead, e.g. http://127.0.0.1:8000."),
     encoder: Optional[str] = typer.Option(None, help="Encoder for a temporary index."),
     report: Path = typer.Option(Path("eval/report.json"), help="Where to write the JSON report."),
