@@ -19,6 +19,7 @@ from app.settings import Settings
 from tests.leaks import pytest_runtest_teardown, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401  (hooks)
 
 ROOT = Path(__file__).resolve().parents[1]
+QA_DATA = ROOT.parent / "shared" / "data" / "qa"  # training and validation data, beside the project
 SEED_CORPUS = ROOT / "corpus"
 
 # The seed documents by content (file names are their doc_ids).

@@ -40,15 +40,15 @@ def eval_langid(
 
 @app.command("eval-kazqad")
 def eval_kazqad(
-    data: Path = typer.Option(Path("/work/shared/data/qa/kazqad-kk-dev.json"), help="KazQAD in SQuAD format."),
+    data: Path = typer.Option(None, help="KazQAD in SQuAD format (default: shared/data/qa beside the project)."),
     limit: int = typer.Option(0, help="Ask only the first N questions (0: all)."),
     encoder: str = typer.Option(None, help="Encoder spec (default: RAG_ENCODER)."),
 ) -> None:
     """Kazakh open retrieval: KazQAD paragraphs in a temporary index, its questions asked through the pipeline."""
     from app.cli.common import temporary_pipeline
-    from app.evaluation.kazqad import TARGET_CONTAINMENT, TARGET_GOLD_FIRST, evaluate_kazqad, load_kazqad
+    from app.evaluation.kazqad import KAZQAD_DEV, TARGET_CONTAINMENT, TARGET_GOLD_FIRST, evaluate_kazqad, load_kazqad
 
-    documents, questions = load_kazqad(data)
+    documents, questions = load_kazqad(data or KAZQAD_DEV)
     pipeline = temporary_pipeline(None, documents, encoder)
     pipeline.warm_up()
     result = evaluate_kazqad(pipeline, questions[:limit] if limit else questions)

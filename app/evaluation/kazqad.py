@@ -16,7 +16,9 @@ from typing import Protocol
 from app.evaluation.metrics import contains
 from app.models import AskResult
 
-KAZQAD_DEV = Path("/work/shared/data/qa/kazqad-kk-dev.json")
+# The question-answering data lives beside the project, in shared/data/qa (its README says what each file is).
+QA_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "qa"
+KAZQAD_DEV = QA_DATA / "kazqad-kk-dev.json"
 # The targets for Kazakh open retrieval.
 TARGET_GOLD_FIRST = 0.75
 TARGET_CONTAINMENT = 0.55

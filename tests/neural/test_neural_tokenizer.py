@@ -5,12 +5,12 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from app.neural.tokenizer import META, make_windows
 from app.neural.weights import default_model_path
+from tests.conftest import QA_DATA
 
 TRICKY = [
     "Ёлка  в\u00a0лесу — «ёжик» 🦔🦔 test\r\nnext line",
@@ -38,8 +38,11 @@ def c_tokenize(tmp_path_factory):
     for name in ("e5.c", "e5.h"):
         shutil.copy(src.parent / name, work / name)
     (work / "shim.c").write_text(SHIM)
-    subprocess.run([cc, "-O1", "-shared", "-fPIC", "-o", str(work / "shim.so"), str(work / "shim.c"), "-lm"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [cc, "-O1", "-shared", "-fPIC", "-o", str(work / "shim.so"), str(work / "shim.c"), "-lm"],
+        check=True,
+        capture_output=True,
+    )
     lib = ctypes.CDLL(str(work / "shim.so"))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -60,7 +63,7 @@ def c_tokenize(tmp_path_factory):
 def _dataset_texts() -> list[str]:
     from app.training.data import load_squad
 
-    qa = Path("/work/shared/data/qa")
+    qa = QA_DATA
     texts: list[str] = []
     for name in ("tydiqa-goldp-russian-dev.json", "tydiqa-goldp-english-dev.json"):
         if (qa / name).exists():

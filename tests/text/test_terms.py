@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.index.lexical import LexicalIndex
 from app.text.terms import QUESTION_WORDS, STOPWORDS, query_terms, stem, terms, uzbek_latin
+from tests.conftest import QA_DATA
 
-KAZQAD = Path("/work/shared/data/qa/kazqad-kk-dev.json")
+KAZQAD = QA_DATA / "kazqad-kk-dev.json"
 
 
 def flat(groups) -> set[str]:

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from app.training.data import foreign_negatives, load_squad, read_json, split_by_article
 from app.training.evaluate import Reading, fit_null_threshold, score_readings
+from tests.conftest import QA_DATA
 
-KAZQAD = Path("/work/shared/data/qa/kazqad-kk-dev.json")
+KAZQAD = QA_DATA / "kazqad-kk-dev.json"
 SHIPPED_SPLIT = Path(__file__).resolve().parents[2] / "eval" / "kazqad"
 
 
@@ -33,7 +34,10 @@ def _squad(titles: list[str]) -> dict:
     data = []
     for n, title in enumerate(titles):
         paragraphs = [
-            {"context": f"{title} paragraph {n}.{p}", "qas": [{"id": f"{n}.{p}.{q}", "question": "q?", "answers": []} for q in range(2)]}
+            {
+                "context": f"{title} paragraph {n}.{p}",
+                "qas": [{"id": f"{n}.{p}.{q}", "question": "q?", "answers": []} for q in range(2)],
+            }
             for p in range(1 + n % 3)
         ]
         data.append({"title": title, "paragraphs": paragraphs})
