@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from app.encoders.inference import InferenceQueue, Overloaded
 from app.encoders.queued import PASSAGE_SLICE, QueuedEncoder
+
+# Generous bounds: on a loaded machine a thread may not run for seconds, and a gate that opened by itself would let
+# the queue drain before the state a test waits for is ever reached (the wait would then never end).
+GATE = 120.0
+
+
+def _wait_until(predicate, seconds: float = GATE) -> None:
+    """Poll ``predicate`` until it holds; fail (never hang) past ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the queue never reached the expected state"
+        time.sleep(0.005)
 
 
 class RecordingEncoder:
@@ -20,13 +33,15 @@ class RecordingEncoder:
         self.threads: set[str] = set()
         self.calls: list[list[str]] = []
         self.gate = gate
+        self.entered = threading.Event()  # set once a call is under way
 
     def _vector(self, text: str) -> np.ndarray:
         return np.full(self.dim, float(len(text)), dtype=np.float32)
 
     def query(self, text: str) -> np.ndarray:
+        self.entered.set()
         if self.gate is not None:
-            self.gate.wait(10)
+            self.gate.wait(GATE)
         self.threads.add(threading.current_thread().name)
         self.calls.append([text])
         return self._vector(text)
@@ -67,13 +82,11 @@ def test_waiting_questions_are_batched_up_to_the_cap():
     queued = QueuedEncoder(encoder, queue)
     first = threading.Thread(target=queued.query, args=("first",))
     first.start()
-    while queue.waiting:  # the first question is taken and blocks on the gate
-        pass
+    _wait_until(encoder.entered.is_set)  # the first question is taken and blocks on the gate
     others = [threading.Thread(target=queued.query, args=(f"q{i}",)) for i in range(6)]
     for t in others:
         t.start()
-    while queue.waiting < 6:
-        threading.Event().wait(0.01)
+    _wait_until(lambda: queue.waiting >= 6)
     gate.set()
     for t in [first, *others]:
         t.join()
@@ -85,12 +98,16 @@ def test_a_full_queue_refuses_at_once():
     """Beyond max_waiting questions, another one raises Overloaded instead of waiting."""
     gate = threading.Event()
     queue = InferenceQueue(max_waiting=2, max_batch=1)
-    queued = QueuedEncoder(RecordingEncoder(gate), queue)
+    encoder = RecordingEncoder(gate)
+    queued = QueuedEncoder(encoder, queue)
     busy = [threading.Thread(target=queued.query, args=(f"q{i}",)) for i in range(3)]
-    for t in busy:
+    # The first must be taken by the models' thread before the others queue: three queued at once would refuse
+    # the third, and the queue would never hold two.
+    busy[0].start()
+    _wait_until(encoder.entered.is_set)
+    for t in busy[1:]:
         t.start()
-    while queue.waiting < 2:
-        threading.Event().wait(0.01)
+    _wait_until(lambda: queue.waiting >= 2)
     with pytest.raises(Overloaded) as refused:
         queued.query("one too many")
     assert refused.value.retry_after >= 1
@@ -116,12 +133,11 @@ class GatedPassages(RecordingEncoder):
 
     def __init__(self, gate: threading.Event | None = None):
         super().__init__(gate)
-        self.entered = threading.Event()
 
     def passages(self, texts: list[str]) -> np.ndarray:
         self.entered.set()
         if self.gate is not None and not self.calls:
-            self.gate.wait(10)
+            self.gate.wait(GATE)
         return self.queries(texts)
 
 
@@ -139,8 +155,7 @@ def test_passages_go_in_slices_and_a_question_goes_between_them():
     _wait_until(lambda: encoder.entered.is_set())  # the first slice runs: the question must come after it
     question = threading.Thread(target=queued.query, args=("question",))
     question.start()
-    while queue.waiting < 1:
-        threading.Event().wait(0.01)
+    _wait_until(lambda: queue.waiting >= 1)
     gate.set()
     upload.join()
     question.join()
@@ -149,19 +164,10 @@ def test_passages_go_in_slices_and_a_question_goes_between_them():
     assert [v[0] for v in vectors[0]] == [len(t) for t in texts]
 
 
-def _wait_until(predicate, seconds: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "the queue never reached the expected state"
-        time.sleep(0.005)
-
-
 def _occupy(queue: InferenceQueue, gate: threading.Event) -> threading.Thread:
     """A thread whose call holds the models' thread until ``gate`` is set; returned once that call runs."""
     running = threading.Event()
-    blocker = threading.Thread(target=queue.call, args=(lambda: (running.set(), gate.wait(10)),))
+    blocker = threading.Thread(target=queue.call, args=(lambda: (running.set(), gate.wait(GATE)),))
     blocker.start()
     _wait_until(running.is_set)
     return blocker
@@ -227,8 +233,6 @@ def test_reads_and_embeddings_update_their_running_cost():
     queue = InferenceQueue()
     queued = QueuedEncoder(RecordingEncoder(), queue)
     assert queue._cost == {"embed": 0.0, "read": 0.0}  # nothing measured: every question is admitted
-    import time
-
     queue.read(lambda items: [time.sleep(0.05)], None)
     queued.query("a question")
     assert 0.04 < queue._cost["read"] < 1.0 and queue._cost["embed"] > 0
@@ -239,20 +243,18 @@ def test_reads_and_embeddings_update_their_running_cost():
 def _in_flight(queue: InferenceQueue, n: int, then: float = 0.0) -> tuple[list[threading.Thread], threading.Event]:
     """``n`` threads holding an admitted question each until the returned event is set (then ``then`` s more);
     returned once all of them are in flight."""
-    import time
-
     holding, release = threading.Barrier(n + 1), threading.Event()
 
     def hold() -> None:
         with queue.question():
-            holding.wait(10)
-            release.wait(10)
+            holding.wait(GATE)
+            release.wait(GATE)
             time.sleep(then)
 
     threads = [threading.Thread(target=hold) for _ in range(n)]
     for t in threads:
         t.start()
-    holding.wait(10)
+    holding.wait(GATE)
     return threads, release
 
 
@@ -318,8 +320,9 @@ def test_readings_waiting_together_are_read_in_one_call():
 
     blocker = _occupy(queue, gate)
     results: dict[str, str] = {}
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, queue.read(read_many, i)))
-               for i in ("a", "b", "c")]
+    threads = [
+        threading.Thread(target=lambda i=i: results.__setitem__(i, queue.read(read_many, i))) for i in ("a", "b", "c")
+    ]
     for k, t in enumerate(threads):  # one at a time: the batch keeps their order
         t.start()
         _wait_until(lambda k=k: len(queue._reads) == k + 1)
