@@ -26,7 +26,7 @@ from app.encoders import Encoder
 from app.encoders.inference import InferenceQueue
 from app.index.snapshot import Snapshot
 from app.index.storage import Space, Storage, UnknownDocument
-from app.models import AskResult, Filters, Passage, Query, Turn
+from app.models import Answer, AskResult, Filters, Passage, Query, Turn
 from app.neural import SHIPPED_WEIGHTS
 from app.settings import Settings
 from app.text.language import question_language
@@ -214,7 +214,7 @@ class Answerer:
             lang=query.lang,
             answer=answers[0] if answers else None,
             answers=answers,
-            passages=passages[:top_k],
+            passages=read_first(passages, candidates)[:top_k],
             took_ms=_ms(started),
             stages=stages,
             follow_up=query.context is not None,
@@ -231,6 +231,22 @@ class Answerer:
             threshold = self.settings.min_confidence if min_confidence is None else min_confidence
             result.explanation = explanation(None, query, [], [], threshold or 0.0, trace)
         return result
+
+
+def read_first(passages: list[Passage], candidates: Sequence[Answer]) -> list[Passage]:
+    """``passages`` with those the reader found an answer in first, by their best answer's confidence, the rest
+    after them in retrieval order.
+
+    The confidence weighs the reader's evidence with the retrieval's (as BERTserini combines the two): a passage
+    the reader answers from is the better source even when retrieval ranked it lower, which is most often so for a
+    question in another language than its document. Candidates below the threshold count too: even an abstention
+    lists first the passages that came closest to answering.
+    """
+    best: dict[int, float] = {}
+    for answer in candidates:
+        best[answer.chunk_id] = max(best.get(answer.chunk_id, answer.confidence), answer.confidence)
+    ranked = sorted(enumerate(passages), key=lambda ip: (-best.get(ip[1].chunk_id, -1.0), ip[0]))
+    return [p for _, p in ranked]
 
 
 def _ms(since: float) -> float:

@@ -71,8 +71,12 @@ def test_only_descriptive_questions_let_the_answer_run_on(pipeline):
         return []
 
     extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), recording, sentences=2)
-    for question in ("Why did the participants want to share information?", "Сколько человек приняли участие?",
-                     "When was the resolution adopted?", "Who heads the OSCE Centre in Bishkek?"):
+    for question in (
+        "Why did the participants want to share information?",
+        "Сколько человек приняли участие?",
+        "When was the resolution adopted?",
+        "Who heads the OSCE Centre in Bishkek?",
+    ):
         slacks.append(set())
         snap, query = pipeline.query(question)
         extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5))
@@ -116,6 +120,7 @@ def test_the_shipped_reader_answers_in_both_directions(seed, encoder):
         assert result.answer is not None, question
         assert any(a.doc_id == doc_id and expected in a.sentence for a in result.answers), (question, result.answers)
         assert "read" in result.stages
+        assert result.passages[0].chunk_id == result.answer.chunk_id, "the passage answered from is listed first"
     for bad in ("!!! ???", "x" * 5000, "Когда? " * 300):
         pipeline.ask(bad)  # an abstention or an answer, never an exception
 
