@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 
 from app.text.language import script_language
 
@@ -11,9 +12,9 @@ _LINE = re.compile(r"[^\n]+")
 # Sentences longer than this (tables, lists without punctuation) are cut at a space so that
 # every sentence stays quotable and fits the encoder.
 MAX_SENTENCE_CHARS = 600
-# Longest text given to pysbd at once (``_pysbd_spans``): a paragraph of a report is 300-1,000 characters, and
+# Longest text given to pysbd or razdel at once (``_windowed``): a paragraph of a report is 300-1,000 characters, and
 # pysbd takes 6 ms on 2,000 characters of prose, 27 ms on 2,000 of one-character sentences.
-PYSBD_WINDOW = 2000
+SEGMENT_WINDOW = 2000
 
 
 @lru_cache(maxsize=8)
@@ -29,26 +30,27 @@ def _razdel(line: str) -> list[tuple[int, int]]:
     return [(s.start, s.stop) for s in sentenize(line)]
 
 
-def _pysbd_spans(line: str, lang: str) -> list[tuple[int, int]]:
+def _windowed(line: str, segment: Callable[[str], list[tuple[int, int]]]) -> list[tuple[int, int]]:
     """Sentence spans of one line; a long line is segmented a window at a time.
 
-    pysbd's time grows with the square of a line's sentences (20k characters of "![](": 2 s, holding the GIL), so
-    a line longer than ``PYSBD_WINDOW`` is cut at a space into windows. The last sentence of a window may run on
+    pysbd's time grows with the square of a line's sentences (20k characters of "![](": 2 s, holding the GIL), and
+    razdel's faster than linearly too (200k characters of "а.": 1.2 s), so a line longer than ``SEGMENT_WINDOW`` is
+    cut at a space into windows. The last sentence of a window may run on
     past it, so the next window starts at that sentence again, unless the window would then move on by less than
     half its size, which keeps the work linear.
     """
-    if len(line) <= PYSBD_WINDOW:
-        return _pysbd_window(line, lang)
+    if len(line) <= SEGMENT_WINDOW:
+        return segment(line)
     spans: list[tuple[int, int]] = []
     start = 0
     while start < len(line):
         end = len(line)
-        if end - start > PYSBD_WINDOW:
-            cut = line.rfind(" ", start + PYSBD_WINDOW // 2, start + PYSBD_WINDOW)
-            end = cut if cut > start else start + PYSBD_WINDOW
-        pieces = _pysbd_window(line[start:end], lang)
+        if end - start > SEGMENT_WINDOW:
+            cut = line.rfind(" ", start + SEGMENT_WINDOW // 2, start + SEGMENT_WINDOW)
+            end = cut if cut > start else start + SEGMENT_WINDOW
+        pieces = segment(line[start:end])
         following = end
-        if end < len(line) and len(pieces) > 1 and pieces[-2][1] >= PYSBD_WINDOW // 2:
+        if end < len(line) and len(pieces) > 1 and pieces[-2][1] >= SEGMENT_WINDOW // 2:
             pieces.pop()  # segmented again, whole, at the start of the next window
             following = start + pieces[-1][1]
         spans.extend((start + a, start + b) for a, b in pieces)
@@ -98,7 +100,10 @@ def split_sentences(text: str, lang: str | None = None) -> list[tuple[int, int]]
         line_lang = lang if lang in ("ru", "en") else script_language(line)
         if script_language(line) == "ru":
             line_lang = "ru"
-        pieces = _razdel(line) if line_lang == "ru" else _pysbd_spans(line, line_lang)
+        if line_lang == "ru":
+            pieces = _windowed(line, _razdel)
+        else:
+            pieces = _windowed(line, partial(_pysbd_window, lang=line_lang))
         for start, end in pieces:
             # Trim whitespace so that every sentence is a clean verbatim slice.
             while start < end and line[start].isspace():

@@ -22,7 +22,7 @@ from app.ingest import reader
 from app.ingest.reader import clean, read_bytes
 from app.text import entities, sentences
 from app.text.sentences import split_sentences
-from tests.conftest import BISHKEK, ISSYK_KUL, SEED_CORPUS
+from tests.conftest import BISHKEK, BOROVOE, ISSYK_KUL, SEED_CORPUS, TASHKENT, UNODC
 
 # Linear growth over 8x the input is ~8 (a little more for caches); quadratic is 64, cubic 512.
 MAX_GROWTH = 20
@@ -156,13 +156,21 @@ def test_redos_normal_markdown_cleans_as_before():
     assert original == expected
 
 
-def test_redos_long_lines_split_like_short_ones():
-    """A line longer than pysbd's window is split into the same sentences, but at most one per window edge."""
-    line = " ".join((SEED_CORPUS / doc).read_text(encoding="utf-8").replace("\n", " ") for doc in (ISSYK_KUL, BISHKEK))
-    window = sentences.PYSBD_WINDOW
+@pytest.mark.parametrize(
+    "lang,docs,segment",
+    [
+        ("en", (ISSYK_KUL, BISHKEK), lambda line: sentences._pysbd_window(line, "en")),
+        ("ru", (BOROVOE, UNODC, TASHKENT), lambda line: sentences._razdel(line)),
+    ],
+    ids=["pysbd", "razdel"],
+)
+def test_redos_long_lines_split_like_short_ones(lang, docs, segment):
+    """A line longer than the segmenter's window is split into the same sentences, but at most one per window edge."""
+    line = " ".join((SEED_CORPUS / doc).read_text(encoding="utf-8").replace("\n", " ") for doc in docs)
+    window = sentences.SEGMENT_WINDOW
     assert len(line) > 2 * window
-    windowed = split_sentences(line, "en")
-    whole = sentences._pysbd_window(line, "en")  # one pysbd call over the whole line, as before windows
+    windowed = split_sentences(line, lang)
+    whole = segment(line)  # one call over the whole line, as before windows
     whole = [piece for start, end in whole for piece in sentences._cap(start, end, line)]
     previous_end = 0
     for start, end in windowed:
