@@ -43,12 +43,22 @@ def eval_kazqad(
     data: Path = typer.Option(None, help="KazQAD in SQuAD format (default: shared/data/qa beside the project)."),
     limit: int = typer.Option(0, help="Ask only the first N questions (0: all)."),
     encoder: str = typer.Option(None, help="Encoder spec (default: RAG_ENCODER)."),
+    all_questions: bool = typer.Option(
+        False, "--all-questions", help="Also ask the questions of the part the span reader trains on."
+    ),
 ) -> None:
     """Kazakh open retrieval: KazQAD paragraphs in a temporary index, its questions asked through the pipeline."""
     from app.cli.common import temporary_pipeline
-    from app.evaluation.kazqad import KAZQAD_DEV, TARGET_CONTAINMENT, TARGET_GOLD_FIRST, evaluate_kazqad, load_kazqad
+    from app.evaluation.kazqad import (
+        KAZQAD_DEV,
+        KAZQAD_TRAIN_PART,
+        TARGET_CONTAINMENT,
+        TARGET_GOLD_FIRST,
+        evaluate_kazqad,
+        load_kazqad,
+    )
 
-    documents, questions = load_kazqad(data or KAZQAD_DEV)
+    documents, questions = load_kazqad(data or KAZQAD_DEV, None if all_questions else KAZQAD_TRAIN_PART)
     pipeline = temporary_pipeline(None, documents, encoder)
     pipeline.warm_up()
     result = evaluate_kazqad(pipeline, questions[:limit] if limit else questions)
