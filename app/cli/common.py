@@ -60,9 +60,26 @@ def temporary_pipeline(
             (folders[0] / doc_id).write_text(text, encoding="utf-8")
     if not folders:
         raise ValueError("a temporary index needs a corpus folder or documents")
+    if len(folders) > 1:  # one folder is one corpus (a sync drops what is not in it): join them into one
+        folders = [_joined(folders, root / "corpus")]
     pipeline = Pipeline(settings_for(root / "index", encoder))
-    for folder in folders:
-        with console.status(f"indexing {folder} into a temporary index"):
-            report = pipeline.ingest_folder(folder)
-        console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
+    with console.status(f"indexing {folders[0]} into a temporary index"):
+        report = pipeline.ingest_folder(folders[0])
+    console.print(f"indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f}s")
     return pipeline
+
+
+def _joined(folders: Sequence[Path], into: Path) -> Path:
+    """A copy of every file of ``folders`` under ``into``, at its path relative to its folder (its document id)."""
+    import shutil
+
+    seen: dict[Path, Path] = {}
+    for folder in folders:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            relative = path.relative_to(folder)
+            if relative in seen:
+                raise ValueError(f"{relative} is in both {seen[relative]} and {folder}: document ids must differ")
+            seen[relative] = Path(folder)
+            (into / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, into / relative)
+    return into

@@ -175,3 +175,19 @@ def test_every_staged_document_is_asked_about(gold):
     seed_cited = {r["doc_id"] for r in gold if r["doc_id"] and r["lang"] == "kk" and r["doc_id"] not in DOC_LANGS}
     assert seed_cited == {p.name for p in SEED.glob("*.txt")}, seed_cited
     assert {doc_lang(d) for d in seed_cited} == SEED_LANGS
+
+
+def test_eval_over_two_corpus_folders_indexes_both(tmp_path):
+    """`eval --corpus corpus --corpus eval/region/corpus` evaluates over the seed and the regional documents together
+    (a folder is one corpus to a sync, so the second must not drop the first); one id in both folders is refused."""
+    from app.cli.common import temporary_pipeline
+
+    pipeline = temporary_pipeline([SEED, REGION], None, None)
+    expected = {p.name for p in SEED.glob("*.txt")} | set(DOC_LANGS)
+    assert set(pipeline.catalog().documents) == expected and len(expected) == 10
+
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    (clash / "005_269af1b9bc3da94b.txt").write_text("Another text under the same id.", encoding="utf-8")
+    with pytest.raises(ValueError, match="005_269af1b9bc3da94b.txt"):
+        temporary_pipeline([REGION, clash], None, None)
