@@ -35,9 +35,8 @@ def _windowed(line: str, segment: Callable[[str], list[tuple[int, int]]]) -> lis
 
     pysbd's time grows with the square of a line's sentences (20k characters of "![](": 2 s, holding the GIL), and
     razdel's faster than linearly too (200k characters of "а.": 1.2 s), so a line longer than ``SEGMENT_WINDOW`` is
-    cut at a space into windows. The last sentence of a window may run on
-    past it, so the next window starts at that sentence again, unless the window would then move on by less than
-    half its size, which keeps the work linear.
+    cut at a space into windows. The last sentence of a window may run on past it, so the next window starts at that
+    sentence again, unless the window would then move on by less than half its size, which keeps the work linear.
     """
     if len(line) <= SEGMENT_WINDOW:
         return segment(line)
@@ -97,13 +96,10 @@ def split_sentences(text: str, lang: str | None = None) -> list[tuple[int, int]]
         line = match.group()
         if not line.strip():
             continue
-        line_lang = lang if lang in ("ru", "en") else script_language(line)
-        if script_language(line) == "ru":
-            line_lang = "ru"
-        if line_lang == "ru":
-            pieces = _windowed(line, _razdel)
-        else:
-            pieces = _windowed(line, partial(_pysbd_window, lang=line_lang))
+        script = script_language(line)
+        line_lang = "ru" if script == "ru" else lang if lang in ("ru", "en") else script
+        segment = _razdel if line_lang == "ru" else partial(_pysbd_window, lang=line_lang)
+        pieces = _windowed(line, segment)
         for start, end in pieces:
             # Trim whitespace so that every sentence is a clean verbatim slice.
             while start < end and line[start].isspace():
