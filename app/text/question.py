@@ -1,4 +1,4 @@
-"""What kind of answer a question asks for, from its wording in Russian or English."""
+"""What kind of answer a question asks for, from its wording in Russian, English, Kazakh, Kyrgyz, Uzbek or Tajik."""
 
 from __future__ import annotations
 
@@ -69,9 +69,34 @@ _PATTERNS: list[tuple[AnswerType, re.Pattern]] = [
 ]
 
 
+# The languages of the region ask with their own interrogatives: Kazakh, Kyrgyz, Uzbek (Latin and Cyrillic), Tajik,
+# in that order within each kind. "Which year" and "which city" are "which" + the noun, as in Russian.
+_REGIONAL: dict[AnswerType, str] = {
+    AnswerType.DATE: r"\bқашан\b|\bқай (жыл\w*|ғасыр\w*|ай|айда|айында|күн\w*|уақыт\w*|кез\w*)\b|\bнешінші жыл\w*|"
+    r"\bкачан\b|\bкайсы (жыл\w*|кылым\w*|ай|айда|күн\w*|убак\w*)\b|"
+    r"\bqachon\b|\bqaysi (yil\w*|asr\w*|oy|oyda|kun\w*|vaqt\w*)\b|"
+    r"\bқачон\b|\bқайси (йил\w*|аср\w*|ой|ойда|кун\w*|вақт\w*)\b|"
+    r"\bкай\b|\bкадом (сол|аср|моҳ|рӯз|вақт)\w*|\bсоли чанд",
+    AnswerType.NUMBER: r"\bнеше\b|\bқанша\b|\bнешінші\b|\bканча\b|\bнече\b|"
+    r"\bnecha\w*|\bqancha\b|\bнеча\w*|\bқанча\b|\bчанд\b|\bчӣ қадар\b",
+    AnswerType.ORGANISATION: r"\b(қай|қандай) (ұйым|мекеме|министрлі|агенттік|комитет)\w*|"
+    r"\bкайсы (уюм|мекеме|министрлик|агенттик|комитет)\w*|"
+    r"\bqaysi (tashkilot|idora|vazirlik|agentlik|qo.mita)\w*|\bқайси (ташкилот|идора|вазирлик|агентлик|қўмита)\w*|"
+    r"\bкадом (ташкилот|идора|вазорат|агентӣ|кумита)\w*",
+    AnswerType.PERSON: r"\bкім(дер|нің|ге|ді|мен|дердің|дерді|дерге)?\b|\bким(дер|дин|ге|ди|ни|нинг|лар)?\b|"
+    r"\bkim(lar|ning|ga|ni)?\b|\bкӣ\b|\bкист\b|\bкиҳо\b",
+    AnswerType.PLACE: r"\bқайда\b|\bқайдан\b|\b(қай|қандай) (жер|қала|ел|мемлекет|аймақ|өлке|облыс|аудан)\w*|"
+    r"\bкайда\b|\bкайдан\b|\bкайсы (жер|шаар|өлкө|мамлекет|облус|район)\w*|"
+    r"\bqayer\w*|\bqaysi (shahar|davlat|mamlakat|viloyat|tuman|joy)\w*|"
+    r"\bқаер\w*|\bқайси (шаҳар|давлат|мамлакат|вилоят|туман|жой)\w*|"
+    r"\bкуҷо\w*|\bкадом (шаҳр|кишвар|давлат|вилоят|ноҳия|ҷой)\w*",
+}
+_REGIONAL_PATTERNS = {kind: re.compile(pattern, re.I) for kind, pattern in _REGIONAL.items()}
+
+
 def answer_type(question: str) -> AnswerType:
     """The expected answer type; OTHER when the question asks for an explanation or a description."""
     for kind, pattern in _PATTERNS:
-        if pattern.search(question):
+        if pattern.search(question) or _REGIONAL_PATTERNS[kind].search(question):
             return kind
     return AnswerType.OTHER
