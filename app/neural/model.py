@@ -67,10 +67,16 @@ class SpanReader(nn.Module):
         """The trained parameters, detached (fp32, for exact resume)."""
         return {n: p.detach().clone() for n, p in self.named_parameters() if p.requires_grad}
 
-    def load_trained_state(self, state: dict[str, torch.Tensor]) -> None:
-        """Overwrite the trained parameters; the key set must match exactly."""
+    def load_trained_state(self, state: dict[str, torch.Tensor], keep_base: bool = False) -> None:
+        """Overwrite the trained parameters; the key set must match exactly.
+
+        With ``keep_base`` (a run started from one that froze more layers) trained encoder parameters absent from
+        ``state`` keep the pretrained values they were loaded with, which is what that run read for them.
+        """
         expected = set(self.trained_names())
         missing, unexpected = expected - set(state), set(state) - expected
+        if keep_base:
+            missing = {n for n in missing if not n.startswith("bert.encoder.layer.")}
         if missing or unexpected:
             raise ValueError(f"trained parameters mismatch: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
         params = dict(self.named_parameters())

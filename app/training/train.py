@@ -288,7 +288,8 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(total, int(cfg.warmup * total)))
     step, best, history, elapsed_before = 0, -math.inf, [], 0.0
     if state is None and cfg.init:
-        model.load_trained_state(initial_parameters(cfg.init))
+        # A run may train more layers than the one it starts from: those begin as that run read them, pretrained.
+        model.load_trained_state(initial_parameters(cfg.init), keep_base=True)
         console.print(f"initialised from {cfg.init}")
     if state is not None:
         model.load_trained_state(state["trained"])

@@ -90,6 +90,26 @@ def test_init_starts_a_new_schedule_from_an_earlier_run(tiny_squad, tmp_path):
             assert torch.allclose(state[name], value, atol=tolerance), name
 
 
+def test_init_from_a_run_that_froze_more_layers(tiny_squad, tmp_path):
+    """A run that trains layers 4 and 5 may start from one that froze them: those begin pretrained, as the earlier
+    run read them, and the rest from the earlier run. The reverse (dropping trained layers) is refused."""
+    train(_config(tiny_squad, tmp_path / "six", steps=4))  # layers 0-5 frozen
+    earlier = torch.load(tmp_path / "six" / "checkpoint.pt", weights_only=False)["trained"]
+    train(_config(tiny_squad, tmp_path / "fresh", steps=1, lr=0.0, freeze_layers=4))
+    pretrained = torch.load(tmp_path / "fresh" / "checkpoint.pt", weights_only=False)["trained"]
+    six = str(tmp_path / "six" / "checkpoint.pt")
+    train(_config(tiny_squad, tmp_path / "four", steps=1, lr=0.0, freeze_layers=4, init=six))
+    state = torch.load(tmp_path / "four" / "checkpoint.pt", weights_only=False)["trained"]
+    lower = [n for n in state if n.startswith(("bert.encoder.layer.4.", "bert.encoder.layer.5."))]
+    assert lower and set(state) == set(earlier) | set(lower)
+    for name in lower:
+        assert torch.equal(state[name], pretrained[name]), name
+    for name, value in earlier.items():
+        assert torch.equal(state[name], value), name
+    with pytest.raises(ValueError, match="unexpected"):
+        train(_config(tiny_squad, tmp_path / "back", steps=1, init=str(tmp_path / "four" / "checkpoint.pt")))
+
+
 def test_cli_help_and_light_import():
     """`python -m app reader` lists both commands; importing app.neural and the CLI loads no torch."""
     out = subprocess.run([sys.executable, "-m", "app", "reader", "--help"], capture_output=True, text=True,
