@@ -35,8 +35,9 @@ class NeuralExtractor:
 
     With ``window`` > 0 each is read with that many neighbouring sentences of its document on either side, so
     that "he" or "the event" can be resolved from the sentence before; the answer's ``sentence`` is then the one
-    (or the run of sentences) holding the span. The best-ranked sentence is read first, and when its answer is at
-    least ``stop_at`` confident the others are not read at all (docs/performance.md has what that saves and costs).
+    (or the run of sentences) holding the span. With ``stop_at`` below 1 the best-ranked sentence is read first, and
+    when its answer is at least ``stop_at`` confident the others are not read at all (docs/performance.md has what
+    that saves and costs); at 1 every sentence is read in one call.
     """
 
     def __init__(self, calibrator: Calibrator, read: Read, sentences: int = 4, window: int = 0, stop_at: float = 1.0):
@@ -82,9 +83,12 @@ class NeuralExtractor:
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked, limit=len(ranked))  # every one read
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
-        answers = self._read(snap, query, ranked, [0], slack, trace)
-        if len(ranked) > 1 and not (answers and answers[0].confidence >= self.stop_at):
-            answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
+        if self.stop_at >= 1.0 or len(ranked) == 1:  # 1: nothing stops the reading, so one model call reads all
+            answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, trace)
+        else:
+            answers = self._read(snap, query, ranked, [0], slack, trace)
+            if len(ranked) > 1 and not (answers and answers[0].confidence >= self.stop_at):
+                answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
         best: dict[tuple[str, int, int], Answer] = {}  # most confident first; a span found twice is kept once
