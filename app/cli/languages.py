@@ -63,8 +63,9 @@ def eval_kazqad(
     pipeline.warm_up()
     result = evaluate_kazqad(pipeline, questions[:limit] if limit else questions)
     table = Table(title=f"KazQAD open retrieval ({len(documents)} paragraphs)")
-    for column in result:
-        table.add_column(column, justify="right")
-    table.add_row(*(str(v) for v in result.values()))
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in result.items():  # one row each: eight columns would not fit a terminal's width
+        table.add_row(name, str(value))
     console.print(table)
     console.print(f"targets: gold paragraph first ≥ {TARGET_GOLD_FIRST}, containment ≥ {TARGET_CONTAINMENT}")
