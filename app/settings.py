@@ -91,7 +91,8 @@ class ReaderSettings(BaseModel):
         None,
         ge=1,
         description="Threads of the span reader (run from the inference thread); default: 2 on OpenVINO (on 2 cores "
-        "/ask p50 76 instead of 110 ms, 17.5 instead of 11.2 answers/s under 32 clients), 1 on torch (2 thrash).",
+        "/ask p50 76 instead of 110 ms, 17.5 instead of 11.2 answers/s under 32 clients, measured when the reader "
+        "read in two calls), 1 on torch (2 thrash).",
     )
     reader_sentences: int = Field(
         3, ge=1, le=16, description="Best-ranked sentences the span reader reads (README 'Quality' has the trade-off)."
