@@ -91,12 +91,13 @@ _REGIONAL: dict[AnswerType, str] = {
     r"\bқаер\w*|\bқайси (шаҳар|давлат|мамлакат|вилоят|туман|жой)\w*|"
     r"\bкуҷо\w*|\bкадом (шаҳр|кишвар|давлат|вилоят|ноҳия|ҷой)\w*",
 }
-_REGIONAL_PATTERNS = {kind: re.compile(pattern, re.I) for kind, pattern in _REGIONAL.items()}
+# One pattern per kind, in _PATTERNS' order: the Russian and English alternatives, then the region's.
+_ALL_PATTERNS = [(kind, re.compile(f"{pattern.pattern}|{_REGIONAL[kind]}", re.I)) for kind, pattern in _PATTERNS]
 
 
 def answer_type(question: str) -> AnswerType:
     """The expected answer type; OTHER when the question asks for an explanation or a description."""
-    for kind, pattern in _PATTERNS:
-        if pattern.search(question) or _REGIONAL_PATTERNS[kind].search(question):
+    for kind, pattern in _ALL_PATTERNS:
+        if pattern.search(question):
             return kind
     return AnswerType.OTHER
