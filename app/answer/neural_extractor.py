@@ -87,7 +87,7 @@ class NeuralExtractor:
             answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, trace)
         else:
             answers = self._read(snap, query, ranked, [0], slack, trace)
-            if len(ranked) > 1 and not (answers and answers[0].confidence >= self.stop_at):
+            if not (answers and answers[0].confidence >= self.stop_at):
                 answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)

@@ -41,8 +41,8 @@ class KazqadQuestion:
     doc_id: str
     answers: list[str]
     # Every paragraph KazQAD asks the same question of (this one included), and all their answers.
-    doc_ids: frozenset[str] = frozenset()
-    all_answers: tuple[str, ...] = ()
+    doc_ids: frozenset[str]
+    all_answers: tuple[str, ...]
 
 
 def load_kazqad(
@@ -65,8 +65,9 @@ def load_kazqad(
             documents[doc_id] = paragraph["context"]
             for qa in paragraph["qas"]:
                 texts = [a["text"] for a in qa["answers"]]
-                pairings.setdefault(_words(qa["question"]), set()).add(doc_id)
-                known = answers.setdefault(_words(qa["question"]), [])
+                key = _words(qa["question"])
+                pairings.setdefault(key, set()).add(doc_id)
+                known = answers.setdefault(key, [])
                 known += [t for t in dict.fromkeys(texts) if t not in known]
                 if paragraph["context"] not in seen:
                     asked.append((qa["question"], doc_id, texts))
@@ -91,12 +92,12 @@ def evaluate_kazqad(asker: Asker, questions: list[KazqadQuestion]) -> dict[str, 
         result = asker.ask(q.question, top_k=5)
         top = result.passages[0].doc_id if result.passages else None
         first += top == q.doc_id
-        first_any += top is not None and top in (q.doc_ids or {q.doc_id})
+        first_any += top in q.doc_ids
         kazakh += result.lang == "kk"
         if result.answer is not None:
             answered += 1
             contained += contains(result.answer.sentence, q.answers) > 0
-            contained_any += contains(result.answer.sentence, list(q.all_answers or q.answers)) > 0
+            contained_any += contains(result.answer.sentence, list(q.all_answers)) > 0
             f1 += token_f1(result.answer.text, q.answers)
     n = max(len(questions), 1)
     return {
