@@ -1,4 +1,5 @@
-"""``python -m app reader train | evaluate``: train the neural span reader, score saved weights on a SQuAD file."""
+"""``python -m app reader train | evaluate | average``: train the neural span reader, score saved weights on a SQuAD
+file, average readers trained from the same weights."""
 
 from __future__ import annotations
 
@@ -126,6 +127,23 @@ def evaluate(
 
     result = evaluate_weights(weights, squad, limit, threads, precision=precision, runtime=runtime)
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def average(
+    weights: list[Path] = typer.Option(
+        ..., "--weights", exists=True, dir_okay=False, help="A saved reader (.safetensors); repeat for each."
+    ),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="Where the averaged reader goes."),
+) -> None:
+    """Average readers that continue the same weights (a model soup): one reader, their parameters' mean."""
+    from app.training.average import average_readers
+
+    try:
+        average_readers(weights, out)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"{out}: the mean of {len(weights)} readers")
 
 
 @app.command()
