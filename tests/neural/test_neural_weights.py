@@ -39,6 +39,20 @@ def test_file_header_and_tokenizer():
     assert len(e5.tensors) == 5 + 12 * 16
 
 
+def test_the_word_table_can_stay_in_the_mapped_file():
+    """The packed word table as a read-only view of the mapped file holds the same blocks as a copy; the file's
+    pages are shared, so a reader that keeps the view keeps no second copy of the 54 MB table."""
+    e5 = read_e5_file()
+    view = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
+    copy = e5.q4_blocks("emb.word", e5.header.vocab)
+    assert view.shape == copy.shape == (e5.header.vocab, e5.header.hidden // 32, 18)
+    assert not view.flags.writeable and not view.flags.owndata and copy.flags.owndata
+    rows = [0, 3, 17, 123_456, e5.header.vocab - 1]
+    assert np.array_equal(view[rows], copy[rows])
+    del e5  # the view keeps the mapping open
+    assert np.array_equal(view[-1], copy[-1])
+
+
 @pytest.fixture(scope="module")
 def bert():
     """The dequantised BertModel (~8 s)."""
