@@ -126,8 +126,9 @@ class NeuralExtractor:
                 lexical=sentence.passage.lexical,
                 cross=1.0 if doc.lang != query.lang else 0.0,
                 span=span.score,
-                # relative to the passage language's no-answer threshold (0 for Russian and English)
-                margin=span.score - span.null_score + null_threshold(doc.lang),
+                # relative to the no-answer threshold of the question's and passage's languages (0 but for a
+                # Kazakh question on a Kazakh passage)
+                margin=span.score - span.null_score + null_threshold(doc.lang, query.lang),
             )
             answers.append(
                 Answer(

@@ -228,7 +228,7 @@ def evaluate_language(
         "file": str(squad),
         "lang": lang,
         "at_zero": at(0.0),
-        "shipped": at(null_threshold(lang)),
+        "shipped": at(null_threshold(lang, lang)),
         "fitted": {"null_threshold": round(fitted, 4), "null_aware_f1_with_foreign": score},
         "precision": "bf16" if bf16 else "fp32",
         "runtime": reader.runtime,
