@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +31,20 @@ class ReaderConfig:
     def from_dict(cls, d: dict[str, Any]) -> ReaderConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def write_reader(path: str | Path, tensors: dict[str, Any], config: ReaderConfig) -> Path:
+    """Write a saved reader: ``tensors`` (fp16 numpy arrays) with ``config`` in the file's metadata, atomically
+    (a temporary file renamed over ``path``), readable by the server's user too."""
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": FORMAT, "config": json.dumps(asdict(config), ensure_ascii=False)})
+    tmp.chmod(0o644)  # safetensors writes 0600; shipped weights are read by the server's user too
+    tmp.replace(path)
+    return path
 
 
 def read_config(path: str | Path) -> ReaderConfig:

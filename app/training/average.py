@@ -7,24 +7,22 @@ way can be averaged: same frozen layers, same window shape, same trained paramet
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from app.neural.config import FORMAT, read_config
+from app.neural.config import read_config, write_reader
 
 # Config fields that must agree: they decide what the saved parameters mean and how windows are built.
 _SAME = ("freeze_layers", "max_length", "stride", "max_question_tokens", "max_answer_tokens", "question_prefix", "base")
 
 
 def average_readers(paths: list[Path], out: Path) -> Path:
-    """Write the parameter-wise mean of the readers ``paths`` (fp16, as `model.SpanReader.save` writes) to ``out``.
+    """Write the parameter-wise mean of the readers ``paths`` (fp16, as `model.SpanReader.save` does) to ``out``.
 
     The config is the first reader's; its provenance lists the averaged files and their own provenance. Raises
     ValueError when fewer than two readers are given or they are not cut the same way."""
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file
 
     if len(paths) < 2:
         raise ValueError("averaging needs at least two readers")
@@ -44,9 +42,4 @@ def average_readers(paths: list[Path], out: Path) -> Path:
             total[name] = total[name] + value.astype(np.float64) if name in total else value.astype(np.float64)
     tensors = {name: (value / len(paths)).astype(np.float16) for name, value in total.items()}
     first.extra = {"average_of": [{"file": str(p), **c.extra} for p, c in zip(paths, configs)]}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": FORMAT, "config": json.dumps(asdict(first), ensure_ascii=False)})
-    tmp.chmod(0o644)
-    tmp.replace(out)
-    return out
+    return write_reader(out, tensors, first)
