@@ -58,7 +58,8 @@ class Pipeline:
             return cls(settings)
         from app.encoders.pool import PoolEncoder
 
-        return cls(settings, encoder=stack.enter_context(PoolEncoder(settings.encoder, workers)))
+        pool = PoolEncoder(settings.encoder, workers, runtime=settings.encoder_runtime)
+        return cls(settings, encoder=stack.enter_context(pool))
 
     # -- components -------------------------------------------------------------------------
     @property
@@ -69,9 +70,17 @@ class Pipeline:
                 if self._encoder is None:
                     set_threads(self.settings.threads)
                     self._encoder = QueuedEncoder.create(
-                        self.settings.encoder, self.settings.encoder_threads, self.inference
+                        self.settings.encoder,
+                        self.settings.encoder_threads,
+                        self.inference,
+                        self.settings.encoder_runtime,
                     )
         return self._encoder
+
+    @property
+    def encoder_model(self) -> str | None:
+        """The loaded encoder's model (engine and precision included), without loading it."""
+        return self._encoder.model if self._encoder is not None else None
 
     @property
     def snapshot(self) -> Snapshot | None:

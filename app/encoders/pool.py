@@ -34,7 +34,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _serve(conn: Connection, spec: str, threads: int, parent: int) -> None:
+def _serve(conn: Connection, spec: str, threads: int, parent: int, runtime: str = "auto") -> None:
     """A worker's loop: build the encoder, then answer ``(method, argument)`` requests until ``None`` or EOF."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
@@ -44,7 +44,7 @@ def _serve(conn: Connection, spec: str, threads: int, parent: int) -> None:
 
         # Normalisation runs on numpy's BLAS: keep it to the worker's share of the cores too.
         threadpool_limits(threads)
-        encoder = create_encoder(spec, threads)
+        encoder = create_encoder(spec, threads, runtime)
     except BaseException:
         conn.send(("error", traceback.format_exc()))
         return
@@ -92,7 +92,7 @@ class PoolEncoder:
     model: str
     dim: int
 
-    def __init__(self, spec: str, workers: int, threads: int = 1):
+    def __init__(self, spec: str, workers: int, threads: int = 1, runtime: str = "auto"):
         if workers < 1:
             raise ValueError("a pool needs at least one worker")
         context = multiprocessing.get_context("spawn")  # fork would copy loaded models and thread pools
@@ -104,7 +104,7 @@ class PoolEncoder:
         for index in range(workers):
             ours, theirs = context.Pipe()
             process = context.Process(
-                target=_serve, args=(theirs, spec, threads, os.getpid()), name=f"encoder-{index}", daemon=True
+                target=_serve, args=(theirs, spec, threads, os.getpid(), runtime), name=f"encoder-{index}", daemon=True
             )
             process.start()
             theirs.close()  # so that a dead worker reads as EOF here

@@ -25,11 +25,13 @@ class QueuedEncoder:
             self.batch_size: int = size
 
     @classmethod
-    def create(cls, spec: str, threads: int, queue: InferenceQueue | None = None) -> QueuedEncoder:
+    def create(
+        cls, spec: str, threads: int, queue: InferenceQueue | None = None, runtime: str = "auto"
+    ) -> QueuedEncoder:
         """The encoder for ``spec``, built on the inference thread: engines that keep per-thread state (OpenMP
         settings, thread teams) must be set up on the thread that will run them."""
         queue = queue or InferenceQueue()
-        return cls(queue.call(create_encoder, spec, threads), queue)
+        return cls(queue.call(create_encoder, spec, threads, runtime), queue)
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if hasattr(self, "batch_size") or len(texts) <= PASSAGE_SLICE:  # a process pool runs beside the thread

@@ -30,7 +30,7 @@ class DocumentParts:
         from app.encoders.factory import create_encoder
 
         # One actor per CPU Ray hands out: the encoder gets one thread.
-        self.indexer = Indexer(create_encoder(settings.encoder, 1), settings)
+        self.indexer = Indexer(create_encoder(settings.encoder, 1, settings.encoder_runtime), settings)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         docs: list[Document] = [pickle.loads(blob) for blob in batch["document"]]

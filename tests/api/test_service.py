@@ -74,13 +74,15 @@ def test_access_and_audit_lines_without_the_key(service):
 
 
 def test_ready_and_health_over_http(service):
-    """/ready says ready with no reason once warm; /health keeps its fields and names the reader's path."""
+    """/ready says ready with no reason once warm; /health keeps its fields and names the reader's and encoder's paths."""
     assert service.client.get("/ready").json() == {"status": "ready", "reason": None, "details": {"ocr": OCR_DETAIL}}
     health = service.client.get("/health").json()
     assert set(health) == {"status", "documents", "chunks", "embedding_model", "encoder", "index_built_at", "pid",
-                           "languages", "reader"}
+                           "languages", "query_encoder", "reader"}
     assert {"ru", "en", "kk", "ky", "uz", "tg"} <= set(health["languages"])
     assert health["reader"] in ("openvino-bf16", "openvino-fp32")
+    # Warm: the questions' encoder is loaded, and says which engine runs e5-small's weights.
+    assert "multilingual-e5-small" in health["query_encoder"] and "OpenVINO" in health["query_encoder"]
 
 
 @pytest.mark.parametrize("raw", ["/documents/../keys.json", "/documents/reports/../../etc/passwd",

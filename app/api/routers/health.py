@@ -50,6 +50,7 @@ def health(
         encoder=manifest["encoder"] if manifest else pipeline.settings.encoder,
         index_built_at=manifest.get("built_at") if manifest else None,
         pid=os.getpid(),
+        query_encoder=pipeline.encoder_model,
         reader=pipeline.answerer.reader_path,
     )
 

@@ -328,7 +328,7 @@ def run_bench(
     try:
         variator = TextVariator(seed_documents(seed_corpus))
         # Built and run on an inference thread, as the server does, so in-process numbers compare with it.
-        encoder = QueuedEncoder.create(backend, base.encoder_threads)
+        encoder = QueuedEncoder.create(backend, base.encoder_threads, runtime=base.encoder_runtime)
         set_threads(base.threads)
         report["encoder"] = {"spec": encoder.spec, "model": encoder.model, "dim": encoder.dim}
         sample_result, sample, reused = _sample(root, sample_key, seed_corpus, variator, encoder, base, sample_chunks)
