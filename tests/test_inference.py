@@ -330,3 +330,33 @@ def test_readings_waiting_together_are_read_in_one_call():
     for t in [blocker, *threads]:
         t.join(10)
     assert calls == [["a", "b", "c"]] and results == {"a": "A", "b": "B", "c": "C"}
+
+
+def test_readings_of_one_readers_method_are_read_in_one_call():
+    """A reader's method, named afresh by each caller (a new bound-method object each time, as the answerer passes
+    `reader.read_many`), still batches: equal methods of one reader are one function."""
+    gate = threading.Event()
+    queue = InferenceQueue(max_batch=8)
+
+    class Reader:
+        calls: list[list[str]] = []
+
+        def read_many(self, items: list[str]) -> list[str]:
+            self.calls.append(list(items))
+            return [item.upper() for item in items]
+
+    reader, other = Reader(), Reader()
+    blocker = _occupy(queue, gate)
+    results: dict[str, str] = {}
+    callers = [(reader, "a"), (reader, "b"), (other, "c"), (reader, "d")]
+    threads = [threading.Thread(target=lambda r=r, i=i: results.__setitem__(i, queue.read(r.read_many, i)))
+               for r, i in callers]
+    for k, t in enumerate(threads):
+        t.start()
+        _wait_until(lambda k=k: len(queue._reads) == k + 1)
+    gate.set()
+    for t in [blocker, *threads]:
+        t.join(10)
+    # Another reader's method is another function: the batch stops there, in queue order.
+    assert Reader.calls == [["a", "b"], ["c"], ["d"]]
+    assert results == {"a": "A", "b": "B", "c": "C", "d": "D"}

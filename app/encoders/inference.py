@@ -192,7 +192,7 @@ class InferenceQueue:
             overdue = bool(self._work) and time.monotonic() - self._work[0].queued_at > WORK_PATIENCE
             if self._reads and not overdue:  # admitted questions are finished before new ones start
                 batch = [self._reads.popleft()]
-                while self._reads and len(batch) < self.max_batch and self._reads[0].batch is batch[0].batch:
+                while self._reads and len(batch) < self.max_batch and self._reads[0].batch == batch[0].batch:
                     batch.append(self._reads.popleft())
                 return batch
             if self._questions and not overdue:  # questions first: someone is waiting for each

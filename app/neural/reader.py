@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 _SHARED: dict[tuple, NeuralReader] = {}
 _SHARED_LOCK = threading.Lock()
 
+# Windows per model call, of similar length: one question's windows (3 by default) go in one call, and questions
+# read together are cut in calls of at most this many. One call for 8 questions' 24-30 windows padded to the
+# longest cost as much per token and grew the server by 270 MB over a minute of 32 clients (the runtime keeps
+# buffers and kernels per input shape); calls of 8 grow it by about 80 MB (`docs/performance.md`).
+WINDOW_BATCH = 8
 MAX_QUESTION_CHARS = 1000  # far above any real question; bounds tokenisation cost before the token cut
 RUNTIMES = ("auto", "openvino", "torch")
 
@@ -160,8 +165,8 @@ class NeuralReader:
         return self.read_many([(question, contexts, end_slack)])[0]
 
     def read_many(self, reads: list[tuple[str, list[str], float]]) -> list[list[Span]]:
-        """`read` for several (question, contexts, end slack) at once: every window in one forward pass, so that
-        questions waiting together cost one model call."""
+        """`read` for several (question, contexts, end slack) at once: their windows sorted by length and read in
+        batches of `WINDOW_BATCH`, so that questions waiting together share model calls."""
         inputs = []
         for question, contexts, _ in reads:
             texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
@@ -169,7 +174,7 @@ class NeuralReader:
         every = [w for _, windows, _ in inputs for w in windows]
         if not every:
             return [[] for _ in reads]
-        logits = self.model.window_logits(every, self.tokenizer.pad, batch_size=len(every), bf16=self.bf16)
+        logits = self.model.window_logits(every, self.tokenizer.pad, batch_size=WINDOW_BATCH, bf16=self.bf16)
         cfg, results, at = self.model.config, [], 0
         for (texts, windows, owner), (_, _, end_slack) in zip(inputs, reads):
             mine, at = logits[at : at + len(windows)], at + len(windows)
