@@ -18,6 +18,20 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 _FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.5, 0.0], "bias": -6.0, "threshold": 0.5}
 _READER_FALLBACK = {"weights": [6.0, 3.0, 2.0, 1.0, 0.0, 0.0, 0.5], "bias": -6.0, "threshold": 0.5}
 READER_SUFFIX = "+reader"  # calibration entry of an encoder with the neural reader: "e5-small+reader"
+# Languages the span reader's answers are measured in (TyDi GoldP Russian and English dev, KazQAD's Kazakh part).
+MEASURED_LANGUAGES = frozenset({"ru", "en", "kk"})
+
+
+def cross_language(passage: str | None, question: str | None) -> float:
+    """The reader model's ``cross`` signal: 1 for an answer read from a passage in another language than the
+    question's, where the passage's language is one the reader is measured in; else 0.
+
+    Across languages the same-language signals (word overlap, BM25) are 0, and the fitted model makes up for it
+    with the weight of ``cross``. That allowance was fitted on Russian and English answers; read from Kyrgyz or
+    Uzbek text, whose reading nothing measures, it let Russian and English questions the corpus cannot answer be
+    answered from any regional report near the topic ("Сколько минут нужно варить яйцо всмятку?" got "беш" from a
+    Kyrgyz one). Such answers must stand on their cosine, passage score and the reader's margin alone."""
+    return 1.0 if passage != question and passage in MEASURED_LANGUAGES else 0.0
 
 
 @dataclass(frozen=True)

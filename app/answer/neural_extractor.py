@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.answer.confidence import Calibrator, ReaderSignals
+from app.answer.confidence import Calibrator, ReaderSignals, cross_language
 from app.answer.extractor import ScoredSentence, rank_sentences, trace_sentences
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
@@ -124,7 +124,7 @@ class NeuralExtractor:
                 overlap=sentence.overlap,
                 passage=sentence.passage.score,
                 lexical=sentence.passage.lexical,
-                cross=1.0 if doc.lang != query.lang else 0.0,
+                cross=cross_language(doc.lang, query.lang),
                 span=span.score,
                 # relative to the no-answer threshold of the question's and passage's languages (0 but for a
                 # Kazakh question on a Kazakh passage)
