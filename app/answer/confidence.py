@@ -23,8 +23,8 @@ MEASURED_LANGUAGES = frozenset({"ru", "en", "kk"})
 
 
 def cross_language(passage: str | None, question: str | None) -> float:
-    """The reader model's ``cross`` signal: 1 for an answer read from a passage in another language than the
-    question's, where the passage's language is one the reader is measured in; else 0.
+    """The ``cross`` signal of both confidence models: 1 for an answer read from a passage in another language
+    than the question's, where the passage's language is one the readers are measured in; else 0.
 
     Across languages the same-language signals (word overlap, BM25) are 0, and the fitted model makes up for it
     with the weight of ``cross``. That allowance was fitted on Russian and English answers; read from Kyrgyz or

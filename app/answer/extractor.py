@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.answer.confidence import Calibrator, Signals
+from app.answer.confidence import Calibrator, Signals, cross_language
 from app.answer.fusion import blend
 from app.answer.span import best_span
 from app.index.snapshot import Snapshot
@@ -158,7 +158,7 @@ class AnswerExtractor:
             typed=1.0 if span or query.kind is AnswerType.OTHER else 0.0,
             # Word evidence is expected to be missing across languages (bar names): the model learns
             # a separate baseline for cross-language answers instead of reading that as doubt.
-            cross=1.0 if doc.lang != query.lang else 0.0,
+            cross=cross_language(doc.lang, query.lang),
         )
         answer = Answer(
             text=doc.text[start:end],

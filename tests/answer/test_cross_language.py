@@ -1,5 +1,5 @@
-"""The reader model's cross-language signal: an answer read across languages gets the fitted allowance only from a
-passage in a language the reader is measured in (ru, en, kk), not from Kyrgyz, Uzbek or Tajik text."""
+"""The confidence models' cross-language signal: an answer read across languages gets the fitted allowance only
+from a passage in a language the reader is measured in (ru, en, kk), not from Kyrgyz, Uzbek or Tajik text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from app.answer.confidence import MEASURED_LANGUAGES, READER_FEATURES, READER_SUFFIX, Calibrator, cross_language
+from app.answer.confidence import (
+    FEATURES,
+    MEASURED_LANGUAGES,
+    READER_FEATURES,
+    READER_SUFFIX,
+    Calibrator,
+    cross_language,
+)
+from app.answer.extractor import AnswerExtractor
 from app.answer.neural_extractor import NeuralExtractor
 from app.neural.reader import Span
 from tests.conftest import ROOT
@@ -20,7 +28,7 @@ KAZAKH = ROOT / "eval" / "region" / "corpus" / "005_269af1b9bc3da94b.txt"
 
 def test_cross_language_only_from_measured_languages():
     """1 across languages from ru, en or kk passages; 0 within a language and from every other passage language."""
-    assert MEASURED_LANGUAGES == {"ru", "en", "kk"}
+    assert {"ru", "en", "kk"} == MEASURED_LANGUAGES
     assert cross_language("ru", "en") == cross_language("en", "ru") == cross_language("kk", "ru") == 1.0
     assert cross_language("ru", "kk") == cross_language("en", "uz") == 1.0
     assert cross_language("ky", "ru") == cross_language("uz", "en") == cross_language("tg", "kk") == 0.0
@@ -51,6 +59,20 @@ def test_a_russian_question_gets_no_allowance_from_kyrgyz_text(workspace):
     cross = {a.lang: a.signals[CROSS] for a in answers}
     assert cross.get("ky") == 0.0 and cross.get("kk") == 1.0, answers
     assert all(a.signals[CROSS] == 0.0 for a in answers if a.lang == "ru")
+
+
+def test_the_heuristic_reader_gives_no_allowance_from_kyrgyz_text(workspace):
+    """The heuristic extractor's confidence model has the same ``cross`` signal: a Russian question's sentences
+    from the Kazakh report count as cross-language, those from the Kyrgyz report do not."""
+    pipeline = workspace.pipeline
+    for path in (KYRGYZ, KAZAKH):
+        pipeline.upsert(path.name, Path(path).read_text(encoding="utf-8"))
+    extractor = AnswerExtractor(Calibrator.for_encoder(pipeline.encoder.spec))
+    snap, query = pipeline.query("Сколько офицеров пограничной службы прошли обучение?", top_k=16)
+    answers = extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 16))
+    cross = {a.lang: a.signals[FEATURES.index("cross")] for a in answers}
+    assert cross.get("ky") == 0.0 and cross.get("kk") == 1.0, answers
+    assert all(a.signals[FEATURES.index("cross")] == 0.0 for a in answers if a.lang == "ru")
 
 
 @pytest.mark.parametrize("lang", ["ky", "uz", "tg"])
