@@ -28,9 +28,15 @@ def _inputs(answer: Answer) -> dict[str, float]:
 
 
 def verdict(
-    snap: Snapshot | None, query: Query, passages: list[Passage], candidates: list[Answer], threshold: float
+    snap: Snapshot | None,
+    query: Query,
+    passages: list[Passage],
+    candidates: list[Answer],
+    threshold: float,
+    unmet: list[str] | None = None,
 ) -> tuple[str, str | None]:
-    """One line saying what happened, and the stage to look at (None when answered)."""
+    """One line saying what happened, and the stage to look at (None when answered). ``unmet``: what the question
+    names that the passages read do not (``premise.py``)."""
     if not query.terms:
         return "the question has no content words to search for", "question"
     if snap is None or len(snap.chunks) == 0:
@@ -45,6 +51,8 @@ def verdict(
     if best.confidence >= threshold:
         return f"answered: confidence {best.confidence:.2f} ≥ threshold {threshold:.2f}", None
     gap = f"best confidence {best.confidence:.2f} < threshold {threshold:.2f}"
+    if unmet:
+        return f"abstained: the passages read do not mention {', '.join(unmet)} ({gap})", "premise"
     same_language = [p for p in passages if p.lang == query.lang]
     shares_words = any(p.lexical >= WORD_MATCH for p in same_language)
     if same_language and not shares_words and len(same_language) == len(passages):
@@ -64,12 +72,14 @@ def explanation(
     trace: dict,
 ) -> dict:
     """Everything ``"explain": true`` returns, as plain JSON-ready data."""
-    line, stage = verdict(snap, query, passages, candidates, threshold)
+    # What the question names that the sentences read leave unmet, in the order they were read (each once).
+    unmet = list(dict.fromkeys(s for sentence in trace.get("sentences", []) for s in sentence.get("unmet", [])))
+    line, stage = verdict(snap, query, passages, candidates, threshold, unmet)
     best = max((a.confidence for a in candidates), default=0.0)
     out: dict = {
         "verdict": line,
-        # The verdict for a person, in the question's language (Kyrgyz, Uzbek, Tajik: Russian; see wording.py).
-        "message": verdict_message(query.lang, stage, best, threshold),
+        # The verdict for a person, in the question's language (see wording.py).
+        "message": verdict_message(query.lang, stage, best, threshold, ", ".join(unmet)),
         "stage": stage,
         "threshold": round(threshold, 4),
         "question": {

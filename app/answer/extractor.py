@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from app.answer.confidence import Calibrator, Signals, cross_language
 from app.answer.fusion import blend
+from app.answer.premise import anchors, unmet
 from app.answer.span import best_span
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
@@ -124,8 +125,15 @@ class AnswerExtractor:
         for sentence in ranking:
             best.setdefault(sentence.passage.chunk_id, sentence)
         ranked = []
+        asked = anchors(query.text)
         for s in list(best.values())[: query.top_k]:
             answer, typed = self._answer(snap, query, s.row, s.passage, s.cosine, s.overlap)
+            missing = unmet(asked, snap.documents[answer.doc_id].text)
+            if missing:  # the passage does not hold the question's premise (premise.py): no answer from it
+                answer = replace(answer, confidence=0.0)
+                at = ranking.index(s)
+                if trace is not None and at < len(trace["sentences"]):
+                    trace["sentences"][at]["unmet"] = [a.surface for a in missing]
             # For a typed question, a sentence holding an entity of that type beats one that does not.
             ranked.append((s.score + (TYPED_BONUS if typed and query.kind is not AnswerType.OTHER else 0.0), answer))
         ranked.sort(key=lambda item: -item[0])

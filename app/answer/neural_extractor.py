@@ -14,6 +14,7 @@ import numpy as np
 
 from app.answer.confidence import Calibrator, ReaderSignals, cross_language
 from app.answer.extractor import ScoredSentence, rank_sentences, trace_sentences
+from app.answer.premise import Anchor, anchors, unmet
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
 from app.neural.decode import null_threshold
@@ -83,12 +84,13 @@ class NeuralExtractor:
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked, limit=len(ranked))  # every one read
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
+        asked = anchors(query.text)  # the question asked now, not the earlier turns it continues
         if self.stop_at >= 1.0 or len(ranked) == 1:  # 1: nothing stops the reading, so one model call reads all
-            answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, trace)
+            answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, asked, trace)
         else:
-            answers = self._read(snap, query, ranked, [0], slack, trace)
+            answers = self._read(snap, query, ranked, [0], slack, asked, trace)
             if not (answers and answers[0].confidence >= self.stop_at):
-                answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, trace)
+                answers += self._read(snap, query, ranked, list(range(1, len(ranked))), slack, asked, trace)
         if stages is not None:
             stages["read"] = round((time.perf_counter() - started) * 1000, 2)
         best: dict[tuple[str, int, int], Answer] = {}  # most confident first; a span found twice is kept once
@@ -103,6 +105,7 @@ class NeuralExtractor:
         ranked: list[ScoredSentence],
         which: list[int],
         slack: float,
+        asked: dict[str, Anchor],
         trace: dict | None,
     ) -> list[Answer]:
         """One reader call over the contexts of ranked sentences ``which``: an answer per context with a span."""
@@ -114,10 +117,13 @@ class NeuralExtractor:
             holder, doc, (offset, _) = which[span.context], docs[span.context], contexts[span.context]
             sentence = ranked[holder]
             start, end = offset + span.start, offset + span.end  # the reader's offsets are the context's
+            missing = unmet(asked, doc.text)
             if trace is not None:  # what the reader made of the sentences it read
                 trace["sentences"][holder].update(
                     span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)
                 )
+                if missing:
+                    trace["sentences"][holder]["unmet"] = [a.surface for a in missing]
             s_start, s_end = self._sentence_bounds(snap, doc.doc_id, start, end)
             signals = ReaderSignals(
                 cosine=sentence.cosine,
@@ -134,7 +140,9 @@ class NeuralExtractor:
                 Answer(
                     text=span.text,
                     sentence=doc.text[s_start:s_end],
-                    confidence=round(self.calibrator(signals), 4),
+                    # A premise the passage does not hold (a number, a state or an organisation the question
+                    # names) makes the span no answer, however sure the reader is (premise.py says why).
+                    confidence=0.0 if missing else round(self.calibrator(signals), 4),
                     doc_id=doc.doc_id,
                     title=doc.title,
                     lang=doc.lang,

@@ -27,6 +27,7 @@ VERDICT = {
         "filters": "Ни один документ не проходит фильтры.",
         "retrieval": "Фрагментов, близких к вопросу, не найдено.",
         "reading": "Фрагменты найдены, но ни одно предложение не отвечает достаточно уверенно.",
+        "premise": "Найденные фрагменты не упоминают того, что названо в вопросе: {unmet}.",
     },
     "en": {
         None: "Answered: confidence {confidence:.2f} is at least the threshold {threshold:.2f}.",
@@ -35,6 +36,7 @@ VERDICT = {
         "filters": "No document passes the filters.",
         "retrieval": "No passage close to the question was found.",
         "reading": "Passages were found, but no sentence in them answers with enough confidence.",
+        "premise": "The passages found do not mention what the question names: {unmet}.",
     },
     "kk": {
         None: "Жауап табылды: сенімділік {confidence:.2f}, шегі {threshold:.2f}.",
@@ -43,6 +45,7 @@ VERDICT = {
         "filters": "Сүзгілерден бірде-бір құжат өтпейді.",
         "retrieval": "Сұраққа жақын үзінді табылмады.",
         "reading": "Үзінділер табылды, бірақ ешбір сөйлем жеткілікті сенімді жауап бермейді.",
+        "premise": "Табылған үзінділерде сұрақта аталған мына нәрсе кездеспейді: {unmet}.",
     },
     "ky": {
         None: "Жооп табылды: ишенимдүүлүк {confidence:.2f}, босого {threshold:.2f}.",
@@ -51,6 +54,7 @@ VERDICT = {
         "filters": "Чыпкалардан бир да документ өтпөйт.",
         "retrieval": "Суроого жакын үзүндү табылган жок.",
         "reading": "Үзүндүлөр табылды, бирок алардагы бир да сүйлөм жетиштүү ишенимдүү жооп бербейт.",
+        "premise": "Табылган үзүндүлөрдө суроодо аталган төмөнкүлөр кездешпейт: {unmet}.",
     },
     "uz": {
         None: "Javob topildi: ishonchlilik {confidence:.2f}, chegara {threshold:.2f}.",
@@ -59,6 +63,7 @@ VERDICT = {
         "filters": "Filtrlardan birorta ham hujjat oʻtmaydi.",
         "retrieval": "Savolga yaqin parcha topilmadi.",
         "reading": "Parchalar topildi, lekin ulardagi birorta gap yetarlicha ishonchli javob bermaydi.",
+        "premise": "Topilgan parchalarda savolda tilga olingan quyidagilar uchramaydi: {unmet}.",
     },
     "tg": {
         None: "Ҷавоб ёфт шуд: эътимод {confidence:.2f}, ҳад {threshold:.2f}.",
@@ -67,6 +72,7 @@ VERDICT = {
         "filters": "Ягон ҳуҷҷат аз филтрҳо намегузарад.",
         "retrieval": "Порчае, ки ба савол наздик бошад, ёфт нашуд.",
         "reading": "Порчаҳо ёфт шуданд, аммо ягон ҷумла бо эътимоди кофӣ ҷавоб намедиҳад.",
+        "premise": "Дар порчаҳои ёфтшуда он чи дар савол зикр шудааст, вуҷуд надорад: {unmet}.",
     },
 }
 
@@ -81,7 +87,10 @@ def refusal(lang: str) -> str:
     return REFUSAL[wording_language(lang)]
 
 
-def verdict_message(lang: str, stage: str | None, confidence: float = 0.0, threshold: float = 0.0) -> str:
-    """The explanation's verdict for a person, in the question's language."""
+def verdict_message(
+    lang: str, stage: str | None, confidence: float = 0.0, threshold: float = 0.0, unmet: str = ""
+) -> str:
+    """The explanation's verdict for a person, in the question's language (``unmet``: what the question names that
+    the passages do not, for the "premise" stage)."""
     template = VERDICT[wording_language(lang)].get(stage, VERDICT[wording_language(lang)]["retrieval"])
-    return template.format(confidence=confidence, threshold=threshold)
+    return template.format(confidence=confidence, threshold=threshold, unmet=unmet)

@@ -1,0 +1,165 @@
+"""The question's premise: the numbers and the named actors (states, their peoples, organisations) a question takes
+as given, and whether the document an answer is read from names them.
+
+"Where was the 14th Central Asia Border Security Initiative conference held?" asked of the report on the 12th
+still finds a confident span ("Bishkek"): the reader judges whether a sentence answers a question of that shape,
+not whether the question's premise holds. An answer is only given when its document names every number the
+question names ("the 13th conference", "in the fifth round": digits, an ordinal word, a Roman numeral) and every
+actor ("the Afghan delegation", "Frontex"). Actors are matched across ru, en, kk, ky, uz and tg by stems (a
+gazetteer of the region: the words for a state, its people and its adjective share a stem in each language), so
+an English question is checked against a Russian report. The check is on the whole document, not the sentences
+read: a report is often about the organisation or the two states a question names without naming them again in
+the sentence that answers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Ordinal words from 3 to 15 (Russian stems take the case endings below). "First" and "second" are left out: as
+# often as not they mean "at first", "another" or "again" ("под каким вторым названием", "for the first time"),
+# and 1 and 2 stand in nearly every document anyway. Cardinal words are not premises either: "which two countries"
+# asks how many, and the document names the countries, not the count.
+_NUMBER_WORDS: dict[int, tuple[str, ...]] = {
+    3: ("third", "трет~", "үшінші", "uchinchi", "үчүнчү"),
+    4: ("fourth", "четв[её]рт~", "төртінші", "to'rtinchi", "төртүнчү"),
+    5: ("fifth", "пят~", "бесінші", "beshinchi", "бешинчи"),
+    6: ("sixth", "шест~", "алтыншы", "oltinchi", "алтынчы"),
+    7: ("seventh", "седьм~", "жетінші", "yettinchi", "жетинчи"),
+    8: ("eighth", "восьм~", "сегізінші", "sakkizinchi", "сегизинчи"),
+    9: ("ninth", "девят~", "тоғызыншы", "to'qqizinchi", "тогузунчу"),
+    10: ("tenth", "десят~", "оныншы", "o'ninchi", "онунчу"),
+    11: ("eleventh", "одиннадцат~"),
+    12: ("twelfth", "двенадцат~"),
+    13: ("thirteenth", "тринадцат~"),
+    14: ("fourteenth", "четырнадцат~"),
+    15: ("fifteenth", "пятнадцат~"),
+}
+_RU_ORDINAL_ENDINGS = "(?:ый|ой|ий|ая|ое|ые|ого|ому|ым|ом|ей|ую|ых|ыми|ья|ье|ьего|ьему|ьем|ьей|ьи|ьих|ью)"
+# A number in digits, with the ordinal suffix it may carry: 13th, 11-я, 5-го, 2019, 4-ші.
+_DIGITS = re.compile(
+    r"(?<![\w.,])(\d{1,4})(?:-?(?:th|st|nd|rd|я|й|го|ой|ая|ее|ом|ый|ого|ші|шы|ншы|нші|inchi|nchi))?(?![\w]|[.,]\d)"
+)
+_ROMAN = re.compile(r"\b(X{0,3}(?:IX|IV|V?I{0,3}))\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
+# Actors of the region and the organisations its border reports name: stems in ru, en, kk, ky, uz (both scripts)
+# and tg, matched at the start of a word, case-insensitively; acronyms exactly.
+_ACTORS: dict[str, tuple[str, ...]] = {
+    "Kazakhstan": ("казах", "қазақ", "kazakh", "казакст", "қазоқ", "qozog"),
+    "Kyrgyzstan": ("кыргыз", "киргиз", "қырғыз", "қирғиз", "kyrgyz", "kirgiz", "qirg"),
+    "Uzbekistan": ("узбек", "өзбек", "ўзбек", "ӯзбек", "uzbek", "o'zbek", "oʻzbek", "o‘zbek", "o’zbek"),
+    "Tajikistan": ("таджик", "тәжік", "тажик", "тоҷик", "tajik", "tojik"),
+    "Turkmenistan": ("туркмен", "түрікмен", "туркман", "түркмөн", "turkmen", "turkman"),
+    "Afghanistan": ("афган", "ауған", "афғон", "ооган", "afghan", "afg'on", "afgʻon"),
+    "Mongolia": ("монгол", "моңғол", "моғул", "mongol", "moʻgʻul", "mo'g'ul"),
+    "China": ("китай", "китае", "қытай", "кытай", "хитой", "china", "chinese", "xitoy"),
+    "Russia": ("росси", "ресей", "русия", "орусия", "russia", "rossiya"),
+    "Iran": ("иран", "эрон", "iran"),
+    "Pakistan": ("пакистан", "покистон", "pakistan"),
+    "Turkey": ("турци", "турецк", "түркия", "turkey", "turkish", "türkiye", "turkiya"),
+    "India": ("индии", "индия", "индию", "индией", "үндістан", "india"),
+    "Japan": ("япон", "жапон", "japan"),
+    "Frontex": ("frontex", "фронтекс"),
+    "United States": ("америк", "american", "united states", "америка", "amerika"),
+    "European Union": ("евросоюз", "европейск", "european union", "еуропалық одақ", "yevropa ittifoqi"),
+    "United Nations": ("united nations", "организаци объединённых наций", "организации объединенных наций"),
+}
+_ACRONYMS: dict[str, tuple[str, ...]] = {
+    "OSCE": ("OSCE", "ОБСЕ", "ЕҚЫҰ", "ЕККУ", "YeXHT"),
+    "UNODC": ("UNODC", "УНП ООН"),
+    "BOMCA": ("BOMCA", "БОМКА"),
+    "CADAP": ("CADAP", "КАДАП"),
+    "United States": ("US", "U.S.", "USA", "США", "АҚШ", "АКШ", "AQSH", "ИМА"),
+    "European Union": ("EU", "ЕС", "ЕО", "ЕБ"),
+    "United Nations": ("UN", "ООН", "БҰҰ", "БУУ", "BMT", "СММ"),
+    "NATO": ("NATO", "НАТО"),
+    "CSTO": ("CSTO", "ОДКБ", "ҰҚШҰ", "ЖККУ"),
+    "CIS": ("CIS", "СНГ", "ТМД", "ИДМ"),
+    "SCO": ("SCO", "ШОС", "ШЫҰ", "ШКУ", "ШҲТ"),
+    "IOM": ("IOM", "МОМ"),
+}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One thing a question takes as given: ``key`` is what is matched ("n:13", "actor:Turkmenistan"),
+    ``surface`` the question's own words for it."""
+
+    key: str
+    surface: str
+
+
+def _word_pattern(forms: tuple[str, ...]) -> str:
+    parts = []
+    for form in forms:
+        if form.endswith("~"):  # a Russian ordinal stem and its case endings
+            parts.append(form[:-1] + _RU_ORDINAL_ENDINGS)
+        else:
+            parts.append(re.escape(form) if "[" not in form else form)
+    return r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"
+
+
+def _escaped(words: str) -> str:
+    """``words`` as a pattern in which any run of spaces (a no-break space too: "УНП\u00a0ООН") separates them."""
+    return r"\s+".join(re.escape(w) for w in words.split(" "))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, list[re.Pattern[str]]]:
+    """The word patterns of each key: number words, actors' stems (any case) and acronyms (exact)."""
+    patterns: dict[str, list[re.Pattern[str]]] = {
+        f"n:{n}": [re.compile(_word_pattern(forms), re.IGNORECASE)] for n, forms in _NUMBER_WORDS.items()
+    }
+    for name, stems in _ACTORS.items():
+        alternatives = "|".join(_escaped(s) for s in stems)
+        patterns.setdefault(f"actor:{name}", []).append(
+            re.compile(r"(?<!\w)(?:" + alternatives + r")\w*", re.IGNORECASE)
+        )
+    for name, acronyms in _ACRONYMS.items():
+        alternatives = "|".join(_escaped(a) for a in acronyms)
+        patterns.setdefault(f"actor:{name}", []).append(re.compile(r"(?<![\w.])(?:" + alternatives + r")(?!\w)"))
+    return patterns
+
+
+def _roman(numeral: str) -> int:
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+@lru_cache(maxsize=64)  # a document is checked for each of its sentences read
+def _numbers(text: str) -> dict[int, str]:
+    """The numbers written in digits or Roman numerals in ``text``, with their first surface form."""
+    found: dict[int, str] = {}
+    for m in _DIGITS.finditer(text):
+        found.setdefault(int(m.group(1)), m.group(0))
+    for m in _ROMAN.finditer(text):
+        if len(m.group(1)) >= 2:  # a lone "I" or "V" is a word or a letter, not a numeral
+            found.setdefault(_roman(m.group(1)), m.group(1))
+    return found
+
+
+def anchors(text: str) -> dict[str, Anchor]:
+    """Every number and named actor of ``text``, by key (the first surface form found for each)."""
+    found = {f"n:{n}": Anchor(f"n:{n}", surface) for n, surface in _numbers(text).items()}
+    for key, patterns in _patterns().items():
+        for pattern in patterns:
+            m = pattern.search(text)
+            if m:
+                found.setdefault(key, Anchor(key, m.group(0)))
+                break
+    return found
+
+
+def mentions(text: str, key: str) -> bool:
+    """Whether ``text`` names the number or actor ``key`` in any of its forms."""
+    if key.startswith("n:") and int(key[2:]) in _numbers(text):
+        return True
+    return any(pattern.search(text) for pattern in _patterns().get(key, ()))
+
+
+def unmet(question: dict[str, Anchor], document: str) -> list[Anchor]:
+    """The anchors of ``question`` that ``document`` (an answer's source) does not name."""
+    return [a for key, a in question.items() if not mentions(document, key)]
