@@ -346,7 +346,7 @@ def bench(
 
 def _bench_readers(index: Optional[Path], gold: Path, out: Path) -> None:
     """Time the reads `/ask` makes for the gold questions on every inference path this machine has."""
-    from app.evaluation.bench.readers import measure, paths, recorded_reads
+    from app.evaluation.bench.readers import TOGETHER, measure, paths, recorded_reads
     from app.neural import SHIPPED_WEIGHTS
 
     settings = settings_for(index)
@@ -370,6 +370,7 @@ def _bench_readers(index: Optional[Path], gold: Path, out: Path) -> None:
         "ms_per_question_p50": "ms/question p50",
         "ms_per_question_mean": "mean",
         "ms_per_100_tokens": "ms/100 tokens",
+        "ms_per_100_tokens_together": f"ms/100 tokens, {TOGETHER} questions together",
     }
     for name in columns.values():
         table.add_column(name, justify="left" if name == "path" else "right")

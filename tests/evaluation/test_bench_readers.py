@@ -20,7 +20,8 @@ QUESTIONS = [
 
 def test_reads_are_recorded_and_timed(pipeline, tmp_path):
     """Each answerable-looking question gives the reader calls of `/ask` (its sentences, with their neighbours);
-    a path's row counts their tokens and times them, and OpenVINO in fp32 is always among the paths."""
+    a path's row counts their tokens and times them (each question alone, and several read together as under
+    load), and OpenVINO in fp32 is always among the paths."""
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8")
     reads = recorded_reads(pipeline, gold)
@@ -32,3 +33,4 @@ def test_reads_are_recorded_and_timed(pipeline, tmp_path):
     row = measure(SHIPPED_WEIGHTS, reads, "openvino", "fp32", 1)
     assert row["path"] == "openvino-fp32" and row["questions"] == 2 and row["threads"] == 1
     assert row["tokens_per_question"] > 20 and row["ms_per_question_mean"] > 0 and row["ms_per_100_tokens"] > 0
+    assert row["ms_per_100_tokens_together"] > 0

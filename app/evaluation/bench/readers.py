@@ -46,8 +46,13 @@ def paths() -> list[tuple[str, str]]:
     return [(r, p) for r in runtimes for p in precisions]
 
 
+# Questions read in one call in the "together" figure: as the inference queue batches them under load.
+TOGETHER = 8
+
+
 def measure(weights: Path, reads: list[list[Read]], runtime: str, precision: str, threads: int) -> dict:
-    """Milliseconds per question and per 100 tokens of one path, over every question's reads (after 3 warm-ups)."""
+    """Milliseconds per question and per 100 tokens of one path, over every question's reads (after 3 warm-ups),
+    each question alone and `TOGETHER` questions in one call."""
     reader = NeuralReader.load(weights, threads, precision=precision, runtime=runtime)
     tokens = [sum(len(w.input_ids) for q, c, _ in calls for w in reader.windows(q, c)[0]) for calls in reads]
     for calls in reads[:3]:
@@ -60,6 +65,11 @@ def measure(weights: Path, reads: list[list[Read]], runtime: str, precision: str
             reader.read(*call)
         seconds.append(time.perf_counter() - started)
     total_ms = 1000 * sum(seconds)
+    groups = [[call for calls in reads[i : i + TOGETHER] for call in calls] for i in range(0, len(reads), TOGETHER)]
+    started = time.perf_counter()
+    for group in groups:
+        reader.read_many(group)
+    together_ms = 1000 * (time.perf_counter() - started)
     return {
         "path": reader.path,
         "threads": threads,
@@ -68,4 +78,5 @@ def measure(weights: Path, reads: list[list[Read]], runtime: str, precision: str
         "ms_per_question_p50": round(1000 * statistics.median(seconds), 1),
         "ms_per_question_mean": round(total_ms / len(reads), 1),
         "ms_per_100_tokens": round(100 * total_ms / sum(tokens), 2),
+        "ms_per_100_tokens_together": round(100 * together_ms / sum(tokens), 2),
     }
