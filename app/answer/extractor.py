@@ -125,7 +125,7 @@ class AnswerExtractor:
         for sentence in ranking:
             best.setdefault(sentence.passage.chunk_id, sentence)
         ranked = []
-        asked = anchors(query.text)
+        asked = anchors(query.text, query.lang)
         for s in list(best.values())[: query.top_k]:
             answer, typed = self._answer(snap, query, s.row, s.passage, s.cosine, s.overlap)
             missing = unmet(asked, snap.documents[answer.doc_id].text)

@@ -84,7 +84,7 @@ class NeuralExtractor:
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked, limit=len(ranked))  # every one read
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
-        asked = anchors(query.text)  # the question asked now, not the earlier turns it continues
+        asked = anchors(query.text, query.lang)  # the question asked now, not the earlier turns it continues
         if self.stop_at >= 1.0 or len(ranked) == 1:  # 1: nothing stops the reading, so one model call reads all
             answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, asked, trace)
         else:

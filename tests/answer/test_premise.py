@@ -50,6 +50,16 @@ def test_actors_across_languages_and_scripts():
     assert not mentions("Сотрудники казачьих обществ", "actor:Kazakhstan")
 
 
+def test_a_question_in_a_states_own_language_takes_that_state_as_its_frame():
+    """Asked in Kazakh, "in Kazakhstan" is the frame of a Kazakh text that never names it; asked in Russian or
+    English, and any other state asked in Kazakh, it stays a premise."""
+    kazakh = "Қазақстанда электр энергиясын ең көп өндіретін қай өндіріс?"
+    assert "actor:Kazakhstan" in anchors(kazakh) and anchors(kazakh, "kk") == {}
+    assert set(anchors("Қырғызстанда шекара қызметін кім басқарады?", "kk")) == {"actor:Kyrgyzstan"}
+    assert set(anchors("Кто возглавляет пограничную службу Казахстана?", "ru")) == {"actor:Kazakhstan"}
+    assert set(anchors("Кыргызстанда чек ара кызматын ким жетектейт?", "ky")) == set()
+
+
 def test_the_document_must_name_every_anchor():
     """A number or an actor counts wherever the answer's document names it (the headline, another paragraph): a
     report is often about the states or the organisation a question names without naming them in every sentence."""
