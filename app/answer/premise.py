@@ -46,7 +46,7 @@ _ROMAN = re.compile(r"\b(X{0,3}(?:IX|IV|V?I{0,3}))\b")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 
 # Actors of the region and the organisations its border reports name: stems in ru, en, kk, ky, uz (both scripts)
-# and tg, matched at the start of a word, case-insensitively; acronyms exactly.
+# and tg, matched at the start of a word (each word of a name of several), case-insensitively; acronyms exactly.
 _ACTORS: dict[str, tuple[str, ...]] = {
     "Kazakhstan": ("казах", "қазақ", "kazakh", "казакст", "қазоқ", "qozog"),
     "Kyrgyzstan": ("кыргыз", "киргиз", "қырғыз", "қирғиз", "kyrgyz", "kirgiz", "qirg"),
@@ -65,7 +65,42 @@ _ACTORS: dict[str, tuple[str, ...]] = {
     "Frontex": ("frontex", "фронтекс"),
     "United States": ("америк", "american", "united states", "америка", "amerika"),
     "European Union": ("евросоюз", "европейск", "european union", "еуропалық одақ", "yevropa ittifoqi"),
-    "United Nations": ("united nations", "организаци объединённых наций", "организации объединенных наций"),
+    "United Nations": ("united nations", "организаци объедин наци", "біріккен ұлттар ұйым"),
+    # Organisations by their full names, as reports first introduce them ("Исполнительный комитет Содружества
+    # Независимых Государств") before or instead of the acronym a question uses ("Which CIS body...").
+    "OSCE": (
+        "organization for security and co-operation in europe",
+        "organisation for security and co-operation in europe",
+        "organization for security and cooperation in europe",
+        "организаци по безопасност и сотрудничеств в европ",
+        "еуропадағы қауіпсіздік және ынтымақтастық ұйым",
+    ),
+    "UNODC": (
+        "united nations office on drugs and crime",
+        "управлени организаци объедин наций по наркотик и преступност",
+        "управлени оон по наркотик и преступност",
+    ),
+    "CIS": (
+        "commonwealth of independent states",
+        "содружеств независим государств",
+        "тәуелсіз мемлекеттер достастығ",
+        "көз карандысыз мамлекеттердин шериктештиг",
+        "mustaqil davlatlar hamdo",
+    ),
+    "CSTO": (
+        "collective security treaty organi",
+        "организаци договор о коллективн безопасност",
+        "ұжымдық қауіпсіздік туралы шарт ұйым",
+    ),
+    "SCO": ("shanghai cooperation organi", "шанхайск организаци сотрудничеств", "шанхай ынтымақтастық ұйым"),
+    "IOM": (
+        "international organization for migration",
+        "international organisation for migration",
+        "международн организаци по миграци",
+        "халықаралық көші-қон ұйым",
+    ),
+    "NATO": ("north atlantic treaty organi", "североатлантическ альянс", "организаци североатлантическ договор"),
+    "BOMCA": ("border management programme in central asia", "программ управлени границ в центральн ази"),
 }
 _ACRONYMS: dict[str, tuple[str, ...]] = {
     "OSCE": ("OSCE", "ОБСЕ", "ЕҚЫҰ", "ЕККУ", "YeXHT"),
@@ -108,9 +143,10 @@ def _word_pattern(forms: tuple[str, ...]) -> str:
     return r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"
 
 
-def _escaped(words: str) -> str:
-    """``words`` as a pattern in which any run of spaces (a no-break space too: "УНП\u00a0ООН") separates them."""
-    return r"\s+".join(re.escape(w) for w in words.split(" "))
+def _escaped(words: str, stems: bool = False) -> str:
+    """``words`` as a pattern in which any run of spaces (a no-break space too: "УНП\u00a0ООН") separates them;
+    with ``stems`` each word but the last may take an ending (the caller adds the last one's)."""
+    return (r"\w*\s+" if stems else r"\s+").join(re.escape(w) for w in words.split(" "))
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +156,7 @@ def _patterns() -> dict[str, list[re.Pattern[str]]]:
         f"n:{n}": [re.compile(_word_pattern(forms), re.IGNORECASE)] for n, forms in _NUMBER_WORDS.items()
     }
     for name, stems in _ACTORS.items():
-        alternatives = "|".join(_escaped(s) for s in stems)
+        alternatives = "|".join(_escaped(s, stems=True) for s in stems)
         patterns.setdefault(f"actor:{name}", []).append(
             re.compile(r"(?<!\w)(?:" + alternatives + r")\w*", re.IGNORECASE)
         )
@@ -147,18 +183,27 @@ def _numbers(text: str) -> dict[int, str]:
     return found
 
 
+def _inside(m: re.Match[str], start: int, end: int) -> bool:
+    """Whether match ``m`` lies within ``start..end`` and is shorter than it."""
+    return start <= m.start() and m.end() <= end and end - start > m.end() - m.start()
+
+
 def anchors(text: str, lang: str | None = None) -> dict[str, Anchor]:
     """Every number and named actor of ``text``, by key (the first surface form found for each); with the text's
     ``lang``, its own state (``HOME``) is left out."""
     found = {f"n:{n}": Anchor(f"n:{n}", surface) for n, surface in _numbers(text).items()}
-    for key, patterns in _patterns().items():
-        if key == HOME.get(lang or ""):
-            continue
-        for pattern in patterns:
-            m = pattern.search(text)
-            if m:
-                found.setdefault(key, Anchor(key, m.group(0)))
-                break
+    matches = {
+        key: [m for pattern in patterns for m in pattern.finditer(text)]
+        for key, patterns in _patterns().items()
+        if key != HOME.get(lang or "")
+    }
+    spans = [(m.start(), m.end(), key) for key, ms in matches.items() for m in ms]
+    for key, ms in matches.items():
+        # A name inside a longer one is part of it, not an actor of its own: "United Nations Office on Drugs and
+        # Crime" names UNODC, and a report that writes "UNODC" need not also name the United Nations.
+        own = [m for m in ms if not any(k != key and _inside(m, s, e) for s, e, k in spans)]
+        if own:
+            found[key] = Anchor(key, min(own, key=lambda m: m.start()).group(0))
     return found
 
 

@@ -50,6 +50,24 @@ def test_actors_across_languages_and_scripts():
     assert not mentions("Сотрудники казачьих обществ", "actor:Kazakhstan")
 
 
+def test_organisations_by_their_full_names():
+    """A report that introduces an organisation by its full name, inflected, meets a question that uses the
+    acronym, and the reverse; a name inside a longer name is no actor of its own."""
+    cis = "Исполнительный комитет Содружества Независимых Государств сообщил"
+    assert mentions(cis, "actor:CIS") and not unmet(anchors("Which CIS body published the report?"), cis)
+    assert set(anchors("Какой орган Содружества Независимых Государств опубликовал отчёт?")) == {"actor:CIS"}
+    assert mentions("Тәуелсіз Мемлекеттер Достастығының атқару комитеті", "actor:CIS")
+    assert mentions("представители сотрудничают с Международной организацией по миграции", "actor:IOM")
+    assert mentions("the Organization for Security and Co-operation in Europe", "actor:OSCE")
+    assert mentions("Организации Объединённых Наций", "actor:United Nations")
+    assert mentions("Организацию Объединенных Наций", "actor:United Nations")
+    assert set(anchors("What did the United Nations Office on Drugs and Crime organise?")) == {"actor:UNODC"}
+    assert set(anchors("Что организовало Управление ООН по наркотикам и преступности?")) == {"actor:UNODC"}
+    assert not unmet(anchors("What did the United Nations Office on Drugs and Crime organise?"), "UNODC held a seminar")
+    assert set(anchors("Кто представлял ООН и УНП ООН?")) == {"actor:United Nations", "actor:UNODC"}
+    assert not mentions("в сотрудничестве с государствами", "actor:CIS")
+
+
 def test_a_question_in_a_states_own_language_takes_that_state_as_its_frame():
     """Asked in Kazakh, "in Kazakhstan" is the frame of a Kazakh text that never names it; asked in Russian or
     English, and any other state asked in Kazakh, it stays a premise."""
