@@ -1,15 +1,15 @@
-"""The question's premise: the numbers and the named actors (states, their peoples, organisations) a question takes
-as given, and whether the document an answer is read from names them.
+"""The question's premise: the numbers, the named actors (states, their peoples, organisations) and the places a
+question takes as given, and whether the document an answer is read from names them.
 
 "Where was the 14th Central Asia Border Security Initiative conference held?" asked of the report on the 12th
 still finds a confident span ("Bishkek"): the reader judges whether a sentence answers a question of that shape,
 not whether the question's premise holds. An answer is only given when its document names every number the
-question names ("the 13th conference", "in the fifth round": digits, an ordinal word, a Roman numeral) and every
-actor ("the Afghan delegation", "Frontex"). Actors are matched across ru, en, kk, ky, uz and tg by stems (a
-gazetteer of the region: the words for a state, its people and its adjective share a stem in each language), so
-an English question is checked against a Russian report. The check is on the whole document, not the sentences
-read: a report is often about the organisation or the two states a question names without naming them again in
-the sentence that answers.
+question names ("the 13th conference", "in the fifth round": digits, an ordinal word, a Roman numeral), every
+actor ("the Afghan delegation", "Frontex") and every place ("the Bishkek conference"). Actors and places are
+matched across ru, en, kk, ky, uz and tg by stems (a gazetteer of the region: the words for a state, its people
+and its adjective share a stem in each language), so an English question is checked against a Russian report.
+The check is on the whole document, not the sentences read: a report is often about the organisation or the two
+states a question names without naming them again in the sentence that answers.
 """
 
 from __future__ import annotations
@@ -102,6 +102,35 @@ _ACTORS: dict[str, tuple[str, ...]] = {
     "NATO": ("north atlantic treaty organi", "североатлантическ альянс", "организаци североатлантическ договор"),
     "BOMCA": ("border management programme in central asia", "программ управлени границ в центральн ази"),
 }
+# Places of the region's border news: a question about "the Bishkek conference" is not answered from the report on
+# the one in Borovoe. Stems as for actors; names of three letters or fewer (Osh) and words that are also common
+# nouns in a language of the region are left out.
+_PLACES: dict[str, tuple[str, ...]] = {
+    "Astana": ("astana", "астан", "nur-sultan", "нур-султан", "нұр-сұлтан"),
+    "Almaty": ("almaty", "алматы", "алма-ат", "olmaota", "алмати"),
+    "Bishkek": ("bishkek", "бишкек", "бішкек"),
+    "Tashkent": ("tashkent", "ташкент", "toshkent", "тошкент"),
+    "Dushanbe": ("dushanbe", "душанбе"),
+    "Ashgabat": ("ashgabat", "ashkhabad", "ашхабад", "ашгабат", "ашғабат", "ashxobod", "ашхобод"),
+    "Kabul": ("kabul", "кабул", "kobul", "кобул"),
+    "Borovoe": ("borovoe", "borovoye", "борово", "бурабай", "burabay"),
+    "Issyk-Kul": ("issyk-kul", "issyk kul", "иссык-кул", "ысык-көл", "ыстықкөл", "issiqko"),
+    "Fergana": ("fergana", "ferghana", "ферган", "ферғана", "фарғона", "farg'ona", "fargʻona", "farg‘ona"),
+    "Termez": ("termez", "термез", "termiz", "термиз"),
+    "Khorog": ("khorog", "хорог", "хоруғ", "xorug"),
+    "Batken": ("batken", "баткен"),
+    "Naryn": ("naryn", "нарын", "norin", "норин"),
+    "Torugart": ("torugart", "торугарт"),
+    "Khujand": ("khujand", "худжанд", "хуҷанд", "xo'jand", "xoʻjand", "хўжанд"),
+    "Samarkand": ("samarkand", "самарканд", "samarqand", "самарқанд"),
+    "Shymkent": ("shymkent", "шымкент", "chimkent", "чимкент"),
+    "Khorgos": ("khorgos", "хоргос", "қорғас"),
+    "Moscow": ("moscow", "москв", "мәскеу", "moskva", "маскав"),
+    "Beijing": ("beijing", "пекин", "бейжің"),
+    "Tehran": ("tehran", "тегеран", "теһран", "tehron", "теҳрон"),
+    "Islamabad": ("islamabad", "исламабад"),
+    "Brussels": ("brussels", "брюссел", "bryussel"),
+}
 _ACRONYMS: dict[str, tuple[str, ...]] = {
     "OSCE": ("OSCE", "ОБСЕ", "ЕҚЫҰ", "ЕККУ", "YeXHT"),
     "UNODC": ("UNODC", "УНП ООН"),
@@ -155,11 +184,12 @@ def _patterns() -> dict[str, list[re.Pattern[str]]]:
     patterns: dict[str, list[re.Pattern[str]]] = {
         f"n:{n}": [re.compile(_word_pattern(forms), re.IGNORECASE)] for n, forms in _NUMBER_WORDS.items()
     }
-    for name, stems in _ACTORS.items():
-        alternatives = "|".join(_escaped(s, stems=True) for s in stems)
-        patterns.setdefault(f"actor:{name}", []).append(
-            re.compile(r"(?<!\w)(?:" + alternatives + r")\w*", re.IGNORECASE)
-        )
+    for kind, names in (("actor", _ACTORS), ("place", _PLACES)):
+        for name, stems in names.items():
+            alternatives = "|".join(_escaped(s, stems=True) for s in stems)
+            patterns.setdefault(f"{kind}:{name}", []).append(
+                re.compile(r"(?<!\w)(?:" + alternatives + r")\w*", re.IGNORECASE)
+            )
     for name, acronyms in _ACRONYMS.items():
         alternatives = "|".join(_escaped(a) for a in acronyms)
         patterns.setdefault(f"actor:{name}", []).append(re.compile(r"(?<![\w.])(?:" + alternatives + r")(?!\w)"))
@@ -189,7 +219,7 @@ def _inside(m: re.Match[str], start: int, end: int) -> bool:
 
 
 def anchors(text: str, lang: str | None = None) -> dict[str, Anchor]:
-    """Every number and named actor of ``text``, by key (the first surface form found for each); with the text's
+    """Every number, named actor and place of ``text``, by key (the first surface form found for each); with the text's
     ``lang``, its own state (``HOME``) is left out."""
     found = {f"n:{n}": Anchor(f"n:{n}", surface) for n, surface in _numbers(text).items()}
     matches = {
