@@ -151,6 +151,9 @@ _ACRONYMS: dict[str, tuple[str, ...]] = {
 # электр энергияны көп өндіреді?" asked of a Kazakh text that never writes "Kazakhstan". Russian and English are
 # spoken across the region and name no such state.
 HOME = {"kk": "actor:Kazakhstan", "ky": "actor:Kyrgyzstan", "uz": "actor:Uzbekistan", "tg": "actor:Tajikistan"}
+# Names that are also a common word in a question's language, a premise there only when capitalised: "душанбе" is
+# Monday in Tajik.
+COMMON_WORD = {"tg": {"place:Dushanbe"}}
 
 
 @dataclass(frozen=True)
@@ -219,14 +222,17 @@ def _inside(m: re.Match[str], start: int, end: int) -> bool:
 
 
 def anchors(text: str, lang: str | None = None) -> dict[str, Anchor]:
-    """Every number, named actor and place of ``text``, by key (the first surface form found for each); with the text's
-    ``lang``, its own state (``HOME``) is left out."""
+    """Every number, named actor and place of ``text``, by key (the first surface form found for each); with the
+    text's ``lang``, its own state (``HOME``) and lower-case names that are a common word in it (``COMMON_WORD``)
+    are left out."""
     found = {f"n:{n}": Anchor(f"n:{n}", surface) for n, surface in _numbers(text).items()}
     matches = {
         key: [m for pattern in patterns for m in pattern.finditer(text)]
         for key, patterns in _patterns().items()
         if key != HOME.get(lang or "")
     }
+    for key in COMMON_WORD.get(lang or "", ()):
+        matches[key] = [m for m in matches.get(key, []) if m.group(0)[:1].isupper()]
     spans = [(m.start(), m.end(), key) for key, ms in matches.items() for m in ms]
     for key, ms in matches.items():
         # A name inside a longer one is part of it, not an actor of its own: "United Nations Office on Drugs and

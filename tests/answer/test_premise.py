@@ -85,6 +85,8 @@ def test_places_of_the_region_across_languages():
     ]
     assert unmet(anchors("How many took part in the conference in Borovoe?"), borovoe) == []
     assert keys("Кто ошибся в расчётах?") == set()  # no place of three letters or fewer (Osh) is matched
+    assert set(anchors("Мулоқот дар Душанбе кай баргузор шуд?", "tg")) == {"place:Dushanbe"}
+    assert set(anchors("Мулоқот рӯзи душанбе кай баргузор шуд?", "tg")) == set()  # Monday, in Tajik
 
 
 def test_a_question_in_a_states_own_language_takes_that_state_as_its_frame():
