@@ -107,10 +107,10 @@ _ACTORS: dict[str, tuple[str, ...]] = {
 # nouns in a language of the region are left out.
 _PLACES: dict[str, tuple[str, ...]] = {
     "Astana": ("astana", "астан", "nur-sultan", "нур-султан", "нұр-сұлтан"),
-    "Almaty": ("almaty", "алматы", "алма-ат", "olmaota", "алмати", "алмаато"),
+    "Almaty": ("almaty", "алматы", "алматин", "алма-ат", "olmaota", "алмати", "алмаато"),
     "Bishkek": ("bishkek", "бишкек", "бішкек"),
     "Tashkent": ("tashkent", "ташкент", "toshkent", "тошкент", "тошканд"),
-    "Dushanbe": ("dushanbe", "душанбе"),
+    "Dushanbe": ("dushanbe", "душанбе", "душанбин"),
     "Ashgabat": ("ashgabat", "ashkhabad", "ашхабад", "ашгабат", "ашғабат", "ashxobod", "ашхобод", "ашқобод"),
     "Kabul": ("kabul", "кабул", "kobul", "кобул"),
     "Borovoe": ("borovoe", "borovoye", "борово", "бурабай", "burabay"),
@@ -125,7 +125,7 @@ _PLACES: dict[str, tuple[str, ...]] = {
     "Samarkand": ("samarkand", "самарканд", "samarqand", "самарқанд"),
     "Shymkent": ("shymkent", "шымкент", "chimkent", "чимкент"),
     "Khorgos": ("khorgos", "хоргос", "қорғас"),
-    "Moscow": ("moscow", "москв", "мәскеу", "moskva", "маскав"),
+    "Moscow": ("moscow", "москв", "московск", "мәскеу", "moskva", "маскав"),
     "Beijing": ("beijing", "пекин", "бейжің", "pekin"),
     "Tehran": ("tehran", "тегеран", "теһран", "tehron", "теҳрон"),
     "Islamabad": ("islamabad", "исламабад"),

@@ -80,6 +80,7 @@ def test_places_of_the_region_across_languages():
     assert mentions("Toshkent shahrida", "place:Tashkent") and mentions("консультации в Ташкенте", "place:Tashkent")
     assert mentions("Farg'ona vodiysi", "place:Fergana") and mentions("the Fergana Valley", "place:Fergana")
     assert mentions("Вохӯрӣ дар Тошканд баргузор шуд", "place:Tashkent")  # Tajik
+    assert mentions("алматинские пограничники", "place:Almaty") and mentions("московская делегация", "place:Moscow")
     assert mentions("Иссиқкӯл", "place:Issyk-Kul") and mentions("Issiqkoʻl", "place:Issyk-Kul")
     borovoe = "24-25 июля в пос. Боровое состоялась 3-я Конференция, в работе которой приняли участие 50 человек."
     assert [a.surface for a in unmet(anchors("How many took part in the conference in Bishkek?"), borovoe)] == [
