@@ -9,7 +9,7 @@ import numpy as np
 
 from app.answer.confidence import Calibrator, Signals, cross_language
 from app.answer.fusion import blend
-from app.answer.premise import Anchor, anchors, unmet
+from app.answer.premise import anchors, unmet
 from app.answer.span import best_span
 from app.index.snapshot import Snapshot
 from app.models import Answer, Passage, Query
@@ -126,12 +126,9 @@ class AnswerExtractor:
             best.setdefault(sentence.passage.chunk_id, sentence)
         ranked = []
         asked = anchors(query.text, query.lang)
-        unmet_in: dict[str, list[Anchor]] = {}  # checked once per document: its passages often answer side by side
         for s in list(best.values())[: query.top_k]:
             answer, typed = self._answer(snap, query, s.row, s.passage, s.cosine, s.overlap)
-            if answer.doc_id not in unmet_in:
-                unmet_in[answer.doc_id] = unmet(asked, snap.documents[answer.doc_id].text)
-            missing = unmet_in[answer.doc_id]
+            missing = unmet(asked, snap.documents[answer.doc_id].text)
             if missing:  # the passage does not hold the question's premise (premise.py): no answer from it
                 answer = replace(answer, confidence=0.0)
                 at = ranking.index(s)

@@ -112,14 +112,12 @@ class NeuralExtractor:
         contexts = [self._context(snap, ranked[i].row) for i in which]
         docs = [snap.document_of_chunk(ranked[i].passage.chunk_id) for i in which]
         spans = self.read(query.reading, [doc.text[a:b] for doc, (a, b) in zip(docs, contexts)], slack)
-        # Checked once per document: several of the sentences read are often from the same report.
-        unmet_in = {doc.doc_id: unmet(asked, doc.text) for doc in docs}
         answers = []
         for span in spans:
             holder, doc, (offset, _) = which[span.context], docs[span.context], contexts[span.context]
             sentence = ranked[holder]
             start, end = offset + span.start, offset + span.end  # the reader's offsets are the context's
-            missing = unmet_in[doc.doc_id]
+            missing = unmet(asked, doc.text)
             if trace is not None:  # what the reader made of the sentences it read
                 trace["sentences"][holder].update(
                     span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)

@@ -243,8 +243,9 @@ def anchors(text: str, lang: str | None = None) -> dict[str, Anchor]:
     return found
 
 
+@lru_cache(maxsize=256)  # a document is checked once per question however many of its passages are read
 def mentions(text: str, key: str) -> bool:
-    """Whether ``text`` names the number or actor ``key`` in any of its forms."""
+    """Whether ``text`` names the number, actor or place ``key`` in any of its forms."""
     if key.startswith("n:") and int(key[2:]) in _numbers(text):
         return True
     return any(pattern.search(text) for pattern in _patterns().get(key, ()))
