@@ -32,7 +32,7 @@ admin-key: install
 	$(BIN)/python -m app keys create --role admin
 
 # Quality gate: the gold set must score at least these (set just below the measured numbers of the default, neural
-# reader, README "Quality"; the margin covers CPUs without native bf16, where the reader runs in fp32).
+# reader, README "Quality"; the margin covers CPUs where the reader runs in fp32).
 GATE := --min-hit1 0.90 --min-hit5 0.95 --min-mrr 0.93 --min-containment 0.80 --min-f1 0.59 \
         --min-citation 0.86 --min-abstention-recall 0.85
 

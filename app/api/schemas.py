@@ -456,7 +456,7 @@ class HealthOut(BaseModel):
     reader: str = Field(
         "heuristic",
         description="What reads answers: `heuristic`, or the span reader's runtime and precision (`openvino-bf16`, "
-        "`openvino-fp32`, `torch-bf16`, `torch-fp32`; bf16 where the CPU has it natively).",
+        "`openvino-fp32`, `torch-bf16`, `torch-fp32`; bf16 where it is faster than fp32 on the CPU).",
     )
     languages: list[str] = Field(
         default_factory=lambda: list(LANGUAGES),

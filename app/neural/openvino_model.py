@@ -8,7 +8,7 @@ mapped file: the rows a batch needs are dequantised in numpy and added to the po
 runs.
 
 On one CPU thread OpenVINO runs the reader about twice as fast as torch in fp32, and faster than torch's bf16
-autocast where the CPU has native bf16 (`docs/performance.md`). Its bf16 mode rounds more than torch's autocast
+autocast where the CPU's bf16 is fast (`docs/performance.md`). Its bf16 mode rounds more than torch's autocast
 (softmax and LayerNorm inputs too), so the dev-set F1 of each precision is measured before it is offered.
 """
 

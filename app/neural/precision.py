@@ -1,23 +1,82 @@
-"""Whether to compute in bf16: only where the CPU has native bf16 (elsewhere autocast emulates it, slower)."""
+"""Whether to compute in bf16: where the CPU has bf16 instructions and a short probe finds them faster than fp32.
+
+The CPU's flags alone do not tell. Measured on 2-vCPU machines (`docs/performance.md`), OpenVINO's reader per 100
+tokens: AMX-BF16 7.1 ms in bf16 against 20.7 in fp32; AMD EPYC with AVX512-BF16 9.2 against 13.4; an Intel Xeon
+with AVX512-BF16 but no AMX 36.6 against 22.0 (torch there: 77.1 against 41.5). So `auto` times one feed-forward
+block of the reader's shape in both precisions, once per process (about 0.2 s), and takes bf16 only where it wins
+clearly.
+"""
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
+# bf16 is chosen when the probe's bf16 time is below this share of its fp32 time: the slowest CPU where bf16 paid
+# ran it at 0.69x, the one where it lost at 1.7x; the margin keeps a noisy probe from flipping a tie.
+BF16_SHARE = 0.85
+
 
 @lru_cache(maxsize=1)
-def cpu_has_bf16() -> bool:
-    """True when /proc/cpuinfo advertises Intel AMX-BF16 or AVX512-BF16 (also on AMD Zen 4 EPYC)."""
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where it cannot be read)."""
     try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
+        return frozenset(Path("/proc/cpuinfo").read_text().split())
     except OSError:
+        return frozenset()
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU has bf16 instructions at all (AMX-BF16 or AVX512-BF16): the bench then times bf16 too."""
+    return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+
+
+def probe_seconds(repeats: int = 7, threads: int = 2) -> tuple[float, float]:
+    """Median seconds of one feed-forward block (a batch of 2 windows of 192 tokens, 384 -> 1536 -> 384, as in the
+    reader's layers) compiled by OpenVINO in fp32 and in bf16, timed alternately."""
+    import numpy as np
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    rng = np.random.default_rng(0)
+    x = ops.parameter([2, 192, 384], np.float32, name="x")
+    inner = ops.gelu(ops.matmul(x, ops.constant(rng.standard_normal((1536, 384), np.float32)), False, True), "erf")
+    out = ops.matmul(inner, ops.constant(rng.standard_normal((384, 1536), np.float32)), False, True)
+    model = ov.Model([out], [x], "probe")
+    core = ov.Core()
+    compiled = {
+        hint: core.compile_model(
+            model, "CPU", {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1}
+        )
+        for hint in ("f32", "bf16")
+    }
+    data = rng.standard_normal((2, 192, 384), np.float32)
+    times: dict[str, list[float]] = {hint: [] for hint in compiled}
+    for run in range(repeats + 1):
+        for hint, c in compiled.items():
+            started = time.perf_counter()
+            c({"x": data})
+            if run:  # the first run of each warms up
+                times[hint].append(time.perf_counter() - started)
+    return float(np.median(times["f32"])), float(np.median(times["bf16"]))
+
+
+@lru_cache(maxsize=1)
+def bf16_pays() -> bool:
+    """True when bf16 is clearly faster than fp32 on this CPU: it has bf16 instructions and `probe_seconds` finds
+    bf16 under `BF16_SHARE` of fp32's time. Without OpenVINO, the flags decide."""
+    if not cpu_has_bf16():
         return False
-    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    try:
+        fp32, bf16 = probe_seconds()
+    except ImportError:
+        return True
+    return bf16 < BF16_SHARE * fp32
 
 
 def use_bf16(precision: str) -> bool:
-    """`precision` is auto (bf16 iff `cpu_has_bf16`), bf16 or fp32."""
+    """`precision` is auto (bf16 iff `bf16_pays`), bf16 or fp32."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    return precision == "bf16" or (precision == "auto" and cpu_has_bf16())
+    return precision == "bf16" or (precision == "auto" and bf16_pays())

@@ -96,7 +96,7 @@ class NeuralReader:
         """Load shipped weights (`best.safetensors`) on `runtime` (auto: OpenVINO when installed, which needs
         neither torch nor transformers; else torch) with `threads` threads (1: per-query latency is best with one
         thread here, and the server runs other work on the other core). `precision`: fp32 (default, exact), bf16,
-        or auto (bf16 iff the CPU has native bf16)."""
+        or auto (bf16 where it is faster than fp32 here: `precision.bf16_pays`)."""
         from .precision import use_bf16
         from .tokenizer import get_tokenizer
 

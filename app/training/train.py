@@ -87,7 +87,7 @@ class TrainConfig:
     # schedule on top of an earlier run. Give it another seed, or the first batches repeat the earlier run's.
     init: str | None = None
     max_answer_tokens: int = 30
-    precision: str = "auto"  # auto (bf16 iff the CPU has amx_bf16/avx512_bf16), bf16, fp32
+    precision: str = "auto"  # auto (bf16 where it is faster: `precision.bf16_pays`), bf16, fp32
     eval_batch_size: int = 32
     stop_after_steps: int | None = None  # end this invocation after N steps, as if interrupted (tests, smoke)
     log_every: int = 25  # status line every N steps when the console is not a terminal

@@ -40,7 +40,7 @@ def recorded_reads(pipeline: Pipeline, gold: Path) -> list[list[Read]]:
 
 
 def paths() -> list[tuple[str, str]]:
-    """(runtime, precision) pairs this machine can run: bf16 only with native bf16, torch only when installed."""
+    """(runtime, precision) pairs this machine can run: bf16 where the CPU has it, torch only when installed."""
     precisions = ["bf16", "fp32"] if cpu_has_bf16() else ["fp32"]
     runtimes = ["openvino"] + (["torch"] if find_spec("torch") and find_spec("transformers") else [])
     return [(r, p) for r in runtimes for p in precisions]
