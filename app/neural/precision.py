@@ -3,12 +3,15 @@
 The CPU's flags alone do not tell. Measured on 2-vCPU machines (`docs/performance.md`), OpenVINO's reader per 100
 tokens: AMX-BF16 7.1 ms in bf16 against 20.7 in fp32; AMD EPYC with AVX512-BF16 9.2 against 13.4; an Intel Xeon
 with AVX512-BF16 but no AMX 36.6 against 22.0 (torch there: 77.1 against 41.5). So `auto` times one feed-forward
-block of the reader's shape in both precisions, once per process (about 0.2 s), and takes bf16 only where it wins
-clearly.
+block of the reader's shape in both precisions, once per process (0.4 s, in a child process), and takes bf16 only
+where it wins clearly.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -65,14 +68,26 @@ def probe_seconds(repeats: int = 7, threads: int = 2) -> tuple[float, float]:
 @lru_cache(maxsize=1)
 def bf16_pays() -> bool:
     """True when bf16 is clearly faster than fp32 on this CPU: it has bf16 instructions and `probe_seconds` finds
-    bf16 under `BF16_SHARE` of fp32's time. Without OpenVINO, the flags decide."""
+    bf16 under `BF16_SHARE` of fp32's time. The probe runs in a child process: the kernels it compiles would
+    otherwise stay in this one (+25 MB). Without OpenVINO, or if the probe fails, the flags decide."""
     if not cpu_has_bf16():
         return False
     try:
-        fp32, bf16 = probe_seconds()
-    except ImportError:
+        fp32, bf16 = probe_in_child()
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError):
         return True
     return bf16 < BF16_SHARE * fp32
+
+
+def probe_in_child(timeout: float = 60.0) -> tuple[float, float]:
+    """`probe_seconds` run by a fresh interpreter; RuntimeError when it fails (no OpenVINO, a crash)."""
+    code = "import json; from app.neural.precision import probe_seconds; print(json.dumps(probe_seconds()))"
+    root = str(Path(__file__).resolve().parents[2])  # the directory holding the `app` package
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=root)
+    if done.returncode != 0:
+        raise RuntimeError(f"precision probe failed: {done.stderr.strip()[-300:]}")
+    fp32, bf16 = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(fp32), float(bf16)
 
 
 def use_bf16(precision: str) -> bool:

@@ -23,7 +23,7 @@ def fresh(monkeypatch):
 
 def test_without_bf16_instructions_auto_is_fp32_and_nothing_is_probed(fresh):
     fresh.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
-    fresh.setattr(precision, "probe_seconds", lambda: pytest.fail("probed a CPU without bf16"))
+    fresh.setattr(precision, "probe_in_child", lambda: pytest.fail("probed a CPU without bf16"))
     assert not precision.cpu_has_bf16()
     assert precision.use_bf16("auto") is False
     assert precision.use_bf16("bf16") is True  # asked for explicitly: granted
@@ -41,7 +41,7 @@ def test_without_bf16_instructions_auto_is_fp32_and_nothing_is_probed(fresh):
 )
 def test_with_bf16_instructions_the_probe_decides(fresh, flag, seconds, expected):
     fresh.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", flag}))
-    fresh.setattr(precision, "probe_seconds", lambda: seconds)
+    fresh.setattr(precision, "probe_in_child", lambda: seconds)
     assert precision.cpu_has_bf16()
     assert precision.use_bf16("auto") is expected
 
@@ -49,14 +49,25 @@ def test_with_bf16_instructions_the_probe_decides(fresh, flag, seconds, expected
 def test_the_decision_is_taken_once_per_process(fresh):
     calls = []
     fresh.setattr(precision, "cpu_flags", lambda: frozenset({"amx_bf16"}))
-    fresh.setattr(precision, "probe_seconds", lambda: calls.append(1) or (2.0, 1.0))
+    fresh.setattr(precision, "probe_in_child", lambda: calls.append(1) or (2.0, 1.0))
     assert [precision.use_bf16("auto") for _ in range(3)] == [True, True, True]
     assert len(calls) == 1
 
 
-def test_the_real_probe_times_both_precisions():
+def test_the_real_probe_times_both_precisions_here_and_in_a_child():
     fp32, bf16 = precision.probe_seconds(repeats=2, threads=1)
     assert 0 < fp32 < 1 and 0 < bf16 < 1
+    fp32, bf16 = precision.probe_in_child()
+    assert 0 < fp32 < 1 and 0 < bf16 < 1
+
+
+def test_a_failed_probe_leaves_the_decision_to_the_flags(fresh):
+    def broken():
+        raise RuntimeError("precision probe failed: no OpenVINO")
+
+    fresh.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    fresh.setattr(precision, "probe_in_child", broken)
+    assert precision.use_bf16("auto") is True
 
 
 def test_an_unknown_precision_is_refused():
