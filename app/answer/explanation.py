@@ -63,6 +63,16 @@ def verdict(
     return f"abstained: {gap}; the passages found are only loosely related", "retrieval"
 
 
+def unmet_everywhere(sentences: list[dict]) -> list[str]:
+    """What the question names that no sentence checked for it holds (each sentence's ``unmet``, recorded by the
+    extractors), in the order first seen. Something one document read does name is not the reason for silence,
+    even if others lack it: then its sentences were read and scored low, and the verdict says that instead."""
+    checked = [s["unmet"] for s in sentences if "unmet" in s]
+    if not checked:
+        return []
+    return [name for name in dict.fromkeys(checked[0]) if all(name in names for names in checked[1:])]
+
+
 def explanation(
     snap: Snapshot | None,
     query: Query,
@@ -72,8 +82,7 @@ def explanation(
     trace: dict,
 ) -> dict:
     """Everything ``"explain": true`` returns, as plain JSON-ready data."""
-    # What the question names that the sentences read leave unmet, in the order they were read (each once).
-    unmet = list(dict.fromkeys(s for sentence in trace.get("sentences", []) for s in sentence.get("unmet", [])))
+    unmet = unmet_everywhere(trace.get("sentences", []))
     line, stage = verdict(snap, query, passages, candidates, threshold, unmet)
     best = max((a.confidence for a in candidates), default=0.0)
     out: dict = {

@@ -131,9 +131,9 @@ class AnswerExtractor:
             missing = unmet(asked, snap.documents[answer.doc_id].text)
             if missing:  # the passage does not hold the question's premise (premise.py): no answer from it
                 answer = replace(answer, confidence=0.0)
-                at = ranking.index(s)
-                if trace is not None and at < len(trace["sentences"]):
-                    trace["sentences"][at]["unmet"] = [a.surface for a in missing]
+            at = ranking.index(s)
+            if trace is not None and at < len(trace["sentences"]):
+                trace["sentences"][at]["unmet"] = [a.surface for a in missing]  # empty: checked, and it holds
             # For a typed question, a sentence holding an entity of that type beats one that does not.
             ranked.append((s.score + (TYPED_BONUS if typed and query.kind is not AnswerType.OTHER else 0.0), answer))
         ranked.sort(key=lambda item: -item[0])

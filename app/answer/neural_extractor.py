@@ -120,10 +120,11 @@ class NeuralExtractor:
             missing = unmet(asked, doc.text)
             if trace is not None:  # what the reader made of the sentences it read
                 trace["sentences"][holder].update(
-                    span=span.text, span_score=round(span.score, 3), null_score=round(span.null_score, 3)
+                    span=span.text,
+                    span_score=round(span.score, 3),
+                    null_score=round(span.null_score, 3),
+                    unmet=[a.surface for a in missing],  # empty: the premise was checked and holds
                 )
-                if missing:
-                    trace["sentences"][holder]["unmet"] = [a.surface for a in missing]
             s_start, s_end = self._sentence_bounds(snap, doc.doc_id, start, end)
             signals = ReaderSignals(
                 cosine=sentence.cosine,

@@ -3,6 +3,7 @@ read from, or the answer is not given (a confident span about another conference
 
 from __future__ import annotations
 
+from app.answer.explanation import unmet_everywhere
 from app.answer.premise import anchors, mentions, unmet
 
 
@@ -134,7 +135,7 @@ def test_a_false_premise_is_refused_and_explained(pipeline):
         assert result.answer is None, (question, result.answer)
         assert result.explanation["stage"] == "premise", result.explanation["verdict"]
         assert missing in result.explanation["message"] and missing in result.explanation["verdict"]
-        assert any("unmet" in s for s in result.explanation["reading"]["sentences"])
+        assert any(missing in s.get("unmet", []) for s in result.explanation["reading"]["sentences"])
     russian = pipeline.ask("Кто возглавлял монгольскую делегацию на конференции в Бишкеке?", explain=True)
     assert russian.answer is None and russian.explanation["message"].startswith("Найденные фрагменты не упоминают")
     # A place: "50" (0.72 without the check) is how many met in Borovoe, not in Dushanbe.
@@ -143,3 +144,27 @@ def test_a_false_premise_is_refused_and_explained(pipeline):
     dushanbe = pipeline.ask("How many people took part in the conference in Dushanbe?", explain=True)
     assert dushanbe.answer is None and dushanbe.explanation["stage"] == "premise"
     assert "Dushanbe" in dushanbe.explanation["message"]
+
+
+def test_the_premise_is_the_reason_only_where_no_passage_read_names_it():
+    """Sentences checked for the question's premise record what their document lacks (empty: it holds); the
+    explanation blames the premise only for what every checked sentence lacks, since a document that names it was
+    read and scored low on its own."""
+    read = [{"text": "a", "unmet": ["Borovoe"]}, {"text": "b"}, {"text": "c", "unmet": []}]
+    assert unmet_everywhere(read) == []  # the third document names Borovoe: its reading, not the premise, failed
+    read = [{"unmet": ["Dushanbe", "14th"]}, {"unmet": ["14th", "Dushanbe"]}, {"text": "not checked"}]
+    assert unmet_everywhere(read) == ["Dushanbe", "14th"]
+    assert unmet_everywhere([{"unmet": ["14th"]}, {"unmet": ["Dushanbe"]}]) == []
+    assert unmet_everywhere([{"text": "nothing checked"}]) == []
+
+
+def test_a_refusal_from_a_document_that_names_the_place_is_not_blamed_on_the_place(pipeline):
+    """Asked in English of the Russian report on Borovoe, a question it answers only weakly is refused; the
+    report names Borovoe ("Боровое"), so the explanation must not say the passages do not mention it."""
+    question = "Which two levels of cooperation did the Borovoe participants commit to reinforcing?"
+    result = pipeline.ask(question, explain=True)
+    read = result.explanation["reading"]["sentences"]
+    assert any(s.get("unmet") == [] and "Боров" in s["sentence"] for s in read), read
+    assert result.answer is None  # confidence 0.17 against a threshold of 0.23, in fp32 and bf16
+    assert result.explanation["stage"] != "premise", result.explanation["verdict"]
+    assert "Borovoe" not in result.explanation["message"]
