@@ -130,6 +130,31 @@ def _is_name(word: str, regional: bool) -> bool:
 
 _TRANSLIT_LOCK = threading.Lock()
 
+# English spellings of Russian and Central Asian names that `transliterate`'s letter-by-letter Russian pack gets
+# wrong ("Kazakhstan" -> "Казакхстан", "Tajikistan" -> "Тайикистан", "Yerlan" -> "Ыерлан", "Tsoy" -> "Цоы"):
+# the digraphs of the usual romanisation first, then "y" as "й" after a vowel and "ы" elsewhere, and the letters the
+# pack leaves Latin (x, w, q).
+_ROMANISED = re.compile(r"shch|kh|zh|ts|ch|sh|yu|ya|yo|ye|j|x|w|q|y")
+_CYRILLIC_OF = {
+    "shch": "щ", "kh": "х", "zh": "ж", "ts": "ц", "ch": "ч", "sh": "ш",
+    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "j": "дж", "x": "кс", "w": "в", "q": "к",
+}  # fmt: skip
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def _cyrillic_spelling(word: str) -> str:
+    """A Latin name in Russian letters, lower case: the romanisation's digraphs and "y" resolved here, each other
+    letter by `transliterate`'s Russian pack."""
+    from transliterate import translit
+
+    lower = _POSSESSIVE.sub("", word.lower())
+    vowel_y = {m.start() for m in re.finditer(r"(?<=[aeiouy])y", lower)}
+    spelled = _ROMANISED.sub(lambda m: _CYRILLIC_OF.get(m.group(0)) or ("й" if m.start() in vowel_y else "ы"), lower)
+    # transliterate registers its language packs on first use, and two threads doing it at once make one of them
+    # fail with LanguagePackNotFound (a fresh server's first concurrent questions): the first call is serialised.
+    with _TRANSLIT_LOCK:
+        return translit(spelled, "ru").lower()
+
 
 @lru_cache(maxsize=50_000)
 def _transliterate(word: str) -> str:
@@ -138,12 +163,7 @@ def _transliterate(word: str) -> str:
         import iuliia
 
         return iuliia.WIKIPEDIA.translate(word)
-    from transliterate import translit
-
-    # transliterate registers its language packs on first use, and two threads doing it at once make one of them
-    # fail with LanguagePackNotFound (a fresh server's first concurrent questions): the first call is serialised.
-    with _TRANSLIT_LOCK:
-        return translit(word, "ru")
+    return _cyrillic_spelling(word)
 
 
 def _name_spellings(word: str) -> set[str]:
