@@ -34,3 +34,19 @@ def test_reads_are_recorded_and_timed(pipeline, tmp_path):
     assert row["path"] == "openvino-fp32" and row["questions"] == 2 and row["threads"] == 1
     assert row["tokens_per_question"] > 20 and row["ms_per_question_mean"] > 0 and row["ms_per_100_tokens"] > 0
     assert row["ms_per_100_tokens_together"] > 0
+
+
+def test_the_bench_says_what_auto_precision_takes_and_why():
+    """`bench --readers` reports `auto`'s choice: fp32 without bf16 instructions, else the probe's two times and
+    the precision they decide."""
+    from app.cli.evaluation import precision_choice
+    from app.neural.precision import BF16_SHARE, cpu_has_bf16
+
+    choice = precision_choice()
+    if not cpu_has_bf16():
+        assert choice == {"auto": "fp32", "why": "the CPU has no bf16 instructions"}
+        return
+    fp32, bf16 = choice["probe_ms"]["fp32"], choice["probe_ms"]["bf16"]
+    assert fp32 > 0 and bf16 > 0
+    assert choice["auto"] == ("bf16" if bf16 < BF16_SHARE * fp32 else "fp32")
+    assert choice["why"].startswith("probe: ") and "ms in bf16" in choice["why"]
