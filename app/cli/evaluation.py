@@ -344,24 +344,11 @@ def bench(
         console.print(f"[yellow]{len(failed)} target(s) missed:[/] " + ", ".join(t["target"] for t in failed))
 
 
-def precision_choice() -> dict:
-    """What `auto` precision takes on this machine and why: the CPU's bf16 instructions and the probe's times."""
-    from app.neural.precision import BF16_SHARE, cpu_has_bf16, probe_in_child
-
-    if not cpu_has_bf16():
-        return {"auto": "fp32", "why": "the CPU has no bf16 instructions"}
-    fp32, bf16 = probe_in_child()
-    return {
-        "auto": "bf16" if bf16 < BF16_SHARE * fp32 else "fp32",
-        "why": f"probe: a feed-forward block in {1000 * fp32:.2f} ms in fp32, {1000 * bf16:.2f} ms in bf16",
-        "probe_ms": {"fp32": round(1000 * fp32, 3), "bf16": round(1000 * bf16, 3)},
-    }
-
-
 def _bench_readers(index: Optional[Path], gold: Path, out: Path) -> None:
     """Time the reads `/ask` makes for the gold questions on every inference path this machine has."""
     from app.evaluation.bench.readers import TOGETHER, measure, paths, recorded_reads
     from app.neural import SHIPPED_WEIGHTS
+    from app.neural.precision import auto_precision
 
     settings = settings_for(index)
     pipeline = open_pipeline(settings)
@@ -391,7 +378,7 @@ def _bench_readers(index: Optional[Path], gold: Path, out: Path) -> None:
     for row in rows:
         table.add_row(*(str(row[key]) for key in columns))
     console.print(table)
-    choice = precision_choice()
+    choice = auto_precision()
     console.print(f"precision auto: {choice['auto']} ({choice['why']})")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"gold": str(gold), "paths": rows, "precision_auto": choice}

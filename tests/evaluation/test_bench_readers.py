@@ -39,10 +39,9 @@ def test_reads_are_recorded_and_timed(pipeline, tmp_path):
 def test_the_bench_says_what_auto_precision_takes_and_why():
     """`bench --readers` reports `auto`'s choice: fp32 without bf16 instructions, else the probe's two times and
     the precision they decide."""
-    from app.cli.evaluation import precision_choice
-    from app.neural.precision import BF16_SHARE, cpu_has_bf16
+    from app.neural.precision import BF16_SHARE, auto_precision, cpu_has_bf16
 
-    choice = precision_choice()
+    choice = auto_precision()
     if not cpu_has_bf16():
         assert choice == {"auto": "fp32", "why": "the CPU has no bf16 instructions"}
         return

@@ -8,7 +8,7 @@ from app.neural import precision
 
 
 # The cached functions themselves: a test's monkeypatch replaces `cpu_flags` until after the fixture's teardown.
-CACHED = (precision.cpu_flags, precision.bf16_pays)
+CACHED = (precision.cpu_flags, precision.auto_precision)
 
 
 @pytest.fixture
