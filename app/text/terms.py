@@ -148,8 +148,12 @@ def _cyrillic_spelling(word: str) -> str:
     from transliterate import translit
 
     lower = _POSSESSIVE.sub("", word.lower())
-    vowel_y = {m.start() for m in re.finditer(r"(?<=[aeiouy])y", lower)}
-    spelled = _ROMANISED.sub(lambda m: _CYRILLIC_OF.get(m.group(0)) or ("й" if m.start() in vowel_y else "ы"), lower)
+
+    def letter(m: re.Match[str]) -> str:  # a lone "y" is "й" after a vowel, else "ы"
+        after_vowel = m.start() > 0 and lower[m.start() - 1] in "aeiouy"
+        return _CYRILLIC_OF.get(m.group(0)) or ("й" if after_vowel else "ы")
+
+    spelled = _ROMANISED.sub(letter, lower)
     # transliterate registers its language packs on first use, and two threads doing it at once make one of them
     # fail with LanguagePackNotFound (a fresh server's first concurrent questions): the first call is serialised.
     with _TRANSLIT_LOCK:
