@@ -4,6 +4,7 @@ cheap copies of it for tests that write, and in-process API clients."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -214,3 +215,14 @@ def workspace_client(workspace, api_keys):
     with TestClient(app, raise_server_exceptions=False, headers=api_keys.admin_headers) as c:
         c.workspace = workspace
         yield c
+
+
+def first_numbers(contexts: list[str], parts: list[tuple[int, int, int]] | None) -> list[tuple[int, int, int, str]]:
+    """For rule readers in tests: (part, start, end, text) of the first number in each part that has one, offsets
+    in the part's context; without parts each context is one part, as `NeuralReader.read` reads them."""
+    found = []
+    for k, (c, first, last) in enumerate(parts or [(i, 0, len(text)) for i, text in enumerate(contexts)]):
+        match = re.search(r"\d+", contexts[c][first:last])
+        if match:
+            found.append((k, first + match.start(), first + match.end(), match.group()))
+    return found

@@ -112,8 +112,8 @@ class Answerer:
             NeuralReader.shared, weights, s.reader_threads_for(runtime), 48, s.reader_precision, runtime
         )
 
-        def read(question: str, contexts: list[str], end_slack: float = 0.0) -> list:
-            return self.inference.read(reader.read_many, (question, contexts, end_slack))
+        def read(question: str, contexts: list[str], end_slack: float = 0.0, parts: list | None = None) -> list:
+            return self.inference.read(reader.read_many, (question, contexts, end_slack, parts))
 
         return NeuralExtractor(
             Calibrator.for_encoder(self.calibration_key), read, s.reader_sentences, s.reader_window, s.reader_stop_at

@@ -192,18 +192,24 @@ def best_in_window(
     offsets: Offsets,
     max_answer_tokens: int = 30,
     end_slack: float = 0.0,
+    starts: tuple[int, int] | None = None,
 ) -> tuple[float, int, int] | None:
     """(score, start_token, end_token) of the best span with start <= end < start + max_answer_tokens over context
     tokens with a non-empty character span; None when the window has no such token.
 
     With ``end_slack`` > 0 the span runs on to the farthest end whose end logit is within ``end_slack`` of the best
     one's, from the same start: a clause the reader nearly ends at its close rather than after its first words.
-    The score is then that longer span's own."""
+    The score is then that longer span's own. With ``starts`` = (first, last) characters, only spans starting at a
+    token inside them are considered."""
     n = min(len(offsets), len(start_logits), len(end_logits))
     valid = np.fromiter(((o is not None and o[0] < o[1]) for o in offsets[:n]), dtype=bool, count=n)
-    if not valid.any() or max_answer_tokens < 1:
+    may_start = valid
+    if starts is not None:
+        first, last = starts
+        may_start = valid & np.fromiter(((o is not None and first <= o[0] < last) for o in offsets[:n]), bool, n)
+    if not may_start.any() or max_answer_tokens < 1:
         return None
-    s = np.where(valid, np.asarray(start_logits[:n], dtype=np.float64), -np.inf)
+    s = np.where(may_start, np.asarray(start_logits[:n], dtype=np.float64), -np.inf)
     e = np.where(valid, np.asarray(end_logits[:n], dtype=np.float64), -np.inf)
     best = (-np.inf, -1, -1)
     # diagonal k = end - start: one vector op per allowed length instead of an n x n matrix
@@ -230,26 +236,42 @@ def decode_spans(
     contexts: Sequence[str],
     max_answer_tokens: int = 30,
     end_slack: float = 0.0,
+    parts: Sequence[tuple[int, int, int]] | None = None,
 ) -> list[DecodedSpan]:
     """The best span of every passage that has one, best first. Window w covers passage passage_of_window[w];
-    its logits may include padding beyond len(offsets[w]), which is ignored. ``end_slack``: see best_in_window."""
+    its logits may include padding beyond len(offsets[w]), which is ignored. ``end_slack``: see best_in_window.
+
+    With ``parts`` = [(passage, first, last) characters], the best span starting in each part instead, its
+    ``passage`` the part's index: one passage read once answers for several overlapping pieces of it, each with
+    the span it would have had alone. A part's null score is its windows' lowest."""
+    if parts is None:
+        parts = [(p, 0, len(contexts[p])) for p in range(len(contexts))]
     null: dict[int, float] = {}
     best: dict[int, tuple[float, int, int, int]] = {}
     for w, p in enumerate(passage_of_window):
         s_log, e_log = start_logits[w], end_logits[w]
         null_w = float(s_log[0] + e_log[0])
-        null[p] = min(null.get(p, np.inf), null_w)
-        found = best_in_window(s_log, e_log, offsets[w], max_answer_tokens, end_slack)
-        if found is not None and (p not in best or found[0] > best[p][0]):
-            best[p] = (found[0], w, found[1], found[2])
+        for k, (passage, first, last) in enumerate(parts):
+            if passage != p or not _covers(offsets[w], first, last):
+                continue
+            null[k] = min(null.get(k, np.inf), null_w)
+            found = best_in_window(s_log, e_log, offsets[w], max_answer_tokens, end_slack, (first, last))
+            if found is not None and (k not in best or found[0] > best[k][0]):
+                best[k] = (found[0], w, found[1], found[2])
     spans = []
-    for p, (score, w, i, j) in best.items():
-        first, last = offsets[w][i], offsets[w][j]
-        assert first is not None and last is not None  # best_in_window only picks context tokens
-        start, end = word_span(contexts[p], first[0], last[1])
-        spans.append(DecodedSpan(p, start, end, contexts[p][start:end], score, null[p], w, i, j))
+    for k, (score, w, i, j) in best.items():
+        first_token, last_token = offsets[w][i], offsets[w][j]
+        assert first_token is not None and last_token is not None  # best_in_window only picks context tokens
+        text = contexts[parts[k][0]]
+        start, end = word_span(text, first_token[0], last_token[1])
+        spans.append(DecodedSpan(k, start, end, text[start:end], score, null[k], w, i, j))
     spans.sort(key=lambda sp: (-sp.score, sp.passage))
     return spans
+
+
+def _covers(offsets: Offsets, first: int, last: int) -> bool:
+    """Whether a window's context tokens reach into characters first..last."""
+    return any(o is not None and o[0] < last and o[1] > first for o in offsets)
 
 
 # The null answer wins when null_score - score exceeds the threshold of the passage's language. Russian and English

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .config import WindowScorer
     from .tokenizer import E5Tokenizer, Window
 
+Parts = list[tuple[int, int, int]]  # (context, first character, last character) read as one piece each
+
 _SHARED: dict[tuple, NeuralReader] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -53,7 +55,8 @@ def inference_path(runtime: str, bf16: bool) -> str:
 
 @dataclass(frozen=True)
 class Span:
-    """The best answer span in `contexts[context]`: `text == contexts[context][start:end]`.
+    """The best answer span in `contexts[context]`: `text == contexts[context][start:end]` (read with parts:
+    `context` is the part's index and the text is its context's).
 
     `score` is start+end logit; `null_score` the context's lowest no-answer score (position 0): the reader thinks
     the context holds no answer when null_score > score."""
@@ -159,16 +162,20 @@ class NeuralReader:
                 owner.append(i)
         return windows, owner
 
-    def read(self, question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
+    def read(
+        self, question: str, contexts: list[str], end_slack: float = 0.0, parts: Parts | None = None
+    ) -> list[Span]:
         """Best span of every readable context, best score first ([] if there is nothing to read). ``end_slack``
-        lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`)."""
-        return self.read_many([(question, contexts, end_slack)])[0]
+        lets a span run on to a nearly-as-likely later end (see `decode.best_in_window`). With ``parts`` =
+        [(context, first, last) characters], the best span starting in each part, `Span.context` its index: a
+        context read once answers for the overlapping pieces of it a caller would otherwise read one by one."""
+        return self.read_many([(question, contexts, end_slack, parts)])[0]
 
-    def read_many(self, reads: list[tuple[str, list[str], float]]) -> list[list[Span]]:
-        """`read` for several (question, contexts, end slack) at once: their windows sorted by length and read in
-        batches of `WINDOW_BATCH`, so that questions waiting together share model calls."""
+    def read_many(self, reads: list[tuple[str, list[str], float, Parts | None]]) -> list[list[Span]]:
+        """`read` for several (question, contexts, end slack, parts) at once: their windows sorted by length and
+        read in batches of `WINDOW_BATCH`, so that questions waiting together share model calls."""
         inputs = []
-        for question, contexts, _ in reads:
+        for question, contexts, _, _ in reads:
             texts = [c if isinstance(c, str) else "" for c in (contexts or [])]
             inputs.append((texts, *self.windows(question, texts)))
         every = [w for _, windows, _ in inputs for w in windows]
@@ -176,7 +183,7 @@ class NeuralReader:
             return [[] for _ in reads]
         logits = self.model.window_logits(every, self.tokenizer.pad, batch_size=WINDOW_BATCH, bf16=self.bf16)
         cfg, results, at = self.model.config, [], 0
-        for (texts, windows, owner), (_, _, end_slack) in zip(inputs, reads):
+        for (texts, windows, owner), (_, _, end_slack, parts) in zip(inputs, reads):
             mine, at = logits[at : at + len(windows)], at + len(windows)
             spans = decode_spans(
                 [s for s, _ in mine],
@@ -186,6 +193,7 @@ class NeuralReader:
                 texts,
                 cfg.max_answer_tokens,
                 end_slack,
+                parts,
             )
             results.append([Span(s.passage, s.start, s.end, s.text, s.score, s.null_score) for s in spans])
         return results

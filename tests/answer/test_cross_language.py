@@ -3,7 +3,6 @@ from a passage in a language the reader is measured in (ru, en, kk), not from Ky
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from app.answer.confidence import (
 from app.answer.extractor import AnswerExtractor
 from app.answer.neural_extractor import NeuralExtractor
 from app.neural.reader import Span
-from tests.conftest import ROOT
+from tests.conftest import ROOT, first_numbers
 
 CROSS = READER_FEATURES.index("cross")
 KYRGYZ = ROOT / "eval" / "region" / "corpus" / "008_506a8559ef008a4d.txt"
@@ -35,14 +34,9 @@ def test_cross_language_only_from_measured_languages():
     assert cross_language("ru", "ru") == cross_language("ky", "ky") == cross_language(None, None) == 0.0
 
 
-def sure_reader(question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
+def sure_reader(question: str, contexts: list[str], end_slack: float = 0.0, parts=None) -> list[Span]:
     """A rule reader that answers each context's first number, sure of it (span 9, no-answer 0)."""
-    spans = []
-    for i, context in enumerate(contexts):
-        match = re.search(r"\d+", context)
-        if match:
-            spans.append(Span(i, match.start(), match.end(), match.group(), 9.0, 0.0))
-    return spans
+    return [Span(k, start, end, text, 9.0, 0.0) for k, start, end, text in first_numbers(contexts, parts)]
 
 
 def test_a_russian_question_gets_no_allowance_from_kyrgyz_text(workspace):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from app.answer.confidence import READER_FEATURES, READER_SUFFIX, Calibrator
@@ -11,17 +9,13 @@ from app.answer.extractor import rank_sentences
 from app.answer.neural_extractor import CLAUSE_END_SLACK, NeuralExtractor
 from app.neural import SHIPPED_WEIGHTS
 from app.neural.reader import Span
-from tests.conftest import BISHKEK, BOROVOE, make_settings
+from tests.conftest import BISHKEK, BOROVOE, first_numbers, make_settings
 
 
-def first_number(question: str, contexts: list[str], end_slack: float = 0.0) -> list[Span]:
-    """A rule reader: the first number of each context, scored higher in earlier contexts; none if no number."""
-    spans = []
-    for i, context in enumerate(contexts):
-        match = re.search(r"\d+", context)
-        if match:
-            spans.append(Span(i, match.start(), match.end(), match.group(), 10.0 - i, 0.0))
-    return spans
+def first_number(question: str, contexts: list[str], end_slack: float = 0.0, parts=None) -> list[Span]:
+    """A rule reader: the first number of each part (each context without parts), scored higher in earlier ones;
+    none if no number."""
+    return [Span(k, start, end, text, 10.0 - k, 0.0) for k, start, end, text in first_numbers(contexts, parts)]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ def test_at_most_top_k_answers_and_none_without_passages(pipeline, extractor):
 def test_sentences_without_a_span_give_no_answer(pipeline):
     """A reader that finds nothing yields no answers (the pipeline then abstains)."""
     calibrator = Calibrator.for_encoder("e5-small" + READER_SUFFIX)
-    extractor = NeuralExtractor(calibrator, lambda q, c, slack: [], sentences=4)
+    extractor = NeuralExtractor(calibrator, lambda q, c, slack, parts: [], sentences=4)
     snap, query = pipeline.query("Who is the head of the OSCE Centre in Bishkek?")
     assert extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5)) == []
 
@@ -66,7 +60,7 @@ def test_only_descriptive_questions_let_the_answer_run_on(pipeline):
     """A question asking why or what gets the reader's end slack; one asking for a number, date or name does not."""
     slacks: list[set[float]] = []
 
-    def recording(question: str, contexts: list[str], end_slack: float) -> list[Span]:
+    def recording(question: str, contexts: list[str], end_slack: float, parts: list) -> list[Span]:
         slacks[-1].add(end_slack)
         return []
 
@@ -88,9 +82,9 @@ def test_a_clear_first_answer_ends_the_reading(pipeline):
     answer is less confident than that; at 1 nothing can stop the reading and every sentence is read in one call."""
     read: list[int] = []
 
-    def counting(question: str, contexts: list[str], end_slack: float) -> list[Span]:
-        read.append(len(contexts))
-        return first_number(question, contexts, end_slack)
+    def counting(question: str, contexts: list[str], end_slack: float, parts: list) -> list[Span]:
+        read.append(len(parts))
+        return first_number(question, contexts, end_slack, parts)
 
     snap, query = pipeline.query("Сколько человек приняли участие в конференции в Боровом?")
     passages = pipeline.retriever.retrieve(snap, query, 5)
@@ -149,6 +143,30 @@ def test_window_reading_maps_spans_to_the_sentence_that_holds_them(pipeline):
         rows = snap.sentence_rows(a.doc_id)
         starts = {int(snap.sentences[r, 1]) for r in rows}
         assert a.sentence_start in starts, "the cited sentence starts where a stored sentence starts"
+
+
+def test_overlapping_contexts_are_read_once(pipeline):
+    """With neighbours read too, two ranked sentences of one document share text: it is read once, as one context
+    holding both sentences' contexts as parts, each part still answered for; without neighbours nothing is shared."""
+    calls: list[tuple[list[str], list[tuple[int, int, int]]]] = []
+
+    def recording(question: str, contexts: list[str], end_slack: float, parts: list) -> list[Span]:
+        calls.append((contexts, parts))
+        return first_number(question, contexts, end_slack, parts)
+
+    questions = ("Сколько человек приняли участие в конференции в Боровом?", "How many officials attended in Bishkek?")
+    for window in (1, 0):
+        calls.clear()
+        extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), recording, 4, window=window)
+        for question in questions:
+            snap, query = pipeline.query(question)
+            answers = extractor.extract(snap, query, pipeline.retriever.retrieve(snap, query, 5))
+            assert answers and all(snap.documents[a.doc_id].text[a.start : a.end] == a.text for a in answers)
+        for contexts, parts in calls:
+            assert len(parts) == 4 and {c for c, _, _ in parts} == set(range(len(contexts)))
+            assert all(0 <= first < last <= len(contexts[c]) for c, first, last in parts)
+        merged = sum(len(contexts) < len(parts) for contexts, parts in calls)
+        assert merged > 0 if window else merged == 0
 
 
 def test_an_explained_question_traces_every_sentence_read(pipeline):

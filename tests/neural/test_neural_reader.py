@@ -37,6 +37,26 @@ def test_read_several_contexts(reader):
     assert {sp.context for sp in spans} == {0, 2, 3}
 
 
+def test_parts_read_a_text_once_for_each_piece_of_it(reader):
+    """Parts give the best span starting inside each piece of a context: a piece holding the date gets the date,
+    one without it a span of its own; parts covering whole contexts read as the contexts do."""
+    text = CONTEXTS[0] + " " + CONTEXTS[2]
+    split = len(CONTEXTS[0]) + 1
+    parts = [(0, 0, len(CONTEXTS[0])), (0, split, len(text)), (0, 0, len(text))]
+    spans = reader.read("Когда основан Эрмитаж?", [text], 0.0, parts)
+    by_part = {sp.context: sp for sp in spans}
+    assert set(by_part) == {0, 1, 2}
+    for k, sp in by_part.items():
+        _, first, last = parts[k]
+        assert first <= sp.start < last and sp.text == text[sp.start : sp.end]
+    assert "1764" in by_part[0].text and "1764" in by_part[2].text and "1764" not in by_part[1].text
+    assert by_part[1].score < by_part[0].score == by_part[2].score
+    whole = [(i, 0, len(c)) for i, c in enumerate(CONTEXTS)]
+    assert [(s.context, s.start, s.end) for s in reader.read("Когда основан Эрмитаж?", CONTEXTS, 0.0, whole)] == [
+        (s.context, s.start, s.end) for s in reader.read("Когда основан Эрмитаж?", CONTEXTS)
+    ]
+
+
 @pytest.mark.parametrize("question, contexts", [
     ("Когда основан Эрмитаж?", [""]),
     ("Когда основан Эрмитаж?", []),

@@ -102,7 +102,11 @@ def test_serving_reader_imports_neither_torch_nor_transformers():
 def test_reading_many_at_once_gives_each_its_own_spans(readers):
     """Questions read together in one forward pass get the spans each gets alone; empty ones get none."""
     _, reader = readers
-    reads = [(QUESTION, CONTEXTS, 0.0), ("How high is Mount Elbrus?", CONTEXTS[1:2], 0.5), ("???", CONTEXTS, 0.0)]
+    reads = [
+        (QUESTION, CONTEXTS, 0.0, None),
+        ("How high is Mount Elbrus?", CONTEXTS[1:2], 0.5, [(0, 0, 40), (0, 30, len(CONTEXTS[1]))]),
+        ("???", CONTEXTS, 0.0, None),
+    ]
     together = reader.read_many(reads)
     alone = [reader.read(*r) for r in reads]
     assert [[(s.context, s.start, s.end) for s in spans] for spans in together] == [

@@ -15,7 +15,7 @@ from app.neural.precision import cpu_has_bf16
 from app.neural.reader import NeuralReader
 from app.pipeline import Pipeline
 
-Read = tuple[str, list[str], float]  # one reader call: question, contexts, end slack
+Read = tuple[str, list[str], float, list | None]  # one reader call: question, contexts, end slack, parts
 
 
 def recorded_reads(pipeline: Pipeline, gold: Path) -> list[list[Read]]:
@@ -23,8 +23,8 @@ def recorded_reads(pipeline: Pipeline, gold: Path) -> list[list[Read]]:
     s = pipeline.settings
     calls: list[Read] = []
 
-    def record(question: str, contexts: list[str], end_slack: float) -> list:
-        calls.append((question, contexts, end_slack))
+    def record(question: str, contexts: list[str], end_slack: float, parts: list | None = None) -> list:
+        calls.append((question, contexts, end_slack, parts))
         return []  # no answer: the extractor goes on to read every sentence it would read
 
     extractor = NeuralExtractor(Calibrator([], 0.0), record, s.reader_sentences, s.reader_window, stop_at=1.0)
@@ -54,7 +54,7 @@ def measure(weights: Path, reads: list[list[Read]], runtime: str, precision: str
     """Milliseconds per question and per 100 tokens of one path, over every question's reads (after 3 warm-ups),
     each question alone and `TOGETHER` questions in one call."""
     reader = NeuralReader.load(weights, threads, precision=precision, runtime=runtime)
-    tokens = [sum(len(w.input_ids) for q, c, _ in calls for w in reader.windows(q, c)[0]) for calls in reads]
+    tokens = [sum(len(w.input_ids) for q, c, *_ in calls for w in reader.windows(q, c)[0]) for calls in reads]
     for calls in reads[:3]:
         for call in calls:
             reader.read(*call)
