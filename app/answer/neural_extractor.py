@@ -65,8 +65,9 @@ class NeuralExtractor:
 
     def _groups(self, snap: Snapshot, ranked: list[ScoredSentence], which: list[int]) -> list[Group]:
         """The texts one reader call reads for ranked sentences ``which``: each sentence's context, where contexts
-        of one document overlap (neighbouring sentences both ranked) merged into one, so that no text is read
-        twice (a sixth fewer tokens on the development questions). In the order of their best sentence."""
+        of one document overlap (ranked sentences within two windows of each other) merged into one, so that no
+        text is read twice (a sixth fewer tokens on the development questions). In the order of their best
+        sentence."""
         contexts = [
             (snap.document_of_chunk(ranked[i].passage.chunk_id), self._context(snap, ranked[i].row), i) for i in which
         ]
@@ -128,10 +129,10 @@ class NeuralExtractor:
         asked: dict[str, Anchor],
         trace: dict | None,
     ) -> list[Answer]:
-        """One reader call over the contexts of ranked sentences ``which``: an answer per context with a span."""
+        """One reader call over the contexts of ranked sentences ``which``: an answer per sentence with a span."""
         groups = self._groups(snap, ranked, which)
         # Each sentence keeps its own context as a part of its group's text: the reader reads the text once and
-        # still gives every sentence the best span starting in its context, as if read alone.
+        # still gives every sentence the best span starting in its own context (read with the whole text around it).
         parts, owners = [], []
         for g, (_, first, _, members) in enumerate(groups):
             for i, (start, end) in members:

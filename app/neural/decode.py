@@ -173,9 +173,9 @@ def word_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class DecodedSpan:
-    """Best span of one passage; `text == context[start:end]` exactly."""
+    """Best span of one passage (or part); `text == context[start:end]` exactly."""
 
-    passage: int
+    passage: int  # the passage's index, or the part's where parts were given
     start: int  # character offsets into the passage's ORIGINAL text
     end: int
     text: str
@@ -241,9 +241,9 @@ def decode_spans(
     """The best span of every passage that has one, best first. Window w covers passage passage_of_window[w];
     its logits may include padding beyond len(offsets[w]), which is ignored. ``end_slack``: see best_in_window.
 
-    With ``parts`` = [(passage, first, last) characters], the best span starting in each part instead, its
-    ``passage`` the part's index: one passage read once answers for several overlapping pieces of it, each with
-    the span it would have had alone. A part's null score is its windows' lowest."""
+    With ``parts`` = [(passage, first, last) characters], the best span starting in each part instead (it may end
+    past the part), its ``passage`` the part's index: a passage read once answers for several overlapping pieces of
+    it, each read with the whole passage around it. A part's null score is the lowest of the windows reaching it."""
     if parts is None:
         parts = [(p, 0, len(contexts[p])) for p in range(len(contexts))]
     null: dict[int, float] = {}

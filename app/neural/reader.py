@@ -58,8 +58,8 @@ class Span:
     """The best answer span in `contexts[context]`: `text == contexts[context][start:end]` (read with parts:
     `context` is the part's index and the text is its context's).
 
-    `score` is start+end logit; `null_score` the context's lowest no-answer score (position 0): the reader thinks
-    the context holds no answer when null_score > score."""
+    `score` is start+end logit; `null_score` the lowest no-answer score (position 0) of the windows reading the
+    context (the part): the reader thinks it holds no answer when null_score > score."""
 
     context: int
     start: int

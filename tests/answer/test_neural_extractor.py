@@ -169,6 +169,41 @@ def test_overlapping_contexts_are_read_once(pipeline):
         assert merged > 0 if window else merged == 0
 
 
+class ReadAlone(NeuralExtractor):
+    """The extractor with every sentence's context read on its own, as before shared text was read once."""
+
+    def _groups(self, snap, ranked, which):
+        contexts = [(i, self._context(snap, ranked[i].row)) for i in which]
+        return [(snap.document_of_chunk(ranked[i].passage.chunk_id), *c, [(i, c)]) for i, c in contexts]
+
+
+def test_a_text_read_once_answers_each_sentence_as_read_alone(pipeline):
+    """For a reader whose spans depend on the text alone, reading shared text once changes no answer, offset,
+    cited sentence, signal, confidence or trace entry, whether every sentence is read at once or the first alone."""
+
+    def numbers(question: str, contexts: list[str], end_slack: float, parts: list) -> list[Span]:
+        return [Span(k, a, b, text, float(len(text)), 1.0) for k, a, b, text in first_numbers(contexts, parts)]
+
+    calibrator = Calibrator.for_encoder("e5-small" + READER_SUFFIX)
+    for question in (
+        "Сколько человек приняли участие в конференции в Боровом?",
+        "How many officials attended the conference in Bishkek?",
+        "В каком году принята резолюция 2396?",
+    ):
+        snap, query = pipeline.query(question)
+        passages = pipeline.retriever.retrieve(snap, query, 5)
+        for stop_at in (1.0, 0.0):
+            seen = []
+            for cls in (NeuralExtractor, ReadAlone):
+                trace: dict = {}
+                answers = cls(calibrator, numbers, 4, window=1, stop_at=stop_at).extract(
+                    snap, query, passages, None, trace
+                )
+                seen.append((sorted(answers, key=lambda a: (a.doc_id, a.start, a.chunk_id)), trace["sentences"]))
+            assert seen[0][0], question
+            assert seen[0] == seen[1], (question, stop_at)
+
+
 def test_an_explained_question_traces_every_sentence_read(pipeline):
     """Reading more sentences than an explanation usually lists (8) still traces each one with its span."""
     extractor = NeuralExtractor(Calibrator.for_encoder("e5-small" + READER_SUFFIX), first_number, sentences=12)

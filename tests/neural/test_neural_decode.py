@@ -84,3 +84,25 @@ def test_end_slack_runs_on_to_a_nearly_as_likely_later_end():
     assert best_in_window(s, e, OFFSETS, 4, end_slack=0.5)[1:] == (7, 8)  # the length cap still holds
     spans = decode_spans([s], [e], [OFFSETS], [0], [CONTEXT], end_slack=0.5)
     assert spans[0].text == "ввёл ёлку в 1700 году"
+
+
+def test_parts_get_the_best_span_starting_inside_them_and_their_own_windows_null():
+    """With parts, each part of a passage gets the best span whose start lies in it (its end may run on), with the
+    lowest null score of the windows that reach it; a part no window reaches gets nothing."""
+    first_half = [o if o is None or o[1] <= 11 else None for o in OFFSETS]  # window 0 holds "Пётр I ввёл"
+    second_half = [o if o is None or o[0] >= 12 else None for o in OFFSETS]  # window 1 holds "ёлку в 1700 году."
+    s0, e0 = logits({5: 2.0, 0: 1.0}, {7: 2.0, 0: 3.0})  # "Пётр I ввёл", null 4
+    s1, e1 = logits({10: 5.0, 8: 1.0, 0: -1.0}, {11: 4.0, 8: 1.0, 0: -1.0})  # "1700 году", null -2
+    parts = [(0, 0, 11), (0, 12, 19), (0, 0, len(CONTEXT)), (0, 30, 40)]
+    spans = decode_spans([s0, s1], [e0, e1], [first_half, second_half], [0, 0], [CONTEXT], parts=parts)
+    by_part = {sp.passage: sp for sp in spans}
+    assert set(by_part) == {0, 1, 2}, "the part past the text's end is reached by no window"
+    assert by_part[0].text == "Пётр I ввёл" and by_part[0].null_score == 4.0
+    assert by_part[1].text == "ёлку в 1700 году" and by_part[1].start == 12, "starts in its part, ends past it"
+    assert by_part[1].null_score == -2.0
+    assert by_part[2].text == "1700 году" and by_part[2].null_score == -2.0
+    assert [sp.passage for sp in spans] == [2, 1, 0]  # best first
+    whole = decode_spans([s0, s1], [e0, e1], [first_half, second_half], [0, 0], [CONTEXT])
+    assert [(sp.start, sp.end, sp.score, sp.null_score) for sp in whole] == [
+        (by_part[2].start, by_part[2].end, by_part[2].score, by_part[2].null_score)
+    ], "one part covering the passage is the passage"
