@@ -101,7 +101,7 @@ class Answerer:
     def _make_extractor(self) -> Extractor:
         if self.settings.reader == "heuristic":
             return AnswerExtractor(Calibrator.for_encoder(self.calibration_key))
-        from app.neural.reader import NeuralReader, choose_runtime
+        from app.neural.reader import NeuralReader, Parts, choose_runtime
 
         weights = self.settings.reader_weights or SHIPPED_WEIGHTS
         if not Path(weights).is_file():
@@ -112,7 +112,7 @@ class Answerer:
             NeuralReader.shared, weights, s.reader_threads_for(runtime), 48, s.reader_precision, runtime
         )
 
-        def read(question: str, contexts: list[str], end_slack: float = 0.0, parts: list | None = None) -> list:
+        def read(question: str, contexts: list[str], end_slack: float = 0.0, parts: Parts | None = None) -> list:
             return self.inference.read(reader.read_many, (question, contexts, end_slack, parts))
 
         return NeuralExtractor(

@@ -18,11 +18,11 @@ from app.answer.premise import Anchor, anchors, unmet
 from app.index.snapshot import Snapshot
 from app.models import Answer, Document, Passage, Query
 from app.neural.decode import null_threshold
-from app.neural.reader import Span  # a plain record: torch is imported only when a reader is loaded
+from app.neural.reader import Parts, Span  # plain records: torch is imported only when a reader is loaded
 from app.text.question import AnswerType
 
 # (question, contexts, end slack, parts) -> the best span per part: see NeuralReader.read
-Read = Callable[[str, list[str], float, list[tuple[int, int, int]]], list[Span]]
+Read = Callable[[str, list[str], float, Parts], list[Span]]
 # A text the reader reads: (document, first, last character, [(ranked sentence, its own context)], best first)
 Group = tuple[Document, int, int, list[tuple[int, tuple[int, int]]]]
 

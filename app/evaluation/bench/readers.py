@@ -12,10 +12,10 @@ from app.answer.confidence import Calibrator
 from app.answer.neural_extractor import NeuralExtractor
 from app.evaluation.gold import load_gold
 from app.neural.precision import cpu_has_bf16
-from app.neural.reader import NeuralReader
+from app.neural.reader import NeuralReader, Parts
 from app.pipeline import Pipeline
 
-Read = tuple[str, list[str], float, list | None]  # one reader call: question, contexts, end slack, parts
+Read = tuple[str, list[str], float, Parts | None]  # one reader call: question, contexts, end slack, parts
 
 
 def recorded_reads(pipeline: Pipeline, gold: Path) -> list[list[Read]]:
@@ -23,7 +23,7 @@ def recorded_reads(pipeline: Pipeline, gold: Path) -> list[list[Read]]:
     s = pipeline.settings
     calls: list[Read] = []
 
-    def record(question: str, contexts: list[str], end_slack: float, parts: list | None = None) -> list:
+    def record(question: str, contexts: list[str], end_slack: float, parts: Parts | None = None) -> list:
         calls.append((question, contexts, end_slack, parts))
         return []  # no answer: the extractor goes on to read every sentence it would read
 
