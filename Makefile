@@ -33,8 +33,8 @@ admin-key: install
 
 # Quality gate: the gold set must score at least these (set just below the measured numbers of the default, neural
 # reader, README "Quality"; the margin covers CPUs where the reader runs in fp32).
-GATE := --min-hit1 0.90 --min-hit5 0.95 --min-mrr 0.93 --min-containment 0.80 --min-f1 0.59 \
-        --min-citation 0.86 --min-abstention-recall 0.85
+GATE := --min-hit1 0.90 --min-hit5 0.95 --min-mrr 0.93 --min-containment 0.83 --min-f1 0.63 \
+        --min-citation 0.88 --min-abstention-recall 0.85
 
 test: install
 	$(BIN)/python -m pytest -q
