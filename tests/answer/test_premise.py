@@ -141,7 +141,10 @@ def test_a_false_premise_is_refused_and_explained(pipeline):
     # A place: "50" (0.72 without the check) is how many met in Borovoe, not in Dushanbe.
     borovoe = pipeline.ask("Сколько человек приняли участие в конференции в Боровом?")
     assert borovoe.answer is not None and "50" in borovoe.answer.text  # "50", or "более 50" on another precision
-    # One report names Dushanbe (among the OSCE's offices): its sentences are read instead, and none answers.
+    termez = pipeline.ask("How many people took part in the conference in Termez?", explain=True)
+    assert termez.answer is None and termez.explanation["stage"] == "premise"
+    assert "Termez" in termez.explanation["message"]
+    # One report names Dushanbe (among the OSCE's offices): its sentences are read first, and none answers.
     dushanbe = pipeline.ask("How many people took part in the conference in Dushanbe?", explain=True)
     assert dushanbe.answer is None and dushanbe.explanation["stage"] == "reading"
     read = dushanbe.explanation["reading"]["sentences"]
