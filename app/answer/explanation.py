@@ -102,7 +102,8 @@ def explanation(
             "filters": {k: v for k, v in asdict(query.filters).items() if v is not None},
         },
         "retrieval": {"dense": [], "lexical": [], "fused": []},
-        "reading": {"sentences": trace.get("sentences", [])},
+        # Where only some documents name the question's premise, the reader read theirs first (neural reader).
+        "reading": {"sentences": trace.get("sentences", []), "premise_documents": trace.get("premise_documents", [])},
         "answers": [
             {
                 "text": a.text,

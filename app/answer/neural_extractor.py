@@ -81,24 +81,27 @@ class NeuralExtractor:
         return sorted(groups, key=lambda g: g[3][0][0])
 
     @staticmethod
-    def _premised(snap: Snapshot, ranked: list[ScoredSentence], asked: dict[str, Anchor]) -> list[ScoredSentence]:
+    def _premised(
+        snap: Snapshot, ranked: list[ScoredSentence], asked: dict[str, Anchor]
+    ) -> tuple[list[ScoredSentence], list[str]]:
         """``ranked`` with the sentences of documents that hold the question's premise first, each side in its
-        order. A span read from a document that lacks it is no answer (below), so where some document holds it,
-        reading the others' sentences spends the reader's few reads on answers that cannot be given: "the
-        step-by-step rollout of which concept was on the Borovoe agenda?" read two English reports on other
-        conferences before the Russian report on Borovoe. Where none holds it, the order is kept and the answer
-        is refused as before."""
+        order, and those documents (none where the order is kept). A span read from a document that lacks the
+        premise is no answer (below), so where some document holds it, reading the others' sentences spends the
+        reader's few reads on answers that cannot be given: "the step-by-step rollout of which concept was on the
+        Borovoe agenda?" read two English reports on other conferences before the Russian report on Borovoe.
+        Where none holds it, or all do, the order is kept (and an unmet premise is refused as before)."""
         if not asked:
-            return ranked
+            return ranked, []
         holds: dict[str, bool] = {}
         for sentence in ranked:
             doc = snap.document_of_chunk(sentence.passage.chunk_id)
             if doc.doc_id not in holds:
                 holds[doc.doc_id] = not unmet(asked, doc.text)
         if all(holds.values()) or not any(holds.values()):
-            return ranked
+            return ranked, []
         held = [holds[snap.document_of_chunk(s.passage.chunk_id).doc_id] for s in ranked]
-        return [s for s, h in zip(ranked, held) if h] + [s for s, h in zip(ranked, held) if not h]
+        first = [s for s, h in zip(ranked, held) if h] + [s for s, h in zip(ranked, held) if not h]
+        return first, [doc_id for doc_id, h in holds.items() if h]
 
     @staticmethod
     def _sentence_bounds(snap: Snapshot, doc_id: str, start: int, end: int) -> tuple[int, int]:
@@ -119,12 +122,14 @@ class NeuralExtractor:
     ) -> list[Answer]:
         """Answers from the best sentences of ``passages``, most confident first, at most ``query.top_k``."""
         asked = anchors(query.text, query.lang)  # the question asked now, not the earlier turns it continues
-        ranked = self._premised(snap, rank_sentences(snap, query, passages), asked)[: self.sentences]
+        ranked, holders = self._premised(snap, rank_sentences(snap, query, passages), asked)
+        ranked = ranked[: self.sentences]
         if not ranked:
             return []
         started = time.perf_counter()
         if trace is not None:
             trace["sentences"] = trace_sentences(snap, ranked, limit=len(ranked))  # every one read
+            trace["premise_documents"] = holders  # read first: they name what the question names
         slack = CLAUSE_END_SLACK if query.kind is AnswerType.OTHER else 0.0
         if self.stop_at >= 1.0 or len(ranked) == 1:  # 1: nothing stops the reading, so one model call reads all
             answers = self._read(snap, query, ranked, list(range(len(ranked))), slack, asked, trace)

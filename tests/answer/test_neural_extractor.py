@@ -238,5 +238,7 @@ def test_sentences_of_documents_that_hold_the_premise_are_read_first(pipeline):
             docs = [snap.document_of_chunk(s.passage.chunk_id).doc_id for s in ranked]
             assert set(docs[:3]) != {BOROVOE}  # by the ranking alone, other reports' sentences would be read
             assert read == [snap.sentence_text(s.row) for s, d in zip(ranked, docs) if d == BOROVOE][:3]
+            assert trace["premise_documents"] == [BOROVOE]
         else:
             assert read == [snap.sentence_text(s.row) for s in ranked[:3]], question
+            assert trace["premise_documents"] == []

@@ -149,6 +149,8 @@ def test_a_false_premise_is_refused_and_explained(pipeline):
     assert dushanbe.answer is None and dushanbe.explanation["stage"] == "reading"
     read = dushanbe.explanation["reading"]["sentences"]
     assert read and all(s["unmet"] == [] for s in read)
+    assert dushanbe.explanation["reading"]["premise_documents"] == list(dict.fromkeys(s["doc_id"] for s in read))
+    assert termez.explanation["reading"]["premise_documents"] == []
 
 
 def test_the_premise_is_the_reason_only_where_no_passage_read_names_it():
