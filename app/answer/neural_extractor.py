@@ -94,13 +94,12 @@ class NeuralExtractor:
             return ranked, []
         holds: dict[str, bool] = {}
         for sentence in ranked:
-            doc = snap.document_of_chunk(sentence.passage.chunk_id)
-            if doc.doc_id not in holds:
-                holds[doc.doc_id] = not unmet(asked, doc.text)
+            doc_id = sentence.passage.doc_id
+            if doc_id not in holds:
+                holds[doc_id] = not unmet(asked, snap.documents[doc_id].text)
         if all(holds.values()) or not any(holds.values()):
             return ranked, []
-        held = [holds[snap.document_of_chunk(s.passage.chunk_id).doc_id] for s in ranked]
-        first = [s for s, h in zip(ranked, held) if h] + [s for s, h in zip(ranked, held) if not h]
+        first = sorted(ranked, key=lambda s: not holds[s.passage.doc_id])  # stable: each side keeps its order
         return first, [doc_id for doc_id, h in holds.items() if h]
 
     @staticmethod
